@@ -1,0 +1,6 @@
+package dev.postern.broker.access;
+
+/** What an API client may do: manage everything, fetch tokens, or read monitoring views. */
+public enum Role {
+    ADMIN, CLIENT, MONITOR
+}

@@ -1,0 +1,45 @@
+package dev.postern.broker.store;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Versioned, compare-and-set storage of secret documents. {@link VaultSecretStore} and
+ * {@link EmbeddedSecretStore} implement it; nothing else in the broker talks to Vault.
+ *
+ * <p>Versions start at 1 and grow by one with every write. A write names the version it read
+ * ({@link #NEW} when it expects no document) and fails with {@link VersionConflictException}
+ * when someone else wrote in between, so two replicas never overwrite each other's rotated
+ * refresh token.
+ */
+public interface SecretStore {
+
+    /** The expected version for a write that creates a document which must not exist yet. */
+    long NEW = 0;
+
+    /** The document at {@code path} with its version, or empty when there is none. */
+    Optional<StoredDocument> read(SecretPath path);
+
+    /**
+     * Writes {@code document} at {@code path} when its current version is
+     * {@code expectedVersion}.
+     *
+     * @return the new version
+     * @throws VersionConflictException when the current version is another one
+     */
+    long write(SecretPath path, SecretDocument document, long expectedVersion);
+
+    /** Deletes the document at {@code path} with all its versions; nothing happens when absent. */
+    void delete(SecretPath path);
+
+    /** The ids of the documents directly inside the folder {@code folder}, sorted. */
+    List<String> list(SecretPath folder);
+
+    /**
+     * Checks that the backend answers and may be used; details go to the health endpoint.
+     *
+     * @throws StoreUnavailableException when it does not
+     */
+    Map<String, Object> checkHealth();
+}

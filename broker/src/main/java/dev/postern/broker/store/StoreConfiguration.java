@@ -1,0 +1,107 @@
+package dev.postern.broker.store;
+
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.FileSystemResource;
+import org.springframework.http.client.ClientHttpRequestFactory;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+import org.springframework.util.StringUtils;
+import org.springframework.vault.authentication.AppRoleAuthentication;
+import org.springframework.vault.authentication.AppRoleAuthenticationOptions;
+import org.springframework.vault.authentication.ClientAuthentication;
+import org.springframework.vault.authentication.LifecycleAwareSessionManager;
+import org.springframework.vault.authentication.SessionManager;
+import org.springframework.vault.authentication.TokenAuthentication;
+import org.springframework.vault.client.ClientHttpRequestFactoryFactory;
+import org.springframework.vault.client.VaultClients;
+import org.springframework.vault.client.VaultEndpoint;
+import org.springframework.vault.core.VaultTemplate;
+import org.springframework.vault.support.ClientOptions;
+import org.springframework.vault.support.SslConfiguration;
+import org.springframework.web.client.RestTemplate;
+
+/** Chooses the store backend from {@code postern.store.type}. */
+@Configuration(proxyBeanMethods = false)
+class StoreConfiguration {
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty(name = "postern.store.type", havingValue = "embedded", matchIfMissing = true)
+    EmbeddedSecretStore embeddedSecretStore(StoreProperties properties) {
+        StoreProperties.Embedded embedded = properties.embedded();
+        return new EmbeddedSecretStore(embedded.file(),
+                StringUtils.hasText(embedded.masterKey()) ? MasterKeys.fromBase64(embedded.masterKey())
+                        : MasterKeys.fromKeyFile(embedded.keyFile()));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnProperty(name = "postern.store.type", havingValue = "vault")
+    static class VaultStoreConfiguration {
+
+        @Bean
+        ClientHttpRequestFactory vaultRequestFactory(StoreProperties properties) {
+            StoreProperties.Vault vault = properties.vault();
+            SslConfiguration ssl = vault.caCertificate() == null ? SslConfiguration.unconfigured()
+                    : SslConfiguration.forTrustStore(SslConfiguration.KeyStoreConfiguration
+                        .of(new FileSystemResource(vault.caCertificate()), null, SslConfiguration.PEM_KEYSTORE_TYPE));
+            return ClientHttpRequestFactoryFactory.create(
+                    new ClientOptions(vault.connectTimeout(), vault.readTimeout()), ssl);
+        }
+
+        @Bean(destroyMethod = "shutdown")
+        ThreadPoolTaskScheduler vaultSessionScheduler() {
+            ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
+            scheduler.setThreadNamePrefix("vault-session-");
+            scheduler.setDaemon(true);
+            scheduler.initialize();
+            return scheduler;
+        }
+
+        @Bean
+        SessionManager vaultSessionManager(StoreProperties properties, ClientHttpRequestFactory vaultRequestFactory,
+                ThreadPoolTaskScheduler vaultSessionScheduler) {
+            StoreProperties.Vault vault = properties.vault();
+            VaultEndpoint endpoint = VaultEndpoint.from(vault.uri());
+            RestTemplate rest = VaultClients.createRestTemplate(endpoint, vaultRequestFactory);
+            ClientAuthentication authentication = switch (vault.authentication()) {
+                case TOKEN -> {
+                    if (!StringUtils.hasText(vault.token())) {
+                        throw new StoreUnavailableException(
+                                "postern.store.vault.token (VAULT_TOKEN) is empty; set it or use AppRole authentication");
+                    }
+                    yield new TokenAuthentication(vault.token());
+                }
+                case APPROLE -> {
+                    StoreProperties.AppRole appRole = vault.appRole();
+                    if (!StringUtils.hasText(appRole.roleId()) || !StringUtils.hasText(appRole.secretId())) {
+                        throw new StoreUnavailableException(
+                                "AppRole authentication needs postern.store.vault.app-role.role-id and secret-id");
+                    }
+                    yield new AppRoleAuthentication(AppRoleAuthenticationOptions.builder()
+                        .path(appRole.path())
+                        .roleId(AppRoleAuthenticationOptions.RoleId.provided(appRole.roleId()))
+                        .secretId(AppRoleAuthenticationOptions.SecretId.provided(appRole.secretId()))
+                        .build(), rest);
+                }
+            };
+            return new LifecycleAwareSessionManager(authentication, vaultSessionScheduler, rest);
+        }
+
+        @Bean
+        VaultTemplate vaultTemplate(StoreProperties properties, ClientHttpRequestFactory vaultRequestFactory,
+                SessionManager vaultSessionManager) {
+            return new VaultTemplate(VaultEndpoint.from(properties.vault().uri()), vaultRequestFactory,
+                    vaultSessionManager);
+        }
+
+        @Bean
+        VaultSecretStore vaultSecretStore(StoreProperties properties, VaultTemplate vaultTemplate) {
+            StoreProperties.Vault vault = properties.vault();
+            VaultSecretStore store = new VaultSecretStore(vaultTemplate, vault.kvMount(), vault.prefix(),
+                    vault.transitMount(), vault.transitKey());
+            // Fail the start with a clear message rather than the first request with a 503.
+            store.prepare();
+            return store;
+        }
+    }
+}

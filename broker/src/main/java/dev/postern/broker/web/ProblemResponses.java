@@ -1,0 +1,129 @@
+package dev.postern.broker.web;
+
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.validation.FieldError;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.ServletWebRequest;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+import dev.postern.broker.store.InvalidSecretPathException;
+import dev.postern.broker.store.SecretStoreException;
+import dev.postern.broker.store.StoreUnavailableException;
+import dev.postern.broker.store.VersionConflictException;
+
+/**
+ * Turns every failure into an RFC 9457 problem response with a stable type and the request id.
+ * Unexpected failures are logged with their stack trace and answered with a generic 500: no
+ * internal message ever reaches the caller.
+ */
+@RestControllerAdvice
+public class ProblemResponses extends ResponseEntityExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ProblemResponses.class);
+
+    /** Seconds a client should wait before retrying when the store is unavailable. */
+    static final String STORE_RETRY_AFTER_SECONDS = "5";
+
+    @ExceptionHandler(ApiException.class)
+    ResponseEntity<ProblemDetail> apiException(ApiException ex, HttpServletRequest request) {
+        ProblemDetail problem = Problems.of(ex.status(), ex.type(), ex.title(), ex.getMessage(), request);
+        ex.properties().forEach(problem::setProperty);
+        HttpHeaders headers = new HttpHeaders();
+        ex.headers().forEach(headers::add);
+        return ResponseEntity.status(ex.status()).headers(headers).body(problem);
+    }
+
+    @ExceptionHandler(StoreUnavailableException.class)
+    ResponseEntity<ProblemDetail> storeUnavailable(StoreUnavailableException ex, HttpServletRequest request) {
+        log.warn("Store unavailable: {}", ex.getMessage());
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+            .header(HttpHeaders.RETRY_AFTER, STORE_RETRY_AFTER_SECONDS)
+            .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, "store-unavailable", "Secret store unavailable",
+                    "The secret store cannot be used right now; try again shortly.", request));
+    }
+
+    @ExceptionHandler(VersionConflictException.class)
+    ResponseEntity<ProblemDetail> versionConflict(VersionConflictException ex, HttpServletRequest request) {
+        return ResponseEntity.status(HttpStatus.CONFLICT)
+            .body(Problems.of(HttpStatus.CONFLICT, "conflict", "Concurrent change",
+                    "The object was changed by another request at the same time; read it again and retry.", request));
+    }
+
+    @ExceptionHandler(InvalidSecretPathException.class)
+    ResponseEntity<ProblemDetail> invalidId(InvalidSecretPathException ex, HttpServletRequest request) {
+        return ResponseEntity.status(HttpStatus.NOT_FOUND)
+            .body(Problems.of(HttpStatus.NOT_FOUND, "not-found", "Not found", "No such object.", request));
+    }
+
+    @ExceptionHandler(SecretStoreException.class)
+    ResponseEntity<ProblemDetail> storeFailure(SecretStoreException ex, HttpServletRequest request) {
+        log.error("Store failure: {}", ex.getMessage(), ex);
+        return internalError(request);
+    }
+
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<ProblemDetail> unexpected(Exception ex, HttpServletRequest request) {
+        log.error("Unexpected failure handling {} {}", request.getMethod(), request.getRequestURI(), ex);
+        return internalError(request);
+    }
+
+    private static ResponseEntity<ProblemDetail> internalError(HttpServletRequest request) {
+        return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
+            .body(Problems.of(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
+                    "Postern could not complete the request; the request id leads to the log entry.", request));
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (FieldError error : ex.getBindingResult().getFieldErrors()) {
+            fields.putIfAbsent(error.getField(), error.getDefaultMessage());
+        }
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
+                "The request has invalid fields: " + String.join(", ", fields.keySet()) + ".");
+        problem.setType(URI.create(Problems.TYPE_BASE + "invalid-request"));
+        problem.setTitle("Invalid request");
+        problem.setProperty("errors", fields);
+        return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
+    }
+
+    @Override
+    protected ResponseEntity<Object> createResponseEntity(Object body, HttpHeaders headers, HttpStatusCode status,
+            WebRequest request) {
+        if (body instanceof ProblemDetail problem && request instanceof ServletWebRequest servlet) {
+            if (problem.getType() == null || "about:blank".equals(String.valueOf(problem.getType()))) {
+                problem.setType(URI.create(Problems.TYPE_BASE + typeFor(status)));
+            }
+            Problems.decorate(problem, servlet.getRequest());
+        }
+        return super.createResponseEntity(body, headers, status, request);
+    }
+
+    private static String typeFor(HttpStatusCode status) {
+        return switch (status.value()) {
+            case 400 -> "invalid-request";
+            case 404 -> "not-found";
+            case 405 -> "method-not-allowed";
+            case 406 -> "not-acceptable";
+            case 413 -> "payload-too-large";
+            case 415 -> "unsupported-media-type";
+            default -> status.is5xxServerError() ? "internal-error" : "http-" + status.value();
+        };
+    }
+}

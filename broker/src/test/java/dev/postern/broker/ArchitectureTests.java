@@ -1,0 +1,58 @@
+package dev.postern.broker;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/** Keeps the package rules of DESIGN.md: features apart, Vault behind the store, one Jackson. */
+@AnalyzeClasses(packages = "dev.postern.broker", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTests {
+
+    @ArchTest
+    static final ArchRule featurePackagesHaveNoCycles = slices().matching("dev.postern.broker.(*)..")
+        .should()
+        .beFreeOfCycles();
+
+    @ArchTest
+    static final ArchRule storeDependsOnNoFeature = noClasses().that()
+        .resideInAPackage("..broker.store..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("..broker.apps..", "..broker.accounts..", "..broker.connect..", "..broker.providers..",
+                "..broker.tokens..", "..broker.expiry..", "..broker.access..", "..broker.audit..", "..broker.web..");
+
+    @ArchTest
+    static final ArchRule onlyTheStoreTalksToVault = noClasses().that()
+        .resideOutsideOfPackage("..broker.store..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("org.springframework.vault..");
+
+    @ArchTest
+    static final ArchRule onlyControllersAndWebUseWeb = noClasses().that()
+        .resideOutsideOfPackage("..broker.web..")
+        .and()
+        .haveSimpleNameNotEndingWith("Controller")
+        .and()
+        .haveSimpleNameNotEndingWith("Filter")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("..broker.web..");
+
+    @ArchTest
+    static final ArchRule tokensAreTheOnlyUserOfProviders = noClasses().that()
+        .resideOutsideOfPackages("..broker.tokens..", "..broker.providers..", "..broker.connect..",
+                "..broker.apps..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("..broker.providers..");
+
+    @ArchTest
+    static final ArchRule ourCodeUsesJacksonThree = noClasses().should()
+        .dependOnClassesThat()
+        .resideInAPackage("com.fasterxml.jackson.databind..");
+}

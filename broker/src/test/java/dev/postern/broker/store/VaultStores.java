@@ -1,0 +1,31 @@
+package dev.postern.broker.store;
+
+import java.time.Duration;
+
+import org.springframework.vault.authentication.TokenAuthentication;
+import org.springframework.vault.client.ClientHttpRequestFactoryFactory;
+import org.springframework.vault.client.VaultEndpoint;
+import org.springframework.vault.core.VaultTemplate;
+import org.springframework.vault.support.ClientOptions;
+import org.springframework.vault.support.SslConfiguration;
+import org.springframework.vault.authentication.SimpleSessionManager;
+
+/** Builds {@link VaultSecretStore}s for tests. */
+final class VaultStores {
+
+    private VaultStores() {
+    }
+
+    static VaultTemplate template(String address, String token) {
+        return new VaultTemplate(VaultEndpoint.from(java.net.URI.create(address)),
+                ClientHttpRequestFactoryFactory.create(new ClientOptions(Duration.ofSeconds(1), Duration.ofSeconds(5)),
+                        SslConfiguration.unconfigured()),
+                new SimpleSessionManager(new TokenAuthentication(token)));
+    }
+
+    static VaultSecretStore store(String address, String token, String prefix) {
+        VaultSecretStore store = new VaultSecretStore(template(address, token), "secret", prefix, "transit", "postern");
+        store.prepare();
+        return store;
+    }
+}

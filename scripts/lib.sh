@@ -1,0 +1,40 @@
+# Shared by the scripts in this folder: sourced, not run.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Peers and tools are cached outside the repository, once per machine.
+POSTERN_CACHE="${POSTERN_CACHE:-$HOME/.cache/postern}"
+OPENBAO_VERSION="2.7.2"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The project builds with Java 25: take it from JAVA_HOME, the PATH or the Temurin install.
+use_java25() {
+  local candidate
+  for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do
+    if [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] \
+      && "$candidate/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
+      export JAVA_HOME="$candidate"
+      export PATH="$JAVA_HOME/bin:$PATH"
+      return 0
+    fi
+  done
+  die "Java 25 is needed: install Temurin 25 (or set JAVA_HOME to a JDK 25)"
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Installs Debian packages that are missing; apt-get update runs once, only when needed.
+apt_install() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  say "Installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
