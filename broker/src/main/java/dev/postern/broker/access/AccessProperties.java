@@ -1,6 +1,7 @@
 package dev.postern.broker.access;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -13,14 +14,20 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        when empty, a key is generated on the first start
  * @param bootstrapKeyFile where a generated first admin key is written (mode 0600); the default is
  *        {@code data/bootstrap-admin-key}
+ * @param keyCacheTtl how long a recognised API key is remembered without reading the store; the
+ *        default is 30 seconds, also the longest a revocation takes to reach other replicas
+ * @param maxFailedAuthentications failed authentications allowed per source address and minute
+ *        before it gets 429; the default is 20
  */
 @ConfigurationProperties("postern.access")
 public record AccessProperties(@Nullable String bootstrapAdminKey,
-        @DefaultValue("data/bootstrap-admin-key") Path bootstrapKeyFile) {
+        @DefaultValue("data/bootstrap-admin-key") Path bootstrapKeyFile, @DefaultValue("30s") Duration keyCacheTtl,
+        @DefaultValue("20") int maxFailedAuthentications) {
 
     @Override
     public String toString() {
         return "AccessProperties[bootstrapAdminKey=" + (bootstrapAdminKey == null ? "unset" : "(redacted)")
-                + ", bootstrapKeyFile=" + bootstrapKeyFile + "]";
+                + ", bootstrapKeyFile=" + bootstrapKeyFile + ", keyCacheTtl=" + keyCacheTtl
+                + ", maxFailedAuthentications=" + maxFailedAuthentications + "]";
     }
 }

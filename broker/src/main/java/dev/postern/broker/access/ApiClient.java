@@ -5,6 +5,8 @@ import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
+import dev.postern.broker.Role;
+
 /**
  * A caller of the v1 API. The key itself is never kept; {@code keyPrefix} identifies it in lists.
  *

@@ -9,6 +9,7 @@ import java.util.Optional;
 
 import org.springframework.stereotype.Repository;
 
+import dev.postern.broker.Role;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;

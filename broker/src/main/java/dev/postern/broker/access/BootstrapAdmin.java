@@ -8,6 +8,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +17,8 @@ import org.springframework.boot.ApplicationRunner;
 import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
+import dev.postern.broker.Role;
+import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
@@ -39,11 +42,15 @@ class BootstrapAdmin implements ApplicationRunner {
 
     private final Clock clock;
 
-    BootstrapAdmin(SecretStore store, ApiClientRepository clients, AccessProperties properties, Clock clock) {
+    private final AuditLog audit;
+
+    BootstrapAdmin(SecretStore store, ApiClientRepository clients, AccessProperties properties, Clock clock,
+            AuditLog audit) {
         this.store = store;
         this.clients = clients;
         this.properties = properties;
         this.clock = clock;
+        this.audit = audit;
     }
 
     @Override
@@ -66,6 +73,8 @@ class BootstrapAdmin implements ApplicationRunner {
         catch (VersionConflictException ex) {
             return; // another replica bootstrapped at the same moment
         }
+        audit.success(Actors.SYSTEM, "client.create", "client", admin.id(),
+                Map.of("role", "admin", "name", admin.name(), "key_source", generated ? "generated" : "environment"));
         if (generated) {
             Path file = writeKeyFile(key);
             log.info("Created the bootstrap admin API client {} (key {}…); its key was written once to {} (mode 0600): "

@@ -13,6 +13,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.validation.FieldError;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -20,7 +21,10 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.ServletWebRequest;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
+import dev.postern.broker.ApiException;
 import dev.postern.broker.store.InvalidSecretPathException;
 import dev.postern.broker.store.SecretStoreException;
 import dev.postern.broker.store.StoreUnavailableException;
@@ -93,13 +97,39 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         Map<String, String> fields = new LinkedHashMap<>();
         for (FieldError error : ex.getBindingResult().getFieldErrors()) {
-            fields.putIfAbsent(error.getField(), error.getDefaultMessage());
+            fields.putIfAbsent(snakeCase(error.getField()), error.getDefaultMessage());
         }
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
                 "The request has invalid fields: " + String.join(", ", fields.keySet()) + ".");
         problem.setType(URI.create(Problems.TYPE_BASE + "invalid-request"));
         problem.setTitle("Invalid request");
         problem.setProperty("errors", fields);
+        return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        // Name the offending field from Jackson's path; never echo the input value, it may be a secret.
+        String field = null;
+        String problemText = "is not valid JSON for this request";
+        if (ex.getCause() instanceof DatabindException databind && !databind.getPath().isEmpty()) {
+            field = databind.getPath()
+                .stream()
+                .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
+                .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b)
+                .orElse(null);
+            problemText = databind instanceof UnrecognizedPropertyException ? "is not a known field"
+                    : "has the wrong type or format";
+        }
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
+                field == null ? "The request body is not valid JSON for this call."
+                        : "The request has invalid fields: " + field + ".");
+        problem.setType(URI.create(Problems.TYPE_BASE + "invalid-request"));
+        problem.setTitle("Invalid request");
+        if (field != null) {
+            problem.setProperty("errors", Map.of(field, problemText));
+        }
         return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
     }
 
@@ -113,6 +143,11 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
             Problems.decorate(problem, servlet.getRequest());
         }
         return super.createResponseEntity(body, headers, status, request);
+    }
+
+    /** Field names as the JSON API spells them. */
+    private static String snakeCase(String javaName) {
+        return javaName.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
 
     private static String typeFor(HttpStatusCode status) {

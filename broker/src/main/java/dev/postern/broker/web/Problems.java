@@ -1,6 +1,8 @@
 package dev.postern.broker.web;
 
 import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
 
@@ -27,6 +29,22 @@ public final class Problems {
         problem.setTitle(title);
         decorate(problem, request);
         return problem;
+    }
+
+    /** The problem as the JSON members RFC 9457 names, for writers outside Spring MVC. */
+    public static Map<String, Object> asMap(ProblemDetail problem) {
+        Map<String, Object> members = new LinkedHashMap<>();
+        members.put("type", String.valueOf(problem.getType()));
+        members.put("title", problem.getTitle());
+        members.put("status", problem.getStatus());
+        members.put("detail", problem.getDetail());
+        if (problem.getInstance() != null) {
+            members.put("instance", problem.getInstance().toString());
+        }
+        if (problem.getProperties() != null) {
+            members.putAll(problem.getProperties());
+        }
+        return members;
     }
 
     /** Adds the request id, and the instance when none is set. */

@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
-
 import javax.crypto.SecretKey;
 
 import org.junit.jupiter.api.AfterEach;

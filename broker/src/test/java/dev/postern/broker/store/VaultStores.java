@@ -2,13 +2,13 @@ package dev.postern.broker.store;
 
 import java.time.Duration;
 
+import org.springframework.vault.authentication.SimpleSessionManager;
 import org.springframework.vault.authentication.TokenAuthentication;
 import org.springframework.vault.client.ClientHttpRequestFactoryFactory;
 import org.springframework.vault.client.VaultEndpoint;
 import org.springframework.vault.core.VaultTemplate;
 import org.springframework.vault.support.ClientOptions;
 import org.springframework.vault.support.SslConfiguration;
-import org.springframework.vault.authentication.SimpleSessionManager;
 
 /** Builds {@link VaultSecretStore}s for tests. */
 final class VaultStores {

@@ -15,9 +15,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
+import dev.postern.broker.Role;
 import dev.postern.broker.access.ApiClientRepository;
 import dev.postern.broker.access.ApiKeys;
-import dev.postern.broker.access.Role;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -78,7 +78,7 @@ class BrokerWebIntegrationTests {
 
     @Test
     void unknownPathThenProblemJsonWithTypeAndRequestId() throws Exception {
-        HttpResponse<String> response = get("/v1/no-such-thing");
+        HttpResponse<String> response = get("/no-such-thing");
 
         assertThat(response.statusCode()).isEqualTo(404);
         assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
@@ -88,6 +88,15 @@ class BrokerWebIntegrationTests {
             .contains("\"request_id\":\"" + requestId + "\"")
             .doesNotContain("Exception")
             .doesNotContain("trace");
+    }
+
+    @Test
+    void v1WithoutKeyThenProblemJson401() throws Exception {
+        HttpResponse<String> response = get("/v1/apps");
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(response.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+        assertThat(response.body()).contains("\"type\":\"https://postern.dev/problems/unauthorized\"");
     }
 
     @Test

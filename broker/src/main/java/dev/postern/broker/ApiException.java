@@ -1,12 +1,12 @@
-package dev.postern.broker.web;
+package dev.postern.broker;
 
 import java.util.Map;
 
 import org.springframework.http.HttpStatus;
 
 /**
- * A failure a controller or service reports to the caller as a problem response. The message is
- * the problem's {@code detail}: it must never contain a secret.
+ * A failure any feature reports to the caller as an RFC 9457 problem response (rendered by the
+ * web package). The message is the problem's {@code detail}: it must never contain a secret.
  */
 public class ApiException extends RuntimeException {
 
@@ -43,6 +43,16 @@ public class ApiException extends RuntimeException {
     public static ApiException invalidField(String field, String message) {
         return new ApiException(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
                 "The request has invalid fields: " + field + ".", Map.of("errors", Map.of(field, message)), Map.of());
+    }
+
+    /** 409 when the request contradicts the object's current state. */
+    public static ApiException conflict(String type, String detail) {
+        return new ApiException(HttpStatus.CONFLICT, type, "Conflict", detail);
+    }
+
+    /** 403 when the caller's role or scope does not allow the call. */
+    public static ApiException forbidden(String detail) {
+        return new ApiException(HttpStatus.FORBIDDEN, "forbidden", "Forbidden", detail);
     }
 
     public HttpStatus status() {

@@ -1,4 +1,4 @@
-package dev.postern.broker.access;
+package dev.postern.broker;
 
 /** What an API client may do: manage everything, fetch tokens, or read monitoring views. */
 public enum Role {

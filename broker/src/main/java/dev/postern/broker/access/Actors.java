@@ -1,0 +1,27 @@
+package dev.postern.broker.access;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+/** Who is acting, for the audit trail: the API client, or {@code system} outside a request. */
+public final class Actors {
+
+    /** The actor of work the broker does by itself. */
+    public static final String SYSTEM = "system";
+
+    private Actors() {
+    }
+
+    /** The authenticated API client of {@code request}. */
+    public static String of(HttpServletRequest request) {
+        return principal(request).clientId();
+    }
+
+    /** The authenticated caller of {@code request}. */
+    public static ApiPrincipal principal(HttpServletRequest request) {
+        Object principal = request.getAttribute(ApiPrincipal.ATTRIBUTE);
+        if (principal instanceof ApiPrincipal caller) {
+            return caller;
+        }
+        throw new IllegalStateException("no authenticated API client on this request");
+    }
+}

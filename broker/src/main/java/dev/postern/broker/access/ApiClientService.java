@@ -1,0 +1,113 @@
+package dev.postern.broker.access;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Service;
+
+import dev.postern.broker.ApiException;
+import dev.postern.broker.Role;
+import dev.postern.broker.audit.AuditLog;
+
+/**
+ * API clients: created with a key shown once, listed, revoked, and recognised by their key.
+ * Recognised keys are cached for {@code postern.access.key-cache-ttl} so a token request does not
+ * read the store; a revocation takes effect at once on this replica and within that time on
+ * the others.
+ */
+@Service
+public class ApiClientService {
+
+    private final ApiClientRepository clients;
+
+    private final AuditLog audit;
+
+    private final Clock clock;
+
+    private final Cache<String, ApiClient> recognised;
+
+    public ApiClientService(ApiClientRepository clients, AuditLog audit, Clock clock, AccessProperties properties) {
+        this.clients = clients;
+        this.audit = audit;
+        this.clock = clock;
+        this.recognised = Caffeine.newBuilder().expireAfterWrite(properties.keyCacheTtl()).maximumSize(10_000).build();
+    }
+
+    /** A new client and its key, which is never available again. */
+    public record CreatedClient(ApiClient client, String key) {
+
+        @Override
+        public String toString() {
+            return "CreatedClient[client=" + client + ", key=(redacted)]";
+        }
+    }
+
+    public CreatedClient create(String actor, String name, Role role, List<String> allowedApps,
+            List<String> allowedAccounts, @Nullable Instant expiresAt) {
+        Instant now = clock.instant();
+        if (expiresAt != null && !expiresAt.isAfter(now)) {
+            throw ApiException.invalidField("expires_at", "must be in the future");
+        }
+        if (role != Role.CLIENT && (!allowedApps.isEmpty() || !allowedAccounts.isEmpty())) {
+            throw ApiException.invalidField(allowedApps.isEmpty() ? "allowed_accounts" : "allowed_apps",
+                    "only a client with role 'client' is limited to apps or accounts");
+        }
+        String key = ApiKeys.generate();
+        ApiClient client = new ApiClient(ApiKeys.clientIdFor(key), name, role, allowedApps, allowedAccounts,
+                ApiKeys.publicPrefix(key), now, expiresAt, null);
+        clients.create(client, ApiKeys.hash(key));
+        audit.success(actor, "client.create", "client", client.id(), Map.of("role", role.name().toLowerCase(java.util.Locale.ROOT), "name", name));
+        return new CreatedClient(client, key);
+    }
+
+    public List<ApiClient> list() {
+        return clients.findAll();
+    }
+
+    /** Revokes a client's key. The last usable admin cannot be revoked: nobody could manage Postern. */
+    public ApiClient revoke(String actor, String clientId) {
+        ApiClientRepository.StoredClient stored = clients.find(clientId)
+            .orElseThrow(() -> ApiException.notFound("API client " + clientId));
+        Instant now = clock.instant();
+        if (stored.client().revokedAt() != null) {
+            return stored.client();
+        }
+        if (stored.client().role() == Role.ADMIN && clients.findAll()
+            .stream()
+            .filter(c -> c.role() == Role.ADMIN && c.isUsableAt(now))
+            .count() <= 1) {
+            throw ApiException.conflict("last-admin", "This is the last usable admin client; create another admin first.");
+        }
+        ApiClient c = stored.client();
+        ApiClient revoked = new ApiClient(c.id(), c.name(), c.role(), c.allowedApps(), c.allowedAccounts(),
+                c.keyPrefix(), c.createdAt(), c.expiresAt(), now);
+        clients.update(stored, revoked);
+        recognised.asMap().values().removeIf(cached -> cached.id().equals(clientId));
+        audit.success(actor, "client.revoke", "client", clientId, Map.of());
+        return revoked;
+    }
+
+    /** The caller that {@code key} belongs to, when the key is known, unrevoked and unexpired. */
+    public Optional<ApiPrincipal> authenticate(String key) {
+        if (key.length() < ApiKeys.MIN_LENGTH || key.length() > 512) {
+            return Optional.empty();
+        }
+        String hash = ApiKeys.hash(key);
+        ApiClient client = recognised.getIfPresent(hash);
+        if (client == null) {
+            Optional<ApiClientRepository.StoredClient> stored = clients.find(ApiKeys.clientIdFor(key));
+            if (stored.isEmpty() || !ApiKeys.hashesMatch(stored.get().keyHash(), hash)) {
+                return Optional.empty();
+            }
+            client = stored.get().client();
+            recognised.put(hash, client);
+        }
+        return client.isUsableAt(clock.instant()) ? Optional.of(ApiPrincipal.of(client)) : Optional.empty();
+    }
+}

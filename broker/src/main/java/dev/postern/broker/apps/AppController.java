@@ -1,0 +1,96 @@
+package dev.postern.broker.apps;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Size;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import dev.postern.broker.Allow;
+import dev.postern.broker.Role;
+import dev.postern.broker.access.Actors;
+import dev.postern.broker.providers.ProviderKind;
+
+/** App registrations: {@code /v1/apps}. Secrets are never part of an answer. */
+@RestController
+@RequestMapping("/v1/apps")
+class AppController {
+
+    private final AppService apps;
+
+    AppController(AppService apps) {
+        this.apps = apps;
+    }
+
+    record AppRequest(@Nullable @Size(max = 100) String name, @Nullable ProviderKind provider,
+            @Nullable @Size(max = 255) String tenant, @Nullable @Size(max = 255) String clientId,
+            @Nullable @Size(max = 50) List<String> scopes, @Nullable URI authorizeEndpoint,
+            @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint) {
+
+        AppService.AppFields fields() {
+            return new AppService.AppFields(name, provider, tenant, clientId, scopes, authorizeEndpoint, tokenEndpoint,
+                    userinfoEndpoint);
+        }
+    }
+
+    /** An app as the API shows it. */
+    record AppView(String id, String name, String provider, @Nullable String tenant, String clientId,
+            List<String> scopes, @Nullable URI authorizeEndpoint, @Nullable URI tokenEndpoint,
+            @Nullable URI userinfoEndpoint, Instant createdAt, Instant updatedAt, @Nullable String activeCredentialId,
+            List<CredentialController.CredentialView> credentials) {
+
+        static AppView of(AppRegistration app) {
+            return new AppView(app.id(), app.name(), app.provider().name().toLowerCase(Locale.ROOT), app.tenant(),
+                    app.clientId(), app.scopes(), app.authorizeEndpoint(), app.tokenEndpoint(), app.userinfoEndpoint(),
+                    app.createdAt(), app.updatedAt(), app.activeCredential().map(Credential::id).orElse(null),
+                    app.credentials().stream().map(CredentialController.CredentialView::of).toList());
+        }
+    }
+
+    @PostMapping
+    @ResponseStatus(HttpStatus.CREATED)
+    @Allow(Role.ADMIN)
+    AppView create(@Valid @RequestBody AppRequest body, HttpServletRequest request) {
+        return AppView.of(apps.create(Actors.of(request), body.fields()));
+    }
+
+    @GetMapping
+    @Allow(Role.ADMIN)
+    List<AppView> list() {
+        return apps.list().stream().map(AppView::of).toList();
+    }
+
+    @GetMapping("/{appId}")
+    @Allow(Role.ADMIN)
+    AppView get(@PathVariable String appId) {
+        return AppView.of(apps.get(appId));
+    }
+
+    @PatchMapping("/{appId}")
+    @Allow(Role.ADMIN)
+    AppView update(@PathVariable String appId, @Valid @RequestBody AppRequest body, HttpServletRequest request) {
+        return AppView.of(apps.update(Actors.of(request), appId, body.fields()));
+    }
+
+    @DeleteMapping("/{appId}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    @Allow(Role.ADMIN)
+    void delete(@PathVariable String appId, HttpServletRequest request) {
+        apps.delete(Actors.of(request), appId);
+    }
+}

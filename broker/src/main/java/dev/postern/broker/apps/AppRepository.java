@@ -1,0 +1,97 @@
+package dev.postern.broker.apps;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import org.springframework.stereotype.Repository;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.cfg.DateTimeFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.postern.broker.store.SecretDocument;
+import dev.postern.broker.store.SecretPath;
+import dev.postern.broker.store.SecretStore;
+import dev.postern.broker.store.StoreCollection;
+import dev.postern.broker.store.StoredDocument;
+
+/**
+ * Keeps each app in one store document {@code apps/{id}}: its registration and credentials as
+ * data, each credential's secret value or private key as a secret field named by the credential
+ * id. One document per app means one compare-and-set decides every rotation.
+ */
+@Repository
+public class AppRepository {
+
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private final SecretStore store;
+
+    private final JsonMapper json = JsonMapper.builder()
+        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .changeDefaultPropertyInclusion(inclusion -> inclusion.withValueInclusion(JsonInclude.Include.NON_NULL))
+        .build();
+
+    public AppRepository(SecretStore store) {
+        this.store = store;
+    }
+
+    /**
+     * An app as read, with its credential secrets and the version a write must name.
+     *
+     * @param app the registration
+     * @param secrets each credential's secret value or private key PEM, by credential id
+     * @param version the store version
+     */
+    public record StoredApp(AppRegistration app, Map<String, String> secrets, long version) {
+
+        public StoredApp {
+            secrets = Map.copyOf(secrets);
+        }
+
+        @Override
+        public String toString() {
+            return "StoredApp[app=" + app.id() + ", version=" + version + ", secrets=(redacted)]";
+        }
+    }
+
+    public Optional<StoredApp> find(String appId) {
+        if (!SecretPath.isValidId(appId)) {
+            return Optional.empty();
+        }
+        return store.read(path(appId)).map(this::toStoredApp);
+    }
+
+    public List<AppRegistration> findAll() {
+        List<AppRegistration> apps = new ArrayList<>();
+        for (String id : store.list(SecretPath.of(StoreCollection.APPS))) {
+            find(id).ifPresent(stored -> apps.add(stored.app()));
+        }
+        return apps;
+    }
+
+    /** Writes {@code app} with {@code secrets} over {@code expectedVersion} ({@link SecretStore#NEW} to create). */
+    public long save(AppRegistration app, Map<String, String> secrets, long expectedVersion) {
+        Map<String, Object> data = json.convertValue(app, MAP);
+        return store.write(path(app.id()), new SecretDocument(data, new HashMap<>(secrets)), expectedVersion);
+    }
+
+    public void delete(String appId) {
+        store.delete(path(appId));
+    }
+
+    private StoredApp toStoredApp(StoredDocument stored) {
+        AppRegistration app = json.convertValue(stored.document().data(), AppRegistration.class);
+        return new StoredApp(app, stored.document().secrets(), stored.version());
+    }
+
+    private static SecretPath path(String appId) {
+        return SecretPath.of(StoreCollection.APPS, appId);
+    }
+}

@@ -1,0 +1,113 @@
+package dev.postern.broker.testing;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.UUID;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The base of tests that call the v1 API of a broker running on a real Vault (see
+ * {@link TestVault}). Every subclass shares one broker, started once; each test works with
+ * objects it creates itself.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+public abstract class ApiIntegrationTest {
+
+    /** The key of the bootstrap admin of the shared broker. */
+    protected static final String ADMIN_KEY = "pst_test_admin_" + UUID.randomUUID().toString().replace("-", "");
+
+    protected static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @DynamicPropertySource
+    static void vaultStore(DynamicPropertyRegistry registry) {
+        TestVault vault = TestVault.shared();
+        registry.add("postern.store.type", () -> "vault");
+        registry.add("postern.store.vault.uri", vault::address);
+        registry.add("postern.store.vault.token", vault::rootToken);
+        registry.add("postern.store.vault.prefix", () -> "postern-api-" + UUID.randomUUID() + "/");
+        registry.add("postern.access.bootstrap-admin-key", () -> ADMIN_KEY);
+    }
+
+    @LocalServerPort
+    protected int port;
+
+    /** The answer of an API call: status, body as JSON (or missing), raw body. */
+    public record Answer(int status, JsonNode json, String body, HttpResponse<String> response) {
+
+        public String text(String field) {
+            return json.path(field).asString();
+        }
+    }
+
+    protected Answer call(String method, String path, String key, String jsonBody) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(30))
+            .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(jsonBody));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        if (jsonBody != null) {
+            request.header("Content-Type", "application/json");
+        }
+        try {
+            HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode json;
+            try {
+                json = response.body().isBlank() ? JSON.missingNode() : JSON.readTree(response.body());
+            }
+            catch (RuntimeException ex) {
+                json = JSON.missingNode();
+            }
+            ResponseLog.record(response.body());
+            return new Answer(response.statusCode(), json, response.body(), response);
+        }
+        catch (java.io.IOException ex) {
+            throw new IllegalStateException(method + " " + path + " failed", ex);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", ex);
+        }
+    }
+
+    protected Answer get(String path, String key) {
+        return call("GET", path, key, null);
+    }
+
+    protected Answer post(String path, String key, String jsonBody) {
+        return call("POST", path, key, jsonBody);
+    }
+
+    /** Creates an API client with {@code role} and returns its key. */
+    protected String createClientKey(String role, String allowedApps) {
+        Answer created = post("/v1/clients", ADMIN_KEY, """
+                {"name":"test %s","role":"%s","allowed_apps":%s}""".formatted(role, role, allowedApps));
+        if (created.status() != 201) {
+            throw new IllegalStateException("could not create a client: " + created.body());
+        }
+        return created.text("key");
+    }
+
+    /** Creates a Microsoft app and returns its id. */
+    protected String createMicrosoftApp(String name) {
+        Answer created = post("/v1/apps", ADMIN_KEY, """
+                {"name":"%s","provider":"microsoft","tenant":"contoso.onmicrosoft.com",
+                 "client_id":"11111111-2222-3333-4444-555555555555"}""".formatted(name));
+        if (created.status() != 201) {
+            throw new IllegalStateException("could not create an app: " + created.body());
+        }
+        return created.text("id");
+    }
+}
