@@ -4,6 +4,7 @@
 Run by scripts/test-chart, which provides HELM (the pinned helm binary) and PyYAML. Each
 check() is one assertion; bad values must be refused by values.schema.json with its message.
 """
+import json
 import os
 import pathlib
 import re
@@ -354,7 +355,27 @@ def check_values_commented():
         parents.append((indent, key))
 
 
+def check_schema_strict():
+    """STYLE 15: every object in values.schema.json closed to unknown keys, every key described."""
+    schema = json.loads((CHART / "values.schema.json").read_text())
+
+    def walk(node, path):
+        if node.get("type") == "object" and "properties" in node:
+            check(node.get("additionalProperties") is False, f"schema {path or '/'}: additionalProperties false")
+            for key, child in node["properties"].items():
+                check("description" in child, f"schema {path}/{key}: has a description")
+                walk(child, f"{path}/{key}")
+        for key in ("items", "additionalProperties"):
+            if isinstance(node.get(key), dict):
+                walk(node[key], f"{path}/{key}")
+        for name, child in node.get("definitions", {}).items():
+            walk(child, f"/definitions/{name}")
+
+    walk(schema, "")
+
+
 def main():
+    check_schema_strict()
     check_values_commented()
     check_defaults()
     check_full_values()
