@@ -147,7 +147,7 @@ def check_defaults():
                         "POSTERN_STORE_VAULT_KUBERNETES_ROLE": "postern",
                         "POSTERN_STORE_VAULT_KUBERNETES_PATH": "kubernetes"}.items():
         check(env_value(docs, name) == value, f"defaults: env {name}={value}, got {env_value(docs, name)}")
-    check(env_value(docs, "POSTERN_ACCESS_BOOTSTRAP_KEY_FILE", ).startswith("/tmp/"),
+    check(env_value(docs, "POSTERN_ACCESS_BOOTSTRAP_KEY_FILE").startswith("/tmp/"),
           "a generated bootstrap key is written under the writable /tmp")
     for absent in ("VAULT_TOKEN", "POSTERN_STORE_VAULT_APP_ROLE_ROLE_ID", "POSTERN_STORE_VAULT_APP_ROLE_SECRET_ID",
                    "POSTERN_BOOTSTRAP_ADMIN_KEY", "POSTERN_STORE_VAULT_CA_CERTIFICATE"):
