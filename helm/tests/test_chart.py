@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""Renders helm/postern with `helm template` and checks the objects it produces.
+
+Run by scripts/test-chart, which provides HELM (the pinned helm binary) and PyYAML. Each
+check() is one assertion; bad values must be refused by values.schema.json with its message.
+"""
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "postern"
+FULL_VALUES = CHART / "ci" / "full-values.yaml"
+DOCS_ALERTS = ROOT / "docs" / "prometheus" / "postern-alerts.yml"
+CHART_ALERTS = CHART / "files" / "postern-alerts.yml"
+HELM = os.environ.get("HELM", "helm")
+RELEASE = "mail"
+NAMESPACE = "postern"
+SCHEMA_FAILURE = "values don't meet the specifications of the schema"
+
+passed = 0
+failures = []
+
+
+def check(condition, what):
+    """Counts one assertion; a failure is collected so one run reports all of them."""
+    global passed
+    if condition:
+        passed += 1
+    else:
+        failures.append(what)
+
+
+def helm_template(*args, chart=CHART):
+    return subprocess.run([HELM, "template", RELEASE, str(chart), "--namespace", NAMESPACE, *args],
+                          capture_output=True, text=True)
+
+
+def render(*args, chart=CHART):
+    result = helm_template(*args, chart=chart)
+    if result.returncode != 0:
+        sys.exit(f"helm template {' '.join(args)} failed:\n{result.stderr}")
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def render_notes(*args):
+    """NOTES.txt is not part of `helm template`'s output: render it as a manifest in a copy."""
+    with tempfile.TemporaryDirectory() as tmp:
+        chart = pathlib.Path(tmp) / "postern"
+        shutil.copytree(CHART, chart)
+        notes = chart / "templates" / "NOTES.txt"
+        (chart / "templates" / "_notes_under_test.tpl").write_text(
+            '{{- define "test.notes" -}}\n' + notes.read_text() + "\n{{- end }}\n")
+        notes.unlink()
+        (chart / "templates" / "notes-under-test.yaml").write_text(
+            'apiVersion: test/v1\nkind: NotesUnderTest\ntext: {{ include "test.notes" . | toJson }}\n')
+        return only(render(*args, chart=chart), "NotesUnderTest")["text"]
+
+
+def kinds(docs):
+    return sorted(doc["kind"] for doc in docs)
+
+
+def only(docs, kind):
+    found = [doc for doc in docs if doc["kind"] == kind]
+    if len(found) != 1:
+        sys.exit(f"expected one {kind}, rendered {len(found)}")
+    return found[0]
+
+
+def broker(docs):
+    return only(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+
+
+def env_of(docs):
+    return {e["name"]: e for e in broker(docs)["env"]}
+
+
+def env_value(docs, name):
+    entry = env_of(docs).get(name)
+    return None if entry is None else entry.get("value")
+
+
+def secret_ref(docs, name):
+    entry = env_of(docs).get(name, {})
+    return entry.get("valueFrom", {}).get("secretKeyRef")
+
+
+def pod_labels(docs):
+    return only(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+
+
+def selects_pods(selector, docs):
+    labels = pod_labels(docs)
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+# Secret-looking env names that hold no secret: a file path and a key's name.
+NOT_SECRET = {"POSTERN_STORE_VAULT_TRANSIT_KEY", "POSTERN_ACCESS_BOOTSTRAP_KEY_FILE"}
+SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|ROLE_ID")
+
+
+def check_no_inline_secrets(docs, scenario):
+    check("Secret" not in kinds(docs), f"{scenario}: the chart renders no Secret of its own")
+    for name, entry in env_of(docs).items():
+        if SECRET_NAME.search(name) and name not in NOT_SECRET:
+            check("value" not in entry and "secretKeyRef" in entry.get("valueFrom", {}),
+                  f"{scenario}: env {name} comes from a secretKeyRef, never inline")
+
+
+def check_defaults():
+    docs = render()
+    check(kinds(docs) == ["Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"],
+          f"defaults render exactly the core objects, got {kinds(docs)}")
+    deployment = only(docs, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    container = broker(docs)
+    check(deployment["spec"]["replicas"] == 2, "two replicas by default")
+    check(pod["securityContext"]["runAsNonRoot"] is True, "pod runAsNonRoot")
+    check(pod["securityContext"]["runAsUser"] == 10001, "pod runs as uid 10001")
+    check(pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, "pod seccomp RuntimeDefault")
+    sc = container["securityContext"]
+    check(sc["readOnlyRootFilesystem"] is True, "readOnlyRootFilesystem")
+    check(sc["allowPrivilegeEscalation"] is False, "no privilege escalation")
+    check(sc["capabilities"] == {"drop": ["ALL"]}, "capabilities drop ALL and add none")
+    check(sc["runAsNonRoot"] is True, "container runAsNonRoot")
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    check("emptyDir" in volumes.get(mounts.get("/tmp"), {}), "/tmp is an emptyDir")
+    check(container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}], "port 8080 named http")
+    check(container["startupProbe"]["httpGet"] == {"path": "/actuator/health/liveness", "port": "http"}, "startup probe path")
+    check(container["livenessProbe"]["httpGet"] == {"path": "/actuator/health/liveness", "port": "http"}, "liveness probe path")
+    check(container["readinessProbe"]["httpGet"] == {"path": "/actuator/health/readiness", "port": "http"}, "readiness probe path")
+    for bound in ("requests", "limits"):
+        check(set(container["resources"].get(bound, {})) == {"cpu", "memory"}, f"resources {bound} for cpu and memory")
+    for name, value in {"POSTERN_STORE": "vault", "POSTERN_ADDRESS": "0.0.0.0", "POSTERN_PORT": "8080",
+                        "VAULT_ADDR": "https://vault.vault.svc:8200", "POSTERN_STORE_VAULT_KV_MOUNT": "secret",
+                        "POSTERN_STORE_VAULT_PREFIX": "postern/", "POSTERN_STORE_VAULT_TRANSIT_MOUNT": "transit",
+                        "POSTERN_STORE_VAULT_TRANSIT_KEY": "postern", "POSTERN_STORE_VAULT_AUTHENTICATION": "kubernetes",
+                        "POSTERN_STORE_VAULT_KUBERNETES_ROLE": "postern",
+                        "POSTERN_STORE_VAULT_KUBERNETES_PATH": "kubernetes"}.items():
+        check(env_value(docs, name) == value, f"defaults: env {name}={value}, got {env_value(docs, name)}")
+    check(env_value(docs, "POSTERN_ACCESS_BOOTSTRAP_KEY_FILE").startswith("/tmp/"),
+          "a generated bootstrap key is written under the writable /tmp")
+    for absent in ("VAULT_TOKEN", "POSTERN_STORE_VAULT_APP_ROLE_ROLE_ID", "POSTERN_STORE_VAULT_APP_ROLE_SECRET_ID",
+                   "POSTERN_BOOTSTRAP_ADMIN_KEY", "POSTERN_STORE_VAULT_CA_CERTIFICATE"):
+        check(absent not in env_of(docs), f"defaults: no env {absent}")
+    check(pod["automountServiceAccountToken"] is True, "kubernetes auth mounts the service account token")
+    account = only(docs, "ServiceAccount")
+    check(pod["serviceAccountName"] == account["metadata"]["name"], "the pod runs as the chart's service account")
+
+    service = only(docs, "Service")
+    check(service["spec"]["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}],
+          "Service port http -> http")
+    check(selects_pods(service["spec"]["selector"], docs), "Service selects the broker pods")
+
+    pdb = only(docs, "PodDisruptionBudget")
+    check(pdb["spec"]["minAvailable"] == 1, "PDB minAvailable 1")
+    check(selects_pods(pdb["spec"]["selector"]["matchLabels"], docs), "PDB selects the broker pods")
+
+    policy = only(docs, "NetworkPolicy")["spec"]
+    check(selects_pods(policy["podSelector"]["matchLabels"], docs), "NetworkPolicy selects the broker pods")
+    check(policy["policyTypes"] == ["Ingress", "Egress"], "NetworkPolicy restricts both directions")
+    check(policy["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}],
+          "defaults: ingress only on port http")
+    egress = policy["egress"]
+    check({(p["port"], p["protocol"]) for p in egress[0]["ports"]} == {(53, "UDP"), (53, "TCP")}, "egress DNS on 53")
+    check(egress[0]["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}, "DNS egress only to kube-dns")
+    check(egress[1] == {"ports": [{"port": 8200, "protocol": "TCP"}]}, "egress to Vault's port from vault.address")
+    check(egress[2] == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "protocol": "TCP"}]},
+          "egress to the identity providers on 443")
+    check(len(egress) == 3, "no other egress by default")
+    check_no_inline_secrets(docs, "defaults")
+
+
+def check_full_values():
+    docs = render("-f", str(FULL_VALUES))
+    check(kinds(docs) == ["Deployment", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "PrometheusRule",
+                          "Service", "ServiceAccount", "ServiceMonitor"], f"full values render every object, got {kinds(docs)}")
+    pod = only(docs, "Deployment")["spec"]["template"]["spec"]
+    check(only(docs, "Deployment")["spec"]["replicas"] == 3, "replicaCount is used")
+    check(env_value(docs, "POSTERN_STORE_VAULT_AUTHENTICATION") == "approle", "approle: authentication env")
+    check(env_value(docs, "POSTERN_STORE_VAULT_APP_ROLE_PATH") == "approle-mail", "approle: mount path env")
+    check(secret_ref(docs, "POSTERN_STORE_VAULT_APP_ROLE_ROLE_ID") == {"name": "postern-approle", "key": "role-id"},
+          "approle: role id from the existing Secret")
+    check(secret_ref(docs, "POSTERN_STORE_VAULT_APP_ROLE_SECRET_ID") == {"name": "postern-approle", "key": "secret-id"},
+          "approle: secret id from the existing Secret")
+    check("POSTERN_STORE_VAULT_KUBERNETES_ROLE" not in env_of(docs), "approle: no kubernetes role env")
+    check(pod["automountServiceAccountToken"] is False, "approle: no service account token in the pod")
+    check(secret_ref(docs, "POSTERN_BOOTSTRAP_ADMIN_KEY") == {"name": "postern-bootstrap", "key": "admin-key"},
+          "bootstrap admin key from the existing Secret")
+    ca_path = env_value(docs, "POSTERN_STORE_VAULT_CA_CERTIFICATE")
+    mounts = {m["name"]: m for m in broker(docs)["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    check(ca_path == mounts["vault-ca"]["mountPath"] + "/ca.pem" and mounts["vault-ca"]["readOnly"] is True,
+          "CA certificate env points into its read-only mount")
+    check(volumes["vault-ca"]["configMap"] == {"name": "vault-ca", "items": [{"key": "ca.pem", "path": "ca.pem"}]},
+          "CA certificate from the ConfigMap")
+    check(env_value(docs, "LOGGING_LEVEL_DEV_POSTERN") == "DEBUG", "extraEnv is rendered")
+
+    ingress = only(docs, "Ingress")["spec"]
+    check(ingress["tls"] == [{"secretName": "postern-tls", "hosts": ["postern.example.com"]}], "Ingress TLS")
+    backend = ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    check(backend == {"name": only(docs, "Service")["metadata"]["name"], "port": {"name": "http"}},
+          "Ingress routes to the Service's http port")
+
+    monitor = only(docs, "ServiceMonitor")
+    endpoint = monitor["spec"]["endpoints"][0]
+    check(endpoint["path"] == "/actuator/prometheus" and endpoint["port"] == "http", "ServiceMonitor scrapes /actuator/prometheus on http")
+    check(endpoint["authorization"] == {"type": "Bearer", "credentials": {"name": "postern-monitor", "key": "api-key"}},
+          "ServiceMonitor's key from the existing Secret")
+    check(monitor["metadata"]["labels"].get("release") == "kube-prometheus-stack", "ServiceMonitor selector labels")
+    service_labels = only(docs, "Service")["metadata"]["labels"]
+    check(all(service_labels.get(k) == v for k, v in monitor["spec"]["selector"]["matchLabels"].items()),
+          "ServiceMonitor selects the Service")
+    check(monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}, "ServiceMonitor looks in the release namespace")
+
+    rule = only(docs, "PrometheusRule")
+    check(rule["metadata"]["labels"].get("release") == "kube-prometheus-stack", "PrometheusRule selector labels")
+    check(rule["spec"] == yaml.safe_load(DOCS_ALERTS.read_text()),
+          "PrometheusRule groups equal docs/prometheus/postern-alerts.yml")
+
+    policy = only(docs, "NetworkPolicy")["spec"]
+    check(policy["ingress"][0]["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
+        {"podSelector": {"matchLabels": {"app": "nocobase"}}}], "ingress only from the configured selectors")
+    check(policy["egress"][1] == {"ports": [{"port": 443, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}]},
+          "Vault egress: https without a port means 443, limited to vaultTo")
+    check(policy["egress"][-1] == {"ports": [{"port": 587, "protocol": "TCP"}]}, "extraEgress is appended")
+    check(only(docs, "PodDisruptionBudget")["spec"]["minAvailable"] == 2, "PDB minAvailable from values")
+    check_no_inline_secrets(docs, "full values")
+
+
+def check_other_auth_and_ca():
+    docs = render("--set", "vault.auth.method=token", "--set", "vault.auth.token.existingSecret=vault-trial",
+                  "--set", "vault.ca.source=secret", "--set", "vault.ca.name=vault-tls")
+    check(env_value(docs, "POSTERN_STORE_VAULT_AUTHENTICATION") == "token", "token: authentication env")
+    check(secret_ref(docs, "VAULT_TOKEN") == {"name": "vault-trial", "key": "token"}, "token: from the existing Secret")
+    check(not {"POSTERN_STORE_VAULT_KUBERNETES_ROLE", "POSTERN_STORE_VAULT_APP_ROLE_ROLE_ID"} & set(env_of(docs)),
+          "token: no other method's env")
+    pod = only(docs, "Deployment")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    check(volumes["vault-ca"]["secret"] == {"secretName": "vault-tls", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
+          "CA certificate from a Secret")
+    check(env_value(docs, "POSTERN_STORE_VAULT_CA_CERTIFICATE") == "/etc/postern/vault-ca/ca.crt", "CA env for a Secret")
+    check_no_inline_secrets(docs, "token auth")
+
+    docs = render("--set", "serviceAccount.create=false", "--set", "serviceAccount.name=postern-vault",
+                  "--set", "fullnameOverride=postern", "--set", "podSecurityContext.runAsUser=null")
+    check("ServiceAccount" not in kinds(docs), "an existing service account: none created")
+    pod = only(docs, "Deployment")["spec"]["template"]["spec"]
+    check(pod["serviceAccountName"] == "postern-vault", "an existing service account is used")
+    check(only(docs, "Deployment")["metadata"]["name"] == "postern", "fullnameOverride names the objects")
+    check("runAsUser" not in pod["securityContext"] and pod["securityContext"]["runAsNonRoot"] is True,
+          "runAsUser null leaves the uid to the platform, still non-root")
+
+
+# Each alert the design asks for: name, a metric, the comparison that must appear, severity.
+EXPECTED_ALERTS = [
+    ("PosternCredentialExpiresSoon", "postern_credential_expiry_timestamp_seconds", "< 14 * 86400", "warning"),
+    ("PosternCredentialExpiresWithinADay", "postern_credential_expiry_timestamp_seconds", "< 86400", "critical"),
+    ("PosternCredentialExpired", "postern_credential_expiry_timestamp_seconds", "< 0", "critical"),
+    ("PosternAccountsNeedReauthentication", 'postern_account_status{status="reauth_required"}', "> 0", "warning"),
+    ("PosternIdentityProviderErrors", "rate(postern_idp_errors_total[", ">", "warning"),
+]
+
+
+def check_alert_rules():
+    check(DOCS_ALERTS.read_bytes() == CHART_ALERTS.read_bytes(),
+          "docs/prometheus/postern-alerts.yml and the chart's files/postern-alerts.yml are identical")
+    rules = {r["alert"]: r for g in yaml.safe_load(DOCS_ALERTS.read_text())["groups"] for r in g["rules"]}
+    check(sorted(rules) == sorted(a[0] for a in EXPECTED_ALERTS), f"the expected alerts exist, got {sorted(rules)}")
+    for name, metric, comparison, severity in EXPECTED_ALERTS:
+        rule = rules.get(name, {})
+        check(metric in rule.get("expr", "") and comparison in rule.get("expr", ""), f"{name}: expr uses {metric} {comparison}")
+        check(rule.get("labels", {}).get("severity") == severity, f"{name}: severity {severity}")
+        check("summary" in rule.get("annotations", {}), f"{name}: has a summary")
+
+
+def check_notes():
+    notes = render_notes()
+    check("WARNING" not in notes, "defaults: NOTES without warnings")
+    check("bootstrap-admin-key" in notes, "defaults: NOTES tell where the generated admin key is")
+    notes = render_notes("--set", "vault.auth.method=token", "--set", "vault.auth.token.existingSecret=t",
+                         "--set", "replicaCount=1", "--set", "vault.address=http://vault:8200",
+                         "--set", "ingress.enabled=true", "--set", "bootstrapAdminKey.existingSecret=b")
+    for warning in ("vault.auth.method=token", "replicaCount=1", "plain http", "no TLS", "node drains"):
+        check(warning in notes, f"NOTES warn about {warning}")
+    check("bootstrap-admin-key" not in notes, "NOTES skip the generated key hunt when a Secret is given")
+
+
+# Values the schema must refuse: (what, values, part of helm's message).
+BAD_VALUES = [
+    ("replicaCount as a string", {"replicaCount": "two"}, "at '/replicaCount': got string, want integer"),
+    ("an unknown auth method", {"vault": {"auth": {"method": "foo"}}},
+     "at '/vault/auth/method': value must be one of 'kubernetes', 'approle', 'token'"),
+    ("an unknown top-level key", {"replicas": 3}, "additional properties 'replicas' not allowed"),
+    ("an unknown nested key", {"vault": {"auth": {"kubernetes": {"roel": "x"}}}}, "additional properties 'roel' not allowed"),
+    ("a boolean as a string", {"ingress": {"enabled": "true"}}, "at '/ingress/enabled': got string, want boolean"),
+    ("approle without its Secret", {"vault": {"auth": {"method": "approle"}}},
+     "at '/vault/auth/approle/existingSecret': minLength: got 0, want 1"),
+    ("token without its Secret", {"vault": {"auth": {"method": "token"}}},
+     "at '/vault/auth/token/existingSecret': minLength: got 0, want 1"),
+    ("a CA source without a name", {"vault": {"ca": {"source": "secret"}}}, "at '/vault/ca/name': minLength: got 0, want 1"),
+    ("a secret inline in extraEnv", {"extraEnv": {"VAULT_TOKEN": "hvs.inline"}}, "invalid propertyName 'VAULT_TOKEN'"),
+    ("root as the user", {"podSecurityContext": {"runAsUser": 0}}, "at '/podSecurityContext/runAsUser': minimum: got 0, want 1"),
+    ("a Vault address without scheme", {"vault": {"address": "vault:8200"}}, "at '/vault/address'"),
+    ("an unknown Service type", {"service": {"type": "ExternalName"}}, "at '/service/type': value must be one of"),
+    ("an existing service account without a name", {"serviceAccount": {"create": False}},
+     "at '/serviceAccount/name': minLength: got 0, want 1"),
+    ("a duration without unit", {"vault": {"readTimeout": "5"}}, "at '/vault/readTimeout'"),
+]
+
+
+def check_bad_values():
+    refused = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, (what, values, message) in enumerate(BAD_VALUES):
+            path = pathlib.Path(tmp) / f"bad-{index}.yaml"
+            path.write_text(yaml.safe_dump(values))
+            result = helm_template("-f", str(path))
+            ok = result.returncode != 0 and SCHEMA_FAILURE in result.stderr and message in result.stderr
+            check(ok, f"bad values ({what}) refused with {message!r}; exit {result.returncode}, stderr: {result.stderr.strip()}")
+            refused += ok
+    return refused
+
+
+# Maps whose entries are data (label selectors), not chart keys: their entries need no comment.
+DATA_MAPS = {"matchLabels"}
+
+
+def check_values_commented():
+    """STYLE 15: a comment above every key of values.yaml (a list item's `- # ...` counts)."""
+    lines = (CHART / "values.yaml").read_text().splitlines()
+    parents = []  # (indent, key) of the enclosing keys
+    for number, line in enumerate(lines):
+        match = re.match(r"^(\s*)(- )?([A-Za-z_][\w./-]*):", line)
+        if not match:
+            continue
+        indent = len(match.group(1)) + (2 if match.group(2) else 0)
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        key = match.group(3)
+        previous = lines[number - 1].strip() if number else ""
+        if not (parents and parents[-1][1] in DATA_MAPS):
+            check(previous.startswith("#") or previous.startswith("- #"),
+                  f"values.yaml line {number + 1}: {key} has a comment above it")
+        parents.append((indent, key))
+
+
+def check_schema_strict():
+    """STYLE 15: every object in values.schema.json closed to unknown keys, every key described."""
+    schema = json.loads((CHART / "values.schema.json").read_text())
+
+    def walk(node, path):
+        if node.get("type") == "object" and "properties" in node:
+            check(node.get("additionalProperties") is False, f"schema {path or '/'}: additionalProperties false")
+            for key, child in node["properties"].items():
+                check("description" in child, f"schema {path}/{key}: has a description")
+                walk(child, f"{path}/{key}")
+        for key in ("items", "additionalProperties"):
+            if isinstance(node.get(key), dict):
+                walk(node[key], f"{path}/{key}")
+        for name, child in node.get("definitions", {}).items():
+            walk(child, f"/definitions/{name}")
+
+    walk(schema, "")
+
+
+def main():
+    check_schema_strict()
+    check_values_commented()
+    check_defaults()
+    check_full_values()
+    check_other_auth_and_ca()
+    check_alert_rules()
+    check_notes()
+    refused = check_bad_values()
+    for failure in failures:
+        print(f"FAIL {failure}")
+    print(f"[chart] {passed} assertions passed, {refused} bad values refused"
+          + (f", {len(failures)} FAILED" if failures else ""))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
