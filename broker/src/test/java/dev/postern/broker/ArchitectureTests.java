@@ -44,9 +44,9 @@ class ArchitectureTests {
         .resideInAPackage("..broker.web..");
 
     @ArchTest
-    static final ArchRule tokensAreTheOnlyUserOfProviders = noClasses().that()
+    static final ArchRule onlyTokenFeaturesUseProviders = noClasses().that()
         .resideOutsideOfPackages("..broker.tokens..", "..broker.providers..", "..broker.connect..",
-                "..broker.apps..")
+                "..broker.apps..", "..broker.accounts..")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("..broker.providers..");

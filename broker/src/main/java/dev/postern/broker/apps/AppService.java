@@ -312,7 +312,7 @@ public class AppService {
     }
 
     /** How the provider sees {@code app} with {@code credential}. */
-    static ProviderClient providerClient(AppRegistration app, Credential credential, Map<String, String> secrets) {
+    public static ProviderClient providerClient(AppRegistration app, Credential credential, Map<String, String> secrets) {
         String secret = secrets.get(credential.id());
         if (secret == null) {
             throw new IllegalStateException("credential " + credential.id() + " has no stored secret");
@@ -320,8 +320,8 @@ public class AppService {
         ClientAuthentication authentication = credential.type() == CredentialType.CLIENT_SECRET
                 ? new ClientAuthentication.Secret(secret)
                 : new ClientAuthentication.Certificate(secret, credential.certificate().pem());
-        return new ProviderClient(app.provider(), app.tenant(), app.clientId(), app.tokenEndpoint(), app.scopes(),
-                authentication);
+        return new ProviderClient(app.provider(), app.tenant(), app.clientId(), app.authorizeEndpoint(),
+                app.tokenEndpoint(), app.userinfoEndpoint(), app.scopes(), authentication);
     }
 
     private StoredApp load(String appId) {

@@ -1,26 +1,12 @@
 package dev.postern.broker.providers;
 
-import java.net.http.HttpClient;
-import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.nio.charset.StandardCharsets;
 
-import com.microsoft.aad.msal4j.ClientCredentialFactory;
-import com.microsoft.aad.msal4j.ClientCredentialParameters;
-import com.microsoft.aad.msal4j.ConfidentialClientApplication;
-import com.microsoft.aad.msal4j.IClientCredential;
-import com.microsoft.aad.msal4j.IHttpClient;
-import com.microsoft.aad.msal4j.MsalServiceException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.stereotype.Service;
 import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.util.MultiValueMap;
-import org.springframework.web.client.RestClient;
+import org.springframework.web.client.ResourceAccessException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -34,78 +20,38 @@ import tools.jackson.databind.json.JsonMapper;
 @Service
 public class CredentialVerifier {
 
-    private static final Logger log = LoggerFactory.getLogger(CredentialVerifier.class);
-
     private static final String PROBE_REFRESH_TOKEN = "postern-credential-probe";
 
-    private final ProvidersProperties properties;
+    private final MicrosoftTokenProvider microsoft;
 
-    private final ObjectProvider<IHttpClient> msalHttpClient;
-
-    private final RestClient http;
+    private final ProviderHttp http;
 
     private final JsonMapper json = JsonMapper.builder().build();
 
-    public CredentialVerifier(ProvidersProperties properties, ObjectProvider<IHttpClient> msalHttpClient,
-            ObjectProvider<HttpClient> providerHttpClient) {
-        this.properties = properties;
-        this.msalHttpClient = msalHttpClient;
-        HttpClient client = providerHttpClient.getIfAvailable(
-                () -> HttpClient.newBuilder().connectTimeout(properties.timeout()).build());
-        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(client);
-        factory.setReadTimeout(properties.timeout());
-        this.http = RestClient.builder().requestFactory(factory).build();
+    CredentialVerifier(MicrosoftTokenProvider microsoft, ProviderHttp http) {
+        this.microsoft = microsoft;
+        this.http = http;
     }
 
     /** Asks the provider whether it accepts {@code client}'s credential. */
     public CredentialCheck verify(ProviderClient client) {
         return switch (client.kind()) {
-            case MICROSOFT -> verifyWithMsal(client);
+            case MICROSOFT -> verifyWithClientCredentials(client);
             case GOOGLE, GENERIC -> verifyWithRefreshProbe(client);
         };
     }
 
-    private CredentialCheck verifyWithMsal(ProviderClient client) {
+    private CredentialCheck verifyWithClientCredentials(ProviderClient client) {
         try {
-            ConfidentialClientApplication.Builder builder = ConfidentialClientApplication
-                .builder(client.clientId(), msalCredential(client.authentication()))
-                .authority(properties.microsoftAuthorityHost() + "/" + client.tenant() + "/")
-                .instanceDiscovery(false);
-            IHttpClient httpClient = msalHttpClient.getIfAvailable();
-            if (httpClient != null) {
-                builder.httpClient(httpClient);
-            }
-            builder.build()
-                .acquireToken(ClientCredentialParameters.builder(Set.of("https://graph.microsoft.com/.default")).build())
-                .get(properties.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            microsoft.clientCredentials(client);
             return CredentialCheck.ok();
         }
-        catch (ExecutionException ex) {
-            if (ex.getCause() instanceof MsalServiceException service) {
-                return CredentialCheck.refused(service.errorCode(), firstLine(service.getMessage()));
-            }
-            log.warn("Microsoft credential check for client {} failed: {}", client.clientId(),
-                    ex.getCause().getClass().getSimpleName());
-            return CredentialCheck.refused("unreachable", "Microsoft could not be asked: " + ex.getCause().getClass().getSimpleName());
+        catch (ProviderException ex) {
+            return CredentialCheck.refused(ex.error(), ex.getMessage());
         }
-        catch (TimeoutException ex) {
-            return CredentialCheck.refused("timeout", "Microsoft did not answer within " + properties.timeout());
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            return CredentialCheck.refused("interrupted", null);
-        }
-        catch (java.net.MalformedURLException | IllegalArgumentException ex) {
+        catch (IllegalArgumentException ex) {
             return CredentialCheck.refused("invalid_configuration", "the tenant or credential is malformed");
         }
-    }
-
-    private static IClientCredential msalCredential(ClientAuthentication authentication) {
-        return switch (authentication) {
-            case ClientAuthentication.Secret secret -> ClientCredentialFactory.createFromSecret(secret.value());
-            case ClientAuthentication.Certificate certificate -> ClientCredentialFactory.createFromCertificate(
-                    Pem.privateKey(certificate.privateKeyPem()), Pem.certificate(certificate.certificatePem()));
-        };
     }
 
     private CredentialCheck verifyWithRefreshProbe(ProviderClient client) {
@@ -118,22 +64,21 @@ public class CredentialVerifier {
         form.add("client_id", client.clientId());
         form.add("client_secret", secret.value());
         try {
-            return http.post()
+            return http.restClient()
+                .post()
                 .uri(client.tokenEndpoint())
                 .contentType(MediaType.APPLICATION_FORM_URLENCODED)
                 .body(form)
-                .exchange((request, response) -> {
-                    String body = new String(response.getBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-                    return interpretProbe(response.getStatusCode().value(), body);
-                });
+                .exchange((request, response) -> interpretProbe(response.getStatusCode().value(),
+                        new String(response.getBody().readAllBytes(), StandardCharsets.UTF_8)));
         }
-        catch (org.springframework.web.client.ResourceAccessException ex) {
+        catch (ResourceAccessException ex) {
             return CredentialCheck.refused("unreachable", "the token endpoint did not answer");
         }
     }
 
     private CredentialCheck interpretProbe(int status, String body) {
-        String error;
+        String error = null;
         String description = null;
         try {
             JsonNode answer = json.readTree(body);
@@ -141,7 +86,7 @@ public class CredentialVerifier {
             description = answer.path("error_description").asString(null);
         }
         catch (RuntimeException ex) {
-            error = null;
+            // not JSON: judged on the status alone
         }
         if ("invalid_grant".equals(error)) {
             return CredentialCheck.ok(); // the client was authenticated; only our made-up refresh token was refused
@@ -150,13 +95,5 @@ public class CredentialVerifier {
             return CredentialCheck.refused("unexpected_success", "the token endpoint accepted a made-up refresh token");
         }
         return CredentialCheck.refused(error == null ? "http_" + status : error, description);
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return null;
-        }
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
     }
 }

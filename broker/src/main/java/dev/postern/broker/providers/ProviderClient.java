@@ -6,15 +6,22 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An app registration as a token endpoint sees it.
+ * An app registration as an identity provider sees it, with the credential to use.
  *
  * @param kind the provider
  * @param tenant the Microsoft tenant, else {@code null}
  * @param clientId the client id
- * @param tokenEndpoint the token endpoint for Google and generic providers, else {@code null}
+ * @param authorizeEndpoint a generic provider's authorize endpoint, else {@code null}
+ * @param tokenEndpoint a generic provider's token endpoint, else {@code null}
+ * @param userinfoEndpoint a generic provider's userinfo endpoint, or {@code null}
  * @param scopes the scopes mailbox tokens are asked for
- * @param authentication the credential in use
+ * @param authentication the credential to prove the client with
  */
 public record ProviderClient(ProviderKind kind, @Nullable String tenant, String clientId,
-        @Nullable URI tokenEndpoint, List<String> scopes, ClientAuthentication authentication) {
+        @Nullable URI authorizeEndpoint, @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint,
+        List<String> scopes, ClientAuthentication authentication) {
+
+    public ProviderClient {
+        scopes = List.copyOf(scopes);
+    }
 }

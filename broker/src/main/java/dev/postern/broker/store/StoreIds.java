@@ -13,12 +13,21 @@ public final class StoreIds {
     private StoreIds() {
     }
 
-    /** A new id such as {@code app_k3j5x7q2m4n6p8r2}. */
+    /** A new id such as {@code app_k3j5x7q2m4n6p8r2}: 80 random bits, enough to never collide. */
     public static String newId(String type) {
+        return newId(type, 10);
+    }
+
+    /** A new id with 160 random bits, for ids that are also capabilities, such as a connect link in a URL. */
+    public static String newUnguessableId(String type) {
+        return newId(type, 20);
+    }
+
+    private static String newId(String type, int randomBytes) {
         if (!SecretPath.isValidId(type)) {
             throw new IllegalArgumentException("id type must be a valid id segment");
         }
-        byte[] bytes = new byte[10];
+        byte[] bytes = new byte[randomBytes];
         RANDOM.nextBytes(bytes);
         StringBuilder id = new StringBuilder(type.toLowerCase(Locale.ROOT)).append('_');
         long bits = 0;

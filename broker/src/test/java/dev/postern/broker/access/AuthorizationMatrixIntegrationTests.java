@@ -42,6 +42,12 @@ class AuthorizationMatrixIntegrationTests extends ApiIntegrationTest {
         MATRIX.put("GET /v1/clients", Set.of("admin"));
         MATRIX.put("DELETE /v1/clients/{clientId}", Set.of("admin"));
         MATRIX.put("GET /v1/audit", Set.of("admin"));
+        MATRIX.put("POST /v1/apps/{appId}/connect-links", Set.of("admin"));
+        MATRIX.put("GET /v1/accounts", Set.of("admin", "monitor"));
+        MATRIX.put("GET /v1/accounts/{accountId}", Set.of("admin", "monitor"));
+        MATRIX.put("DELETE /v1/accounts/{accountId}", Set.of("admin"));
+        MATRIX.put("POST /v1/accounts/{accountId}/token", Set.of("client"));
+        MATRIX.put("POST /v1/token", Set.of("client"));
     }
 
     @Autowired
@@ -82,7 +88,8 @@ class AuthorizationMatrixIntegrationTests extends ApiIntegrationTest {
         String[] parts = endpoint.split(" ");
         String path = parts[1].replace("{appId}", "app_doesnotexist")
             .replace("{credentialId}", "cred_doesnotexist")
-            .replace("{clientId}", "cli_doesnotexist");
+            .replace("{clientId}", "cli_doesnotexist")
+            .replace("{accountId}", "acc_doesnotexist");
         String body = List.of("POST", "PATCH").contains(parts[0]) ? "{}" : null;
 
         Answer answer = call(parts[0], path, keys.get(role), body);

@@ -1,0 +1,137 @@
+package dev.postern.broker.accounts;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Repository;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.cfg.DateTimeFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.postern.broker.providers.MailboxState;
+import dev.postern.broker.store.SecretDocument;
+import dev.postern.broker.store.SecretPath;
+import dev.postern.broker.store.SecretStore;
+import dev.postern.broker.store.StoreCollection;
+import dev.postern.broker.store.StoredDocument;
+
+/**
+ * Keeps each mailbox in one store document {@code accounts/{id}}: metadata as data; the mailbox
+ * state (refresh token or msal4j cache) and the latest access token as secret fields. Every
+ * write names the version it read, so a rotated refresh token is never overwritten by a stale one.
+ */
+@Repository
+public class AccountRepository {
+
+    static final String STATE = "mailbox_state";
+
+    static final String STATE_KIND = "mailbox_state_kind";
+
+    static final String ACCESS_TOKEN = "access_token";
+
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private final SecretStore store;
+
+    private final JsonMapper json = JsonMapper.builder()
+        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .changeDefaultPropertyInclusion(inclusion -> inclusion.withValueInclusion(JsonInclude.Include.NON_NULL))
+        .build();
+
+    public AccountRepository(SecretStore store) {
+        this.store = store;
+    }
+
+    /**
+     * The latest access token a replica stored, so another replica can use it instead of
+     * refreshing again.
+     *
+     * @param value the token
+     * @param expiresAt when it expires
+     * @param scope its scopes
+     */
+    public record StoredAccessToken(String value, Instant expiresAt, String scope) {
+
+        @Override
+        public String toString() {
+            return "StoredAccessToken[expiresAt=" + expiresAt + ", value=(redacted)]";
+        }
+    }
+
+    /**
+     * A mailbox as read, with its secrets and the version a write must name.
+     *
+     * @param account the metadata
+     * @param state what refreshes it, or {@code null} once revoked
+     * @param accessToken the latest access token, or {@code null}
+     * @param version the store version
+     */
+    public record StoredAccount(Account account, @Nullable MailboxState state, @Nullable StoredAccessToken accessToken,
+            long version) {
+
+        @Override
+        public String toString() {
+            return "StoredAccount[" + account.id() + ", version=" + version + ", secrets=(redacted)]";
+        }
+    }
+
+    public Optional<StoredAccount> find(String accountId) {
+        if (!SecretPath.isValidId(accountId)) {
+            return Optional.empty();
+        }
+        return store.read(path(accountId)).map(this::toStored);
+    }
+
+    public List<Account> findAll() {
+        List<Account> accounts = new ArrayList<>();
+        for (String id : store.list(SecretPath.of(StoreCollection.ACCOUNTS))) {
+            find(id).ifPresent(stored -> accounts.add(stored.account()));
+        }
+        return accounts;
+    }
+
+    /** Writes the account over {@code expectedVersion} ({@link SecretStore#NEW} to create); returns the new version. */
+    public long save(Account account, @Nullable MailboxState state, @Nullable StoredAccessToken accessToken,
+            long expectedVersion) {
+        Map<String, Object> data = json.convertValue(account, MAP);
+        Map<String, String> secrets = new HashMap<>();
+        if (state != null) {
+            secrets.put(STATE, state.value());
+            data.put(STATE_KIND, state.kind().name());
+        }
+        if (accessToken != null) {
+            secrets.put(ACCESS_TOKEN, accessToken.value());
+            data.put("access_token_expires_at", accessToken.expiresAt().toString());
+            data.put("access_token_scope", accessToken.scope());
+        }
+        return store.write(path(account.id()), new SecretDocument(data, secrets), expectedVersion);
+    }
+
+    private StoredAccount toStored(StoredDocument stored) {
+        Map<String, Object> data = new HashMap<>(stored.document().data());
+        Object kind = data.remove(STATE_KIND);
+        Object tokenExpiry = data.remove("access_token_expires_at");
+        Object tokenScope = data.remove("access_token_scope");
+        Account account = json.convertValue(data, Account.class);
+        String state = stored.document().secret(STATE);
+        String token = stored.document().secret(ACCESS_TOKEN);
+        return new StoredAccount(account,
+                state == null || kind == null ? null : new MailboxState(MailboxState.Kind.valueOf(kind.toString()), state),
+                token == null || tokenExpiry == null ? null
+                        : new StoredAccessToken(token, Instant.parse(tokenExpiry.toString()), String.valueOf(tokenScope)),
+                stored.version());
+    }
+
+    private static SecretPath path(String accountId) {
+        return SecretPath.of(StoreCollection.ACCOUNTS, accountId);
+    }
+}

@@ -1,0 +1,122 @@
+package dev.postern.broker.connect;
+
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Email;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.Size;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseCookie;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.CookieValue;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.util.HtmlUtils;
+
+import dev.postern.broker.Allow;
+import dev.postern.broker.Role;
+import dev.postern.broker.access.Actors;
+import dev.postern.broker.accounts.Account;
+
+/** Connect links ({@code /v1/apps/{app_id}/connect-links}) and the owner's browser flow. */
+@RestController
+class ConnectController {
+
+    /** The cookie that binds a sign-in to the browser that started it. */
+    static final String BINDING_COOKIE = "postern_connect";
+
+    private final ConnectService connect;
+
+    ConnectController(ConnectService connect) {
+        this.connect = connect;
+    }
+
+    record CreateLinkRequest(@Nullable @Email @Size(max = 320) String loginHint,
+            @Nullable @Min(300) @Max(2_592_000) Integer expiresInSeconds) {
+    }
+
+    record LinkView(String id, String appId, URI url, Instant expiresAt, @Nullable String loginHint) {
+    }
+
+    @PostMapping("/v1/apps/{appId}/connect-links")
+    @ResponseStatus(HttpStatus.CREATED)
+    @Allow(Role.ADMIN)
+    LinkView create(@PathVariable String appId, @Valid @RequestBody(required = false) @Nullable CreateLinkRequest body,
+            HttpServletRequest request) {
+        Duration lifetime = Duration.ofSeconds(body == null || body.expiresInSeconds() == null ? Duration.ofDays(7).toSeconds()
+                : body.expiresInSeconds());
+        ConnectLink link = connect.createLink(Actors.of(request), appId, body == null ? null : body.loginHint(), lifetime);
+        return new LinkView(link.id(), link.appId(), connect.linkUrl(link.id()), link.expiresAt(), link.loginHint());
+    }
+
+    @GetMapping("/connect/{linkId}")
+    ResponseEntity<String> start(@PathVariable String linkId, HttpServletRequest request) {
+        try {
+            ConnectService.Start start = connect.start(linkId);
+            ResponseCookie binding = ResponseCookie.from(BINDING_COOKIE, start.browserBinding())
+                .httpOnly(true)
+                .secure(request.isSecure())
+                // None lets the provider's cross-site form_post carry it back; browsers allow None only with Secure.
+                .sameSite(request.isSecure() ? "None" : "Lax")
+                .path("/oauth2/callback")
+                .maxAge(ConnectService.ATTEMPT_LIFETIME)
+                .build();
+            return ResponseEntity.status(HttpStatus.FOUND)
+                .location(start.redirect())
+                .header(HttpHeaders.SET_COOKIE, binding.toString())
+                .header(HttpHeaders.CACHE_CONTROL, "no-store")
+                .build();
+        }
+        catch (ConnectException ex) {
+            return page(HttpStatus.BAD_REQUEST, "Cannot connect this mailbox", ex.getMessage());
+        }
+    }
+
+    @RequestMapping(path = "/oauth2/callback", method = { RequestMethod.GET, RequestMethod.POST })
+    ResponseEntity<String> callback(@RequestParam(required = false) String state,
+            @RequestParam(required = false) String code, @RequestParam(required = false) String error,
+            @RequestParam(name = "error_description", required = false) String errorDescription,
+            @CookieValue(name = BINDING_COOKIE, required = false) String binding, HttpServletRequest request) {
+        try {
+            Account account = connect.complete(state, code, error, errorDescription, binding,
+                    "POST".equals(request.getMethod()));
+            return page(HttpStatus.OK, "Mailbox connected",
+                    "Connected as " + account.mailbox() + ". Postern can now give your mail program access tokens; "
+                            + "you can close this page.");
+        }
+        catch (ConnectException ex) {
+            return page(HttpStatus.BAD_REQUEST, "Mailbox not connected", ex.getMessage());
+        }
+    }
+
+    private static ResponseEntity<String> page(HttpStatus status, String title, String message) {
+        String html = """
+                <!doctype html>
+                <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+                <title>%1$s · Postern</title>
+                <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5}</style>
+                </head><body><main><h1>%1$s</h1><p id="message">%2$s</p></main></body></html>
+                """.formatted(HtmlUtils.htmlEscape(title), HtmlUtils.htmlEscape(message));
+        return ResponseEntity.status(status)
+            .contentType(MediaType.TEXT_HTML)
+            .header(HttpHeaders.CACHE_CONTROL, "no-store")
+            .header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+            .body(html);
+    }
+}

@@ -1,0 +1,174 @@
+package dev.postern.broker.providers;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.util.LinkedMultiValueMap;
+import org.springframework.util.MultiValueMap;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.util.UriComponentsBuilder;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Standard OAuth2 authorization-code and refresh calls with Spring's RestClient, for Google and
+ * generic providers. A refresh token is kept when the provider does not rotate it.
+ */
+abstract class OAuth2TokenProvider implements TokenProvider {
+
+    private final ProviderHttp http;
+
+    private final Clock clock;
+
+    private final JsonMapper json = JsonMapper.builder().build();
+
+    OAuth2TokenProvider(ProviderHttp http, Clock clock) {
+        this.http = http;
+        this.clock = clock;
+    }
+
+    /** The authorize endpoint of {@code client}. */
+    protected abstract URI authorizeEndpoint(ProviderClient client);
+
+    /** The token endpoint of {@code client}. */
+    protected abstract URI tokenEndpoint(ProviderClient client);
+
+    /** Extra authorize parameters, such as Google's {@code access_type=offline}. */
+    protected Map<String, String> extraAuthorizeParameters() {
+        return Map.of();
+    }
+
+    @Override
+    public URI authorizationUrl(ProviderClient client, AuthorizationRequest request) {
+        UriComponentsBuilder url = UriComponentsBuilder.fromUri(authorizeEndpoint(client))
+            .queryParam("response_type", "code")
+            .queryParam("client_id", client.clientId())
+            .queryParam("redirect_uri", request.redirectUri())
+            .queryParam("scope", String.join(" ", client.scopes()))
+            .queryParam("state", request.state())
+            .queryParam("nonce", request.nonce())
+            .queryParam("code_challenge", request.codeChallenge())
+            .queryParam("code_challenge_method", "S256");
+        if (request.loginHint() != null) {
+            url.queryParam("login_hint", request.loginHint());
+        }
+        extraAuthorizeParameters().forEach(url::queryParam);
+        return url.encode().build().toUri();
+    }
+
+    @Override
+    public TokenGrant exchangeCode(ProviderClient client, String code, URI redirectUri, String codeVerifier) {
+        MultiValueMap<String, String> form = new LinkedMultiValueMap<>();
+        form.add("grant_type", "authorization_code");
+        form.add("code", code);
+        form.add("redirect_uri", redirectUri.toString());
+        form.add("code_verifier", codeVerifier);
+        return grant(client, form, null);
+    }
+
+    @Override
+    public TokenGrant refresh(ProviderClient client, MailboxState state) {
+        MultiValueMap<String, String> form = new LinkedMultiValueMap<>();
+        form.add("grant_type", "refresh_token");
+        form.add("refresh_token", state.value());
+        return grant(client, form, state.value());
+    }
+
+    private TokenGrant grant(ProviderClient client, MultiValueMap<String, String> form, @Nullable String previousRefreshToken) {
+        if (!(client.authentication() instanceof ClientAuthentication.Secret secret)) {
+            throw new ProviderException(ProviderException.Kind.CLIENT_REJECTED, "unsupported_credential",
+                    "this provider takes client secrets only", null);
+        }
+        form.add("client_id", client.clientId());
+        form.add("client_secret", secret.value());
+        Instant requestedAt = clock.instant();
+        JsonNode answer;
+        try {
+            answer = http.restClient()
+                .post()
+                .uri(tokenEndpoint(client))
+                .contentType(MediaType.APPLICATION_FORM_URLENCODED)
+                .accept(MediaType.APPLICATION_JSON)
+                .body(form)
+                .exchange((request, response) -> {
+                    String body = new String(response.getBody().readAllBytes(), StandardCharsets.UTF_8);
+                    JsonNode parsed = parse(body);
+                    if (!response.getStatusCode().is2xxSuccessful() || !parsed.hasNonNull("access_token")) {
+                        throw ProviderException.of(parsed.path("error").asString(null), response.getStatusCode().value(),
+                                parsed.path("error_description").asString(null),
+                                retryAfter(response.getHeaders()));
+                    }
+                    return parsed;
+                });
+        }
+        catch (ResourceAccessException ex) {
+            throw new ProviderException(ProviderException.Kind.RETRY_LATER,
+                    ex.getCause() instanceof java.net.http.HttpTimeoutException ? "timeout" : "unreachable",
+                    "the identity provider could not be reached", null);
+        }
+        String refreshToken = answer.path("refresh_token").asString(previousRefreshToken);
+        if (refreshToken == null) {
+            throw new ProviderException(ProviderException.Kind.FAILED, "no_refresh_token",
+                    "the provider returned no refresh token: the app must ask for offline access", null);
+        }
+        Map<String, String> claims = IdTokens.claims(answer.path("id_token").asString(null));
+        String username = IdTokens.mailbox(claims);
+        if (username == null && client.userinfoEndpoint() != null && previousRefreshToken == null) {
+            username = userinfoMailbox(client.userinfoEndpoint(), answer.path("access_token").asString());
+        }
+        long expiresIn = answer.path("expires_in").asLong(3600);
+        return new TokenGrant(answer.path("access_token").asString(), requestedAt.plusSeconds(expiresIn),
+                answer.path("scope").asString(String.join(" ", client.scopes())),
+                new MailboxState(MailboxState.Kind.REFRESH_TOKEN, refreshToken), username, claims);
+    }
+
+    private @Nullable String userinfoMailbox(URI userinfo, String accessToken) {
+        try {
+            JsonNode info = http.restClient()
+                .get()
+                .uri(userinfo)
+                .header(HttpHeaders.AUTHORIZATION, "Bearer " + accessToken)
+                .retrieve()
+                .body(JsonNode.class);
+            Map<String, String> claims = new LinkedHashMap<>();
+            if (info != null && info.hasNonNull("email")) {
+                claims.put("email", info.get("email").asString());
+            }
+            return IdTokens.mailbox(claims);
+        }
+        catch (RuntimeException ex) {
+            return null;
+        }
+    }
+
+    private JsonNode parse(String body) {
+        try {
+            return json.readTree(body);
+        }
+        catch (RuntimeException ex) {
+            return json.createObjectNode();
+        }
+    }
+
+    static @Nullable Duration retryAfter(HttpHeaders headers) {
+        String value = headers.getFirst(HttpHeaders.RETRY_AFTER);
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Duration.ofSeconds(Long.parseLong(value.trim()));
+        }
+        catch (NumberFormatException ex) {
+            return null; // an HTTP date: rare for token endpoints, treated as no hint
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package dev.postern.broker.providers;
+
+import java.time.Instant;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a provider handed out for a mailbox.
+ *
+ * @param accessToken the access token
+ * @param expiresAt when it expires
+ * @param scope the granted scopes, space separated
+ * @param mailboxState what must be stored to refresh later: the refresh token, or msal4j's
+ *        serialized token cache for Microsoft
+ * @param username the mailbox address from the id_token or userinfo, when the grant told it
+ * @param claims other identity claims (such as {@code tid}), never a token
+ */
+public record TokenGrant(String accessToken, Instant expiresAt, String scope, MailboxState mailboxState,
+        @Nullable String username, Map<String, String> claims) {
+
+    public TokenGrant {
+        claims = Map.copyOf(claims);
+    }
+
+    @Override
+    public String toString() {
+        return "TokenGrant[expiresAt=" + expiresAt + ", scope=" + scope + ", username=" + username + ", tokens=(redacted)]";
+    }
+}

@@ -1,0 +1,26 @@
+package dev.postern.broker.tokens;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Token issuing ({@code postern.tokens.*}).
+ *
+ * @param defaultMinTtl the remaining lifetime a token must have when a request does not say;
+ *        the default is 5 minutes
+ * @param refreshAhead a token in use is refreshed in the background this long before it
+ *        expires; the default is 10 minutes
+ * @param inUseWindow a token counts as in use when it was handed out within this time; the
+ *        default is 15 minutes
+ * @param leaseDuration how long one replica may hold a mailbox's refresh lease; the default is
+ *        20 seconds
+ * @param maxBackoff the longest wait after a provider failure without Retry-After; the default
+ *        is 60 seconds
+ */
+@ConfigurationProperties("postern.tokens")
+public record TokenProperties(@DefaultValue("5m") Duration defaultMinTtl, @DefaultValue("10m") Duration refreshAhead,
+        @DefaultValue("15m") Duration inUseWindow, @DefaultValue("20s") Duration leaseDuration,
+        @DefaultValue("60s") Duration maxBackoff) {
+}

@@ -1,0 +1,436 @@
+package dev.postern.broker.tokens;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.annotation.PreDestroy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.event.EventListener;
+import org.springframework.http.HttpStatus;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Service;
+
+import dev.postern.broker.ApiException;
+import dev.postern.broker.access.ApiPrincipal;
+import dev.postern.broker.accounts.Account;
+import dev.postern.broker.accounts.AccountChangedEvent;
+import dev.postern.broker.accounts.AccountRepository;
+import dev.postern.broker.accounts.AccountRepository.StoredAccessToken;
+import dev.postern.broker.accounts.AccountRepository.StoredAccount;
+import dev.postern.broker.apps.AppRepository;
+import dev.postern.broker.apps.AppService;
+import dev.postern.broker.apps.Credential;
+import dev.postern.broker.audit.AuditLog;
+import dev.postern.broker.providers.ProviderException;
+import dev.postern.broker.providers.TokenGrant;
+import dev.postern.broker.providers.TokenProviders;
+import dev.postern.broker.store.VersionConflictException;
+
+/**
+ * Issues access tokens for mailboxes. A token with enough time left is served from memory. A
+ * miss refreshes once however many callers ask at once: one in-flight refresh per mailbox in
+ * this process, and one lease in the store across replicas, whose holder stores the new access
+ * token next to the rotated refresh token so the others use it instead of refreshing again. The
+ * rotated refresh token is written with CAS before the access token is handed out. Tokens in
+ * use are refreshed ahead of expiry in the background.
+ */
+@Service
+public class TokenService {
+
+    private static final Logger log = LoggerFactory.getLogger(TokenService.class);
+
+    private final AccountRepository accounts;
+
+    private final AppRepository apps;
+
+    private final TokenProviders providers;
+
+    private final RefreshLeases leases;
+
+    private final AuditLog audit;
+
+    private final Clock clock;
+
+    private final TokenProperties properties;
+
+    private final MeterRegistry meters;
+
+    private final Timer refreshTimer;
+
+    private final Cache<String, CachedToken> tokens;
+
+    private final Cache<String, Account> accountMetadata = Caffeine.newBuilder()
+        .expireAfterWrite(Duration.ofSeconds(30))
+        .maximumSize(100_000)
+        .build();
+
+    private final ConcurrentHashMap<String, CompletableFuture<IssuedToken>> inFlight = new ConcurrentHashMap<>();
+
+    private final ConcurrentHashMap<String, Backoff> backoffs = new ConcurrentHashMap<>();
+
+    private final ExecutorService refreshers = Executors.newVirtualThreadPerTaskExecutor();
+
+    /** A token in memory and when it was last handed out. */
+    private static final class CachedToken {
+
+        final IssuedToken token;
+
+        volatile Instant lastUsed;
+
+        CachedToken(IssuedToken token, Instant lastUsed) {
+            this.token = token;
+            this.lastUsed = lastUsed;
+        }
+    }
+
+    /** No provider call for this mailbox before {@code notBefore}; {@code failures} grows the wait. */
+    private record Backoff(Instant notBefore, int failures) {
+    }
+
+    public TokenService(AccountRepository accounts, AppRepository apps, TokenProviders providers, RefreshLeases leases,
+            AuditLog audit, Clock clock, TokenProperties properties, MeterRegistry meters) {
+        this.accounts = accounts;
+        this.apps = apps;
+        this.providers = providers;
+        this.leases = leases;
+        this.audit = audit;
+        this.clock = clock;
+        this.properties = properties;
+        this.meters = meters;
+        this.refreshTimer = Timer.builder("postern_token_refresh_seconds")
+            .description("Time to refresh a mailbox's access token at its identity provider")
+            .publishPercentiles(0.5, 0.99)
+            .register(meters);
+        this.tokens = Caffeine.newBuilder().maximumSize(100_000).build();
+    }
+
+    /**
+     * An access token for {@code accountId} with at least {@code minTtl} left, for a caller
+     * allowed to use that mailbox.
+     */
+    public IssuedToken issue(ApiPrincipal caller, String accountId, Duration minTtl) {
+        Account account = account(accountId);
+        if (!caller.mayUseAccount(account.id(), account.appId())) {
+            count("denied");
+            audit.record(caller.clientId(), "token.issue", "account", accountId, "denied", Map.of());
+            throw ApiException.forbidden("This API client may not get tokens for this mailbox.");
+        }
+        requireUsable(account);
+        Instant now = clock.instant();
+        CachedToken cached = tokens.getIfPresent(accountId);
+        if (cached != null && cached.token.expiresAt().isAfter(now.plus(minTtl))) {
+            cached.lastUsed = now;
+            count("cache");
+            audit.record(caller.clientId(), "token.issue", "account", accountId, "success", Map.of("source", "cache"));
+            return cached.token;
+        }
+        try {
+            IssuedToken token = await(refreshOnce(accountId, minTtl));
+            count("refresh");
+            audit.record(caller.clientId(), "token.issue", "account", accountId, "success", Map.of("source", "refresh"));
+            return token;
+        }
+        catch (ApiException ex) {
+            count("error");
+            audit.record(caller.clientId(), "token.issue", "account", accountId, "failure", Map.of("problem", ex.type()));
+            throw ex;
+        }
+    }
+
+    /** The account {@code accountId} of a mailbox, through a short in-memory cache. */
+    public Account account(String accountId) {
+        Account account = accountMetadata.get(accountId,
+                id -> accounts.find(id).map(StoredAccount::account).orElse(null));
+        if (account == null) {
+            throw ApiException.notFound("Account " + accountId);
+        }
+        return account;
+    }
+
+    private static void requireUsable(Account account) {
+        switch (account.status()) {
+            case REVOKED -> throw ApiException.conflict("account-revoked", "This mailbox was revoked; connect it again.");
+            case REAUTH_REQUIRED -> throw ApiException.conflict("reauth-required",
+                    "The mailbox owner must connect this mailbox again: the provider no longer accepts its refresh token.");
+            case ACTIVE -> {
+            }
+        }
+    }
+
+    private void count(String outcome) {
+        meters.counter("postern_token_requests_total", "outcome", outcome).increment();
+    }
+
+    /** Joins the refresh in flight for {@code accountId}, or starts the one. */
+    private CompletableFuture<IssuedToken> refreshOnce(String accountId, Duration minTtl) {
+        CompletableFuture<IssuedToken> mine = new CompletableFuture<>();
+        CompletableFuture<IssuedToken> running = inFlight.putIfAbsent(accountId, mine);
+        if (running != null) {
+            return running;
+        }
+        refreshers.execute(() -> {
+            try {
+                mine.complete(refresh(accountId, minTtl));
+            }
+            catch (Throwable ex) {
+                mine.completeExceptionally(ex);
+            }
+            finally {
+                inFlight.remove(accountId, mine);
+            }
+        });
+        return mine;
+    }
+
+    private IssuedToken await(CompletableFuture<IssuedToken> refresh) {
+        try {
+            return refresh.get(properties.leaseDuration().toMillis() * 2, TimeUnit.MILLISECONDS);
+        }
+        catch (ExecutionException ex) {
+            if (ex.getCause() instanceof ApiException api) {
+                throw api;
+            }
+            log.error("Token refresh failed", ex.getCause());
+            throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
+                    "The token could not be refreshed; the request id leads to the log entry.");
+        }
+        catch (TimeoutException ex) {
+            throw unavailable("refresh-timeout", "The token refresh did not finish in time; try again.", 5);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw unavailable("refresh-timeout", "Interrupted.", 5);
+        }
+    }
+
+    /** The cross-replica part: use a token another replica stored, or take the lease and refresh. */
+    private IssuedToken refresh(String accountId, Duration minTtl) {
+        Instant deadline = clock.instant().plus(properties.leaseDuration());
+        while (true) {
+            StoredAccount stored = accounts.find(accountId).orElseThrow(() -> ApiException.notFound("Account " + accountId));
+            requireUsable(stored.account());
+            Instant now = clock.instant();
+            StoredAccessToken latest = stored.accessToken();
+            if (latest != null && latest.expiresAt().isAfter(now.plus(minTtl))) {
+                return remember(stored.account(), latest.value(), latest.expiresAt(), latest.scope());
+            }
+            Backoff backoff = backoffs.get(accountId);
+            if (backoff != null && backoff.notBefore().isAfter(now)) {
+                throw providerUnavailable(Duration.between(now, backoff.notBefore()));
+            }
+            if (leases.tryAcquire(accountId)) {
+                try {
+                    return refreshAtProvider(stored);
+                }
+                finally {
+                    leases.release(accountId);
+                }
+            }
+            if (now.isAfter(deadline)) {
+                throw unavailable("refresh-in-progress", "Another replica is refreshing this mailbox; try again.", 2);
+            }
+            sleep(100);
+        }
+    }
+
+    private IssuedToken refreshAtProvider(StoredAccount stored) {
+        Account account = stored.account();
+        AppRepository.StoredApp app = apps.find(account.appId())
+            .orElseThrow(() -> ApiException.conflict("app-missing", "The app of this mailbox no longer exists."));
+        if (stored.state() == null) {
+            throw ApiException.conflict("reauth-required", "This mailbox has no refresh token; connect it again.");
+        }
+        ProviderException lastClientRejection = null;
+        for (Credential credential : usableCredentials(app)) {
+            Timer.Sample sample = Timer.start(meters);
+            try {
+                TokenGrant grant = providers.forKind(app.app().provider())
+                    .refresh(AppService.providerClient(app.app(), credential, app.secrets()), stored.state());
+                sample.stop(refreshTimer);
+                backoffs.remove(account.id());
+                return save(stored, grant);
+            }
+            catch (ProviderException ex) {
+                sample.stop(refreshTimer);
+                meters.counter("postern_idp_errors_total", "provider", app.app().provider().name().toLowerCase(java.util.Locale.ROOT),
+                        "error", ex.error()).increment();
+                switch (ex.kind()) {
+                    case CLIENT_REJECTED -> lastClientRejection = ex; // try the next usable credential
+                    case REAUTH_REQUIRED -> throw reauthRequired(stored, ex);
+                    case RETRY_LATER -> throw providerUnavailable(backOff(account.id(), ex.retryAfter()));
+                    case FAILED -> {
+                        recordError(account.id(), ex);
+                        throw new ApiException(HttpStatus.BAD_GATEWAY, "provider-error", "Identity provider error",
+                                "The identity provider refused the refresh (" + ex.error() + ").");
+                    }
+                }
+            }
+        }
+        if (lastClientRejection != null) {
+            recordError(account.id(), lastClientRejection);
+            throw new ApiException(HttpStatus.BAD_GATEWAY, "provider-rejected-client", "App credential rejected",
+                    "The identity provider rejected the app's credentials (" + lastClientRejection.error()
+                            + "): rotate the app's client secret or certificate.");
+        }
+        throw ApiException.conflict("no-active-credential", "The app of this mailbox has no usable credential.");
+    }
+
+    /** The active credential first, then retired ones that have not expired: rotation never breaks a mailbox. */
+    private List<Credential> usableCredentials(AppRepository.StoredApp app) {
+        Instant now = clock.instant();
+        List<Credential> usable = new ArrayList<>();
+        app.app().activeCredential().filter(c -> c.isUnexpiredAt(now)).ifPresent(usable::add);
+        app.app()
+            .credentials()
+            .stream()
+            .filter(c -> c.state() == Credential.CredentialState.RETIRED && c.isUnexpiredAt(now))
+            .sorted(Comparator.comparing(Credential::retiredAt, Comparator.nullsLast(Comparator.reverseOrder())))
+            .forEach(usable::add);
+        return usable;
+    }
+
+    /** Stores the rotated refresh token and the new access token, then remembers and returns it. */
+    private IssuedToken save(StoredAccount stored, TokenGrant grant) {
+        StoredAccessToken token = new StoredAccessToken(grant.accessToken(), grant.expiresAt(), grant.scope());
+        StoredAccount current = stored;
+        for (int attempt = 0;; attempt++) {
+            Account refreshed = current.account().refreshed(clock.instant(), grant.scope());
+            try {
+                accounts.save(refreshed, grant.mailboxState(), token, current.version());
+                return remember(refreshed, grant.accessToken(), grant.expiresAt(), grant.scope());
+            }
+            catch (VersionConflictException ex) {
+                // Someone changed the metadata meanwhile; the refresh token we just got is the newest.
+                current = accounts.find(stored.account().id()).orElseThrow(() -> ApiException.notFound("Account"));
+                if (current.account().status() == Account.Status.REVOKED || attempt >= 5) {
+                    requireUsable(current.account());
+                    throw ex;
+                }
+            }
+        }
+    }
+
+    private IssuedToken remember(Account account, String accessToken, Instant expiresAt, String scope) {
+        IssuedToken token = new IssuedToken(account.id(), accessToken, expiresAt, scope, account.mailbox());
+        tokens.put(account.id(), new CachedToken(token, clock.instant()));
+        accountMetadata.put(account.id(), account);
+        return token;
+    }
+
+    private ApiException reauthRequired(StoredAccount stored, ProviderException ex) {
+        Account.AccountError error = new Account.AccountError(ex.error(), ex.getMessage(), clock.instant());
+        updateAccount(stored.account().id(), account -> account.withStatus(Account.Status.REAUTH_REQUIRED, error));
+        audit.record("system", "account.reauth_required", "account", stored.account().id(), "failure",
+                Map.of("error", ex.error()));
+        return ApiException.conflict("reauth-required",
+                "The mailbox owner must connect this mailbox again: the provider refused its refresh token ("
+                        + ex.error() + ").");
+    }
+
+    private void recordError(String accountId, ProviderException ex) {
+        Account.AccountError error = new Account.AccountError(ex.error(), ex.getMessage(), clock.instant());
+        updateAccount(accountId, account -> account.withStatus(account.status(), error));
+    }
+
+    private void updateAccount(String accountId, java.util.function.UnaryOperator<Account> change) {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Optional<StoredAccount> stored = accounts.find(accountId);
+            if (stored.isEmpty()) {
+                return;
+            }
+            try {
+                Account changed = change.apply(stored.get().account());
+                accounts.save(changed, stored.get().state(), stored.get().accessToken(), stored.get().version());
+                accountMetadata.put(accountId, changed);
+                if (changed.status() != Account.Status.ACTIVE) {
+                    tokens.invalidate(accountId);
+                }
+                return;
+            }
+            catch (VersionConflictException ex) {
+                // re-read and apply again
+            }
+        }
+    }
+
+    /** Waits before the next provider call: Retry-After when given, else jittered exponential backoff. */
+    private Duration backOff(String accountId, Duration retryAfter) {
+        Backoff previous = backoffs.get(accountId);
+        int failures = previous == null ? 1 : previous.failures() + 1;
+        Duration wait = retryAfter;
+        if (wait == null) {
+            long base = Math.min(properties.maxBackoff().toMillis(), 1000L << Math.min(failures - 1, 16));
+            wait = Duration.ofMillis(base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1));
+        }
+        backoffs.put(accountId, new Backoff(clock.instant().plus(wait), failures));
+        return wait;
+    }
+
+    private static ApiException providerUnavailable(Duration wait) {
+        long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+        return unavailable("provider-unavailable",
+                "The identity provider is unavailable or limiting requests; try again in " + seconds + " s.", seconds);
+    }
+
+    private static ApiException unavailable(String type, String detail, long retryAfterSeconds) {
+        return new ApiException(HttpStatus.SERVICE_UNAVAILABLE, type, "Try again later", detail, Map.of(),
+                Map.of("Retry-After", String.valueOf(retryAfterSeconds)));
+    }
+
+    /** Refreshes tokens in use that come close to expiry, so a steady client never waits. */
+    @Scheduled(fixedDelayString = "${postern.tokens.refresh-ahead-check:5s}")
+    void refreshAhead() {
+        Instant now = clock.instant();
+        tokens.asMap().forEach((accountId, cached) -> {
+            boolean inUse = cached.lastUsed.isAfter(now.minus(properties.inUseWindow()));
+            boolean closeToExpiry = cached.token.expiresAt().isBefore(now.plus(properties.refreshAhead()));
+            if (inUse && closeToExpiry && !inFlight.containsKey(accountId)) {
+                refreshOnce(accountId, properties.refreshAhead()).whenComplete((token, failure) -> {
+                    if (failure != null) {
+                        log.info("Refresh ahead of account {} failed: {}", accountId, failure.getMessage());
+                    }
+                });
+            }
+        });
+    }
+
+    @EventListener
+    void onAccountChanged(AccountChangedEvent event) {
+        tokens.invalidate(event.account().id());
+        accountMetadata.invalidate(event.account().id());
+        backoffs.remove(event.account().id());
+    }
+
+    @PreDestroy
+    void stop() {
+        refreshers.shutdownNow();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
