@@ -69,6 +69,7 @@ public final class TestDovecot {
             // Tokens carry azp = the client id; Dovecot looks the signing key up under that name.
             environment.put("IDP_CLIENT_IDS", TestIdentityProvider.CLIENT_ID);
             environment.put("DOVECOT_SCOPE", TestIdentityProvider.MAIL_SCOPE);
+            long started = System.nanoTime();
             Process process = builder.start();
             if (!process.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly();
@@ -85,7 +86,8 @@ public final class TestDovecot {
             }
             TestDovecot dovecot = new TestDovecot(script, dir, env);
             System.out.println("[test-dovecot] Dovecot IMAP " + dovecot.imapHost() + ":" + dovecot.imapPort()
-                    + ", submission " + dovecot.smtpHost() + ":" + dovecot.smtpPort() + " (folder " + dir + ")");
+                    + ", submission " + dovecot.smtpHost() + ":" + dovecot.smtpPort() + ", started in "
+                    + (System.nanoTime() - started) / 1_000_000 + " ms (folder " + dir + ")");
             return dovecot;
         }
         catch (IOException ex) {

@@ -87,6 +87,7 @@ public final class TestIdentityProvider implements AutoCloseable {
         // 127.0.0.1; rotateRefreshToken makes it behave like Microsoft for the broker's refresh code.
         OAuth2Config config = OAuth2Config.Companion.fromJson("{\"interactiveLogin\":false,"
                 + "\"rotateRefreshToken\":true,\"httpServer\":{\"type\":\"MockWebServerWrapper\",\"ssl\":{}}}");
+        long started = System.nanoTime();
         MockOAuth2Server server = new MockOAuth2Server(config);
         try {
             server.start(InetAddress.getByName("127.0.0.1"), 0);
@@ -116,7 +117,8 @@ public final class TestIdentityProvider implements AutoCloseable {
             }
             Path caPemFile = Files.writeString(folder.resolve("idp-ca.pem"), pem);
             TestIdentityProvider idp = new TestIdentityProvider(server, trustStore, trustStoreFile, caPemFile);
-            System.out.println("[test-idp] mock-oauth2-server at " + idp.baseUrl() + ", issuer " + idp.issuerUrl());
+            System.out.println("[test-idp] mock-oauth2-server at " + idp.baseUrl() + ", issuer " + idp.issuerUrl()
+                    + ", started in " + (System.nanoTime() - started) / 1_000_000 + " ms");
             return idp;
         }
         catch (IOException | GeneralSecurityException ex) {
