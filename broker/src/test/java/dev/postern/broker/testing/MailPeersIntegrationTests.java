@@ -1,5 +1,9 @@
 package dev.postern.broker.testing;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -75,6 +80,40 @@ class MailPeersIntegrationTests {
         }
         System.out.println("[mail-peers] IMAP XOAUTH2 login with a " + token.length() + "-character token took "
                 + loginMillis + " ms");
+    }
+
+    /**
+     * The path the broker will take: a token fetched over HTTPS from the provider's token endpoint
+     * (trusting it through {@link TestIdentityProvider#sslContext()}) carries the same issuer as
+     * the provider's metadata and opens the mailbox.
+     */
+    @Test
+    void aTokenFetchedOverHttpsFromTheTokenEndpointLogsInToImap() throws Exception {
+        idp.nextTokenFor(ALICE, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofMinutes(10));
+        HttpClient http = HttpClient.newBuilder()
+            .sslContext(idp.sslContext())
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+        String form = "grant_type=password&username=" + ALICE + "&password=unused&client_id="
+                + TestIdentityProvider.CLIENT_ID + "&client_secret=unused&scope=" + TestIdentityProvider.MAIL_SCOPE;
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(idp.tokenEndpointUrl()))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(form))
+            .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        String token = JsonMapper.builder().build().readTree(response.body()).get("access_token").asString();
+        assertThat(TestIdentityProvider.claims(token)).containsEntry("iss", idp.issuerUrl())
+            .containsEntry("email", ALICE);
+
+        Store store = imapSession().getStore("imap");
+        store.connect(dovecot.imapHost(), dovecot.imapPort(), ALICE, token);
+        try {
+            assertThat(store.getFolder("INBOX").exists()).isTrue();
+        }
+        finally {
+            store.close();
+        }
     }
 
     @Test

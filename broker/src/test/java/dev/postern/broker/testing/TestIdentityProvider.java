@@ -3,6 +3,7 @@ package dev.postern.broker.testing;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -30,9 +31,16 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.oauth2.sdk.AuthorizationCode;
+import com.nimbusds.oauth2.sdk.AuthorizationCodeGrant;
+import com.nimbusds.oauth2.sdk.TokenRequest;
+import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
+import com.nimbusds.oauth2.sdk.auth.Secret;
+import com.nimbusds.oauth2.sdk.id.ClientID;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.OAuth2Config;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
+import okhttp3.HttpUrl;
 
 /**
  * A real OAuth 2.0 / OpenID Connect identity provider for tests: mock-oauth2-server in-process on
@@ -141,22 +149,31 @@ public final class TestIdentityProvider implements AutoCloseable {
         return server;
     }
 
-    /** {@code https://localhost:PORT} (the certificate names localhost and 127.0.0.1), no trailing slash. */
+    /** {@code https://127.0.0.1:PORT}, no trailing slash; the certificate names 127.0.0.1 and localhost. */
     public String baseUrl() {
-        return stripSlash(server.baseUrl().toString());
+        return stripSlash(loopback(server.baseUrl()).toString());
     }
 
     /** The issuer URL: the {@code iss} of every token and the prefix of the OIDC endpoints. */
     public String issuerUrl() {
-        return stripSlash(server.issuerUrl(ISSUER_ID).toString());
+        return stripSlash(loopback(server.issuerUrl(ISSUER_ID)).toString());
     }
 
     public String jwksUrl() {
-        return server.jwksUrl(ISSUER_ID).toString();
+        return loopback(server.jwksUrl(ISSUER_ID)).toString();
     }
 
     public String tokenEndpointUrl() {
-        return server.tokenEndpointUrl(ISSUER_ID).toString();
+        return loopback(server.tokenEndpointUrl(ISSUER_ID)).toString();
+    }
+
+    /**
+     * The server names itself by the reverse lookup of its address ("localhost" here, but any name
+     * /etc/hosts gives 127.0.0.1 elsewhere); tests use the address itself, which the certificate
+     * also names, so the issuer is the same on every machine.
+     */
+    private static HttpUrl loopback(HttpUrl url) {
+        return url.newBuilder().host("127.0.0.1").build();
     }
 
     /** A trust store holding the server's certificate. */
@@ -195,14 +212,34 @@ public final class TestIdentityProvider implements AutoCloseable {
      * read Microsoft's {@code scp}) and {@code token_type: Bearer}.
      */
     public String issueToken(String mailbox, List<String> scopes, Duration ttl) {
+        DefaultOAuth2TokenCallback callback = mailboxCallback(mailbox, scopes, ttl);
+        // What MockOAuth2Server.issueToken(issuer, clientId, callback) does, with the 127.0.0.1 issuer
+        // URL instead of the server's host name; like an authorization-code token it carries azp.
+        TokenRequest request = new TokenRequest.Builder(URI.create(tokenEndpointUrl()),
+                new ClientSecretBasic(new ClientID(CLIENT_ID), new Secret("secret")),
+                new AuthorizationCodeGrant(new AuthorizationCode("test"), URI.create("https://127.0.0.1/callback")))
+            .build();
+        SignedJWT jwt = server.getConfig().getTokenProvider().accessToken(request,
+                loopback(server.issuerUrl(ISSUER_ID)), callback, null);
+        return jwt.serialize();
+    }
+
+    /**
+     * Makes the next token the provider hands out over HTTP (any grant at its token endpoint) one
+     * for {@code mailbox} with the claims of {@link #issueToken}, as if that mailbox had signed in.
+     */
+    public void nextTokenFor(String mailbox, List<String> scopes, Duration ttl) {
+        server.enqueueCallback(mailboxCallback(mailbox, scopes, ttl));
+    }
+
+    private static DefaultOAuth2TokenCallback mailboxCallback(String mailbox, List<String> scopes, Duration ttl) {
         Map<String, Object> claims = new LinkedHashMap<>();
         claims.put("email", mailbox);
         claims.put("preferred_username", mailbox);
         claims.put("scope", String.join(" ", scopes));
         claims.put("token_type", "Bearer");
-        SignedJWT jwt = server.issueToken(ISSUER_ID, CLIENT_ID, new DefaultOAuth2TokenCallback(ISSUER_ID, mailbox,
-                JOSEObjectType.JWT.getType(), List.of(CLIENT_ID), claims, ttl.toSeconds()));
-        return jwt.serialize();
+        return new DefaultOAuth2TokenCallback(ISSUER_ID, mailbox, JOSEObjectType.JWT.getType(), List.of(CLIENT_ID),
+                claims, ttl.toSeconds());
     }
 
     /** {@link #issueToken} with the mail scope and one hour. */
