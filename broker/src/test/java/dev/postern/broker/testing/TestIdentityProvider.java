@@ -53,8 +53,8 @@ public final class TestIdentityProvider implements AutoCloseable {
     /** The issuer id: mock-oauth2-server takes the first path segment as the issuer. */
     public static final String ISSUER_ID = "postern-test";
 
-    /** The OAuth client the tokens are issued to; it becomes the tokens' {@code azp} claim. */
-    public static final String CLIENT_ID = "postern-test-client";
+    /** The OAuth client the tokens are issued to: their {@code azp}, with a dot that Dovecot escapes in the key path. */
+    public static final String CLIENT_ID = "postern-test.client";
 
     /** The scope TestDovecot requires in every token. */
     public static final String MAIL_SCOPE = "mail";
