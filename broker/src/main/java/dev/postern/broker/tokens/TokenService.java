@@ -94,11 +94,20 @@ public class TokenService {
 
         final IssuedToken token;
 
+        final Instant receivedAt;
+
         volatile Instant lastUsed;
 
-        CachedToken(IssuedToken token, Instant lastUsed) {
+        CachedToken(IssuedToken token, Instant receivedAt) {
             this.token = token;
-            this.lastUsed = lastUsed;
+            this.receivedAt = receivedAt;
+            this.lastUsed = receivedAt;
+        }
+
+        /** How long before expiry to refresh: the configured time, or a third of a short token's life. */
+        Duration refreshWindow(Duration refreshAhead) {
+            Duration third = Duration.between(receivedAt, token.expiresAt()).dividedBy(3);
+            return third.compareTo(refreshAhead) < 0 ? third : refreshAhead;
         }
     }
 
@@ -402,9 +411,10 @@ public class TokenService {
         Instant now = clock.instant();
         tokens.asMap().forEach((accountId, cached) -> {
             boolean inUse = cached.lastUsed.isAfter(now.minus(properties.inUseWindow()));
-            boolean closeToExpiry = cached.token.expiresAt().isBefore(now.plus(properties.refreshAhead()));
+            Duration window = cached.refreshWindow(properties.refreshAhead());
+            boolean closeToExpiry = cached.token.expiresAt().isBefore(now.plus(window));
             if (inUse && closeToExpiry && !inFlight.containsKey(accountId)) {
-                refreshOnce(accountId, properties.refreshAhead()).whenComplete((token, failure) -> {
+                refreshOnce(accountId, window).whenComplete((token, failure) -> {
                     if (failure != null) {
                         log.info("Refresh ahead of account {} failed: {}", accountId, failure.getMessage());
                     }

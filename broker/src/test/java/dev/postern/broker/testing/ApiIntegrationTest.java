@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
  * {@link TestVault}). Every subclass shares one broker, started once; each test works with
  * objects it creates itself.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 public abstract class ApiIntegrationTest {
 
     /** The key of the bootstrap admin of the shared broker. */
@@ -29,8 +29,19 @@ public abstract class ApiIntegrationTest {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    /** The broker's port, fixed before start so its public URL (and the OAuth redirect URI) is known. */
+    protected static final int BROKER_PORT = TestVault.freePort();
+
     @DynamicPropertySource
     static void vaultStore(DynamicPropertyRegistry registry) {
+        registry.add("server.port", () -> BROKER_PORT);
+        registry.add("postern.public-url", () -> "http://127.0.0.1:" + BROKER_PORT);
+        TestIdentityProvider idp = TestIdentityProvider.shared();
+        registry.add("spring.ssl.bundle.jks.idp.truststore.location", () -> "file:" + idp.trustStoreFile());
+        registry.add("spring.ssl.bundle.jks.idp.truststore.password", () -> TestIdentityProvider.TRUST_STORE_PASSWORD);
+        registry.add("spring.ssl.bundle.jks.idp.truststore.type", () -> "PKCS12");
+        registry.add("postern.providers.ssl-bundle", () -> "idp");
+        registry.add("postern.providers.microsoft-authority-host", idp::baseUrl);
         TestVault vault = TestVault.shared();
         registry.add("postern.store.type", () -> "vault");
         registry.add("postern.store.vault.uri", vault::address);

@@ -1,0 +1,206 @@
+package dev.postern.broker.tokens;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationEventPublisher;
+
+import dev.postern.broker.accounts.AccountChangedEvent;
+import dev.postern.broker.accounts.AccountRepository;
+import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.OwnerBrowser;
+import dev.postern.broker.testing.TestIdentityProvider;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Connect a mailbox through a generic OAuth2 app at a real identity provider (mock-oauth2-server
+ * over HTTPS, trusted through an SSL bundle), then get tokens: cache, single flight, rotation
+ * stored before the token is handed out, XOAUTH2, reauth and authorization rules.
+ */
+class TokenFlowIntegrationTests extends ApiIntegrationTest {
+
+    private final TestIdentityProvider idp = TestIdentityProvider.shared();
+
+    @Autowired
+    AccountRepository accounts;
+
+    @Autowired
+    ApplicationEventPublisher events;
+
+    private String app;
+
+    private String clientKey;
+
+    @BeforeEach
+    void genericAppWithAClient() {
+        String issuer = idp.issuerUrl();
+        Answer created = post("/v1/apps", ADMIN_KEY, """
+                {"name":"Test IdP","provider":"generic","client_id":"%s","authorize_endpoint":"%s/authorize",
+                 "token_endpoint":"%s/token","scopes":["openid","email","mail","offline_access"]}"""
+            .formatted(TestIdentityProvider.CLIENT_ID, issuer, issuer));
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        app = created.text("id");
+        String credential = post("/v1/apps/" + app + "/credentials", ADMIN_KEY, """
+                {"type":"client_secret","value":"idp-secret-%s","expires_at":"%s"}"""
+            .formatted(UUID.randomUUID(), Instant.now().plus(90, ChronoUnit.DAYS))).json().path("credential").path("id").asString();
+        Answer verified = post("/v1/apps/" + app + "/credentials/" + credential + "/verify", ADMIN_KEY, null);
+        assertThat(verified.json().path("verification").path("accepted").asBoolean()).as(verified.body()).isTrue();
+        assertThat(post("/v1/apps/" + app + "/credentials/" + credential + "/promote", ADMIN_KEY, null).status()).isEqualTo(200);
+        clientKey = createClientKey("client", "[\"" + app + "\"]");
+    }
+
+    /** Connects {@code mailbox} through a connect link, as its owner would; returns the account id. */
+    private String connect(String mailbox) {
+        Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{\"login_hint\":\"" + mailbox + "\"}");
+        assertThat(link.status()).as(link.body()).isEqualTo(201);
+        idp.nextTokenFor(mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
+        OwnerBrowser.Page page = new OwnerBrowser(idp).open(URI.create(link.text("url")));
+        assertThat(page.status()).as(page.body()).isEqualTo(200);
+        assertThat(page.body()).contains("Connected as " + mailbox);
+        return accounts.findAll().stream().filter(a -> a.mailbox().equals(mailbox)).findFirst().orElseThrow().id();
+    }
+
+    private Answer token(String mailbox, int minTtl) {
+        return post("/v1/token", clientKey, "{\"mailbox\":\"%s\",\"min_ttl_seconds\":%d}".formatted(mailbox, minTtl));
+    }
+
+    @Test
+    void connectThenTokenWithXoauth2ThenServedFromCache() {
+        String mailbox = "alice-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+
+        Answer first = token(mailbox, 300);
+        Answer second = post("/v1/accounts/" + account + "/token", clientKey, "{\"min_ttl_seconds\":300}");
+
+        assertThat(first.status()).as(first.body()).isEqualTo(200);
+        assertThat(first.text("token_type")).isEqualTo("Bearer");
+        assertThat(first.text("username")).isEqualTo(mailbox);
+        assertThat(first.json().path("expires_in").asLong()).isGreaterThan(300);
+        String accessToken = first.text("access_token");
+        assertThat(TestIdentityProvider.claims(accessToken)).containsEntry("email", mailbox);
+        String xoauth2 = new String(Base64.getDecoder().decode(first.text("xoauth2")), StandardCharsets.UTF_8);
+        assertThat(xoauth2).isEqualTo("user=" + mailbox + "\u0001auth=Bearer " + accessToken + "\u0001\u0001");
+        assertThat(first.response().headers().firstValue("Cache-Control")).hasValue("no-store");
+        assertThat(second.text("access_token")).isEqualTo(accessToken);
+    }
+
+    @Test
+    void thousandConcurrentMissesCauseOneRefreshAndTheRotatedTokenIsStoredFirst() throws Exception {
+        String mailbox = "bob-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+        AccountRepository.StoredAccount before = accounts.find(account).orElseThrow();
+        // Make the token a miss everywhere: expired in the store, gone from memory.
+        accounts.save(before.account(), before.state(),
+                new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), before.version());
+        events.publishEvent(new AccountChangedEvent(before.account()));
+        drainRecordedRequests();
+
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/accounts/" + account + "/token"))
+                .header("Authorization", "Bearer " + clientKey)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"min_ttl_seconds\":300}"))
+                .build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+
+        List<String> tokens = calls.stream().map(CompletableFuture::join).map(response -> {
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            return JSON.readTree(response.body()).path("access_token").asString();
+        }).distinct().toList();
+        long refreshes = drainRecordedRequests().stream()
+            .filter(request -> request.getBody().clone().readUtf8().contains("grant_type=refresh_token"))
+            .count();
+        assertThat(refreshes).isEqualTo(1);
+        assertThat(tokens).hasSize(1);
+        AccountRepository.StoredAccount after = accounts.find(account).orElseThrow();
+        assertThat(after.state().value()).isNotEqualTo(before.state().value());
+        assertThat(after.accessToken().value()).isEqualTo(tokens.getFirst());
+        assertThat(after.account().lastRefreshAt()).isAfter(before.account().lastRefreshAt());
+        System.out.println("[single flight] 1000 concurrent misses -> " + refreshes + " refresh at the identity provider");
+    }
+
+    @Test
+    void refusedRefreshTokenTurnsTheMailboxToReauthRequired() {
+        String mailbox = "carol-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+        AccountRepository.StoredAccount stored = accounts.find(account).orElseThrow();
+        accounts.save(stored.account(), new dev.postern.broker.providers.MailboxState(
+                dev.postern.broker.providers.MailboxState.Kind.REFRESH_TOKEN, "refresh-token-the-idp-never-issued"),
+                new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), stored.version());
+        events.publishEvent(new AccountChangedEvent(stored.account()));
+
+        Answer refused = token(mailbox, 300);
+
+        assertThat(refused.status()).as(refused.body()).isEqualTo(409);
+        assertThat(refused.text("type")).endsWith("/reauth-required");
+        Answer listed = get("/v1/accounts/" + account, ADMIN_KEY);
+        assertThat(listed.text("status")).isEqualTo("reauth_required");
+        assertThat(listed.json().path("last_error").path("code").asString()).isEqualTo("invalid_grant");
+        assertThat(token(mailbox, 300).status()).isEqualTo(409);
+    }
+
+    @Test
+    void clientsGetTokensOnlyForAllowedMailboxesAndRevokedOnesAreRefused() {
+        String mailbox = "dave-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+        String otherClient = createClientKey("client", "[\"app_someotherapp\"]");
+
+        Answer notAllowed = post("/v1/accounts/" + account + "/token", otherClient, "{}");
+        Answer notFoundByMailbox = post("/v1/token", otherClient, "{\"mailbox\":\"" + mailbox + "\"}");
+        assertThat(notAllowed.status()).isEqualTo(403);
+        assertThat(notFoundByMailbox.status()).isEqualTo(404);
+
+        assertThat(call("DELETE", "/v1/accounts/" + account, ADMIN_KEY, null).status()).isEqualTo(200);
+        Answer revoked = post("/v1/accounts/" + account + "/token", clientKey, "{}");
+        assertThat(revoked.status()).isEqualTo(409);
+        assertThat(revoked.text("type")).endsWith("/account-revoked");
+        assertThat(accounts.find(account).orElseThrow().state()).isNull();
+    }
+
+    @Test
+    void connectingTheSameMailboxAgainUpdatesItsAccount() {
+        String mailbox = "erin-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String first = connect(mailbox);
+        String second = connect(mailbox);
+
+        assertThat(second).isEqualTo(first);
+        assertThat(accounts.findAll().stream().filter(a -> a.mailbox().equals(mailbox))).hasSize(1);
+    }
+
+    private List<RecordedRequest> drainRecordedRequests() {
+        List<RecordedRequest> requests = new ArrayList<>();
+        while (true) {
+            try {
+                RecordedRequest request = idp.server().takeRequest(200, TimeUnit.MILLISECONDS);
+                if (request == null) {
+                    return requests;
+                }
+                requests.add(request);
+            }
+            catch (RuntimeException ex) {
+                return requests;
+            }
+        }
+    }
+}
