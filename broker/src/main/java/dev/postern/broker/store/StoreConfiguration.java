@@ -48,10 +48,12 @@ class StoreConfiguration {
                     new ClientOptions(vault.connectTimeout(), vault.readTimeout()), ssl);
         }
 
+        /** Renews the Vault token; being the context's only TaskScheduler, it also runs @Scheduled work. */
         @Bean(destroyMethod = "shutdown")
         ThreadPoolTaskScheduler vaultSessionScheduler() {
             ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
-            scheduler.setThreadNamePrefix("vault-session-");
+            scheduler.setPoolSize(4);
+            scheduler.setThreadNamePrefix("postern-scheduler-");
             scheduler.setDaemon(true);
             scheduler.initialize();
             return scheduler;

@@ -20,11 +20,14 @@ import org.springframework.vault.core.VaultOperations;
 import org.springframework.vault.support.VaultHealth;
 import org.springframework.web.client.HttpStatusCodeException;
 import org.springframework.web.client.ResourceAccessException;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The store on HashiCorp Vault or OpenBao: each document is a KV v2 secret written with
- * {@code cas} on the version that was read, and each secret value inside it is first encrypted
- * with a Transit key, so a reader with KV rights but no Transit rights sees ciphertext only.
+ * {@code cas} on the version that was read, holding {@code data} (the document's metadata as one
+ * JSON string) and {@code secrets}, each value first encrypted with a Transit key, so a reader
+ * with KV rights but no Transit rights sees ciphertext only.
  *
  * <p>KV and Transit are called through spring-vault's authenticated session rather than its
  * typed templates because the store must tell a CAS conflict (400), a sealed Vault (503) and a
@@ -36,6 +39,11 @@ public final class VaultSecretStore implements SecretStore {
 
     private static final ParameterizedTypeReference<Map<String, Object>> JSON_OBJECT = new ParameterizedTypeReference<>() {
     };
+
+    private static final TypeReference<Map<String, Object>> JSON_MAP = new TypeReference<>() {
+    };
+
+    private final JsonMapper json = JsonMapper.builder().build();
 
     private final VaultOperations vault;
 
@@ -133,7 +141,8 @@ public final class VaultSecretStore implements SecretStore {
         Map<String, Object> data = object(body.get("data"));
         Map<String, Object> stored = object(data.get("data"));
         long version = ((Number) object(data.get("metadata")).get("version")).longValue();
-        Map<String, Object> documentData = object(stored.get("data"));
+        Object rawData = stored.get("data");
+        Map<String, Object> documentData = rawData instanceof String text ? json.readValue(text, JSON_MAP) : object(rawData);
         Map<String, String> sealedSecrets = strings(stored.get("secrets"));
         return Optional.of(new StoredDocument(path, version,
                 new SecretDocument(documentData, decrypt(path, sealedSecrets))));
@@ -143,7 +152,9 @@ public final class VaultSecretStore implements SecretStore {
     public long write(SecretPath path, SecretDocument document, long expectedVersion) {
         requireDocument(path);
         Map<String, Object> stored = new LinkedHashMap<>();
-        stored.put("data", document.data());
+        // One JSON string rather than a nested object: OpenBao refuses requests with more than a
+        // few thousand JSON strings, which a busy audit chunk reaches.
+        stored.put("data", json.writeValueAsString(document.data()));
         stored.put("secrets", encrypt(path, document.secrets()));
         Map<String, Object> request = Map.of("options", Map.of("cas", expectedVersion), "data", stored);
         Map<String, Object> body = call("write " + path, rest -> {
@@ -321,8 +332,16 @@ public final class VaultSecretStore implements SecretStore {
                     "Vault denied Postern's token; could not " + what + ": check Postern's policy and token", ex);
             case 429, 500, 502, 504 -> new StoreUnavailableException(
                     "Vault answered " + status + "; could not " + what, ex);
-            default -> new SecretStoreException("Vault answered " + status + "; could not " + what, ex);
+            // Vault's own words name the path or the rule broken, never a value: keep them for the operator.
+            default -> new SecretStoreException("Vault answered " + status + " " + vaultErrors(ex) + "; could not " + what, ex);
         };
+    }
+
+    private static String vaultErrors(HttpStatusCodeException ex) {
+        String body = ex.getResponseBodyAsString();
+        int start = body.indexOf("\"errors\"");
+        String errors = start < 0 ? "" : body.substring(start).replaceAll("[\\r\\n]+", " ");
+        return errors.length() > 300 ? errors.substring(0, 300) + "…" : errors;
     }
 
     private SecretStoreException translateOther(RuntimeException ex, String what) {

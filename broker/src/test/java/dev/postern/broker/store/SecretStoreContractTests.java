@@ -127,6 +127,20 @@ abstract class SecretStoreContractTests {
         assertThat(store.list(SecretPath.of(StoreCollection.CLIENTS))).isEmpty();
     }
 
+    @Test
+    void writeWhenDocumentHoldsHundredsOfEntriesThenAllReadBack() {
+        List<Map<String, Object>> events = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            events.add(Map.of("id", "evt_" + i, "at", "2026-11-25T12:00:00Z", "details", Map.of("source", "cache")));
+        }
+
+        store.write(SecretPath.of(StoreCollection.AUDIT, "chunk_big"), SecretDocument.of(Map.of("events", events)),
+                SecretStore.NEW);
+
+        assertThat((List<?>) store.read(SecretPath.of(StoreCollection.AUDIT, "chunk_big")).orElseThrow().document().data()
+            .get("events")).hasSize(500);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = { "../etc", "..", "%2e%2e", "a/b", "a%2Fb", "a\u0000b", "UPPER", "", " ", "ａｐｐ",
             "app\u202e", "_leading", "a.b",

@@ -5,7 +5,6 @@ import java.security.Provider;
 import java.security.Security;
 import java.util.Arrays;
 import java.util.Map;
-
 import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.CallbackHandler;
 import javax.security.auth.callback.NameCallback;
