@@ -7,7 +7,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -44,8 +43,6 @@ class MailPeersIntegrationTests {
 
     private static final String BOB = "bob@example.test";
 
-    /** Every socket of every test is bounded: connect, read and write. */
-    private static final String SOCKET_TIMEOUT_MILLIS = "5000";
 
     private static TestIdentityProvider idp;
 
@@ -65,7 +62,7 @@ class MailPeersIntegrationTests {
             .containsEntry("scope", TestIdentityProvider.MAIL_SCOPE)
             .containsEntry("iss", idp.issuerUrl());
 
-        Store store = imapSession().getStore("imap");
+        Store store = MailClients.imap().getStore("imap");
         long started = System.nanoTime();
         store.connect(dovecot.imapHost(), dovecot.imapPort(), ALICE, token);
         long loginMillis = (System.nanoTime() - started) / 1_000_000;
@@ -107,7 +104,7 @@ class MailPeersIntegrationTests {
         assertThat(TestIdentityProvider.claims(token)).containsEntry("iss", idp.issuerUrl())
             .containsEntry("email", ALICE);
 
-        Store store = imapSession().getStore("imap");
+        Store store = MailClients.imap().getStore("imap");
         store.connect(dovecot.imapHost(), dovecot.imapPort(), ALICE, token);
         try {
             assertThat(store.getFolder("INBOX").exists()).isTrue();
@@ -121,7 +118,7 @@ class MailPeersIntegrationTests {
     void smtpSubmissionWithXoauth2SendsAMessageThatTheSinkReceives() throws MessagingException {
         String token = idp.issueToken(ALICE);
         String marker = "postern-" + UUID.randomUUID();
-        Session session = smtpSession(true);
+        Session session = MailClients.smtp(true);
         MimeMessage message = new MimeMessage(session);
         message.setFrom(new InternetAddress(ALICE));
         message.setRecipients(Message.RecipientType.TO, BOB);
@@ -148,7 +145,7 @@ class MailPeersIntegrationTests {
     void angusBuiltInSmtpXoauth2SendsTheTokenOnTheAuthLineWhichDovecotRefuses() {
         String token = idp.issueToken(ALICE);
         assertThat(token.length()).as("a token about the size of a real one").isGreaterThan(700);
-        Session session = smtpSession(false);
+        Session session = MailClients.smtp(false);
         assertThatThrownBy(() -> {
             try (Transport transport = session.getTransport("smtp")) {
                 transport.connect(dovecot.smtpHost(), dovecot.smtpPort(), ALICE, token);
@@ -182,7 +179,7 @@ class MailPeersIntegrationTests {
         String token = bad.token.apply(idp);
         Store[] store = new Store[1];
         assertThatThrownBy(() -> {
-            store[0] = imapSession().getStore("imap");
+            store[0] = MailClients.imap().getStore("imap");
             store[0].connect(dovecot.imapHost(), dovecot.imapPort(), ALICE, token);
         }).as("IMAP login for %s with the %s token; Dovecot log:\n%s", ALICE, bad, lazyLog())
             .isInstanceOf(AuthenticationFailedException.class);
@@ -193,7 +190,7 @@ class MailPeersIntegrationTests {
     @EnumSource(BadToken.class)
     void smtpRefuses(BadToken bad) throws MessagingException {
         String token = bad.token.apply(idp);
-        Session session = smtpSession(true);
+        Session session = MailClients.smtp(true);
         SMTPTransport transport = (SMTPTransport) session.getTransport("smtp");
         try {
             assertThatThrownBy(() -> transport.connect(dovecot.smtpHost(), dovecot.smtpPort(), ALICE, token))
@@ -216,30 +213,4 @@ class MailPeersIntegrationTests {
         };
     }
 
-    private static Session imapSession() {
-        Properties props = new Properties();
-        props.put("mail.imap.auth.mechanisms", "XOAUTH2");
-        props.put("mail.imap.connectiontimeout", SOCKET_TIMEOUT_MILLIS);
-        props.put("mail.imap.timeout", SOCKET_TIMEOUT_MILLIS);
-        props.put("mail.imap.writetimeout", SOCKET_TIMEOUT_MILLIS);
-        return Session.getInstance(props);
-    }
-
-    /**
-     * @param twoLine send the XOAUTH2 response after the 334 ({@link XOAuth2Sasl}), as Dovecot needs;
-     *        else Angus's built-in one-line form
-     */
-    private static Session smtpSession(boolean twoLine) {
-        Properties props = new Properties();
-        props.put("mail.smtp.auth", "true");
-        props.put("mail.smtp.auth.mechanisms", "XOAUTH2");
-        if (twoLine) {
-            props.put("mail.smtp.sasl.enable", "true");
-            props.put("mail.smtp.sasl.mechanisms", "XOAUTH2");
-        }
-        props.put("mail.smtp.connectiontimeout", SOCKET_TIMEOUT_MILLIS);
-        props.put("mail.smtp.timeout", SOCKET_TIMEOUT_MILLIS);
-        props.put("mail.smtp.writetimeout", SOCKET_TIMEOUT_MILLIS);
-        return Session.getInstance(props);
-    }
 }
