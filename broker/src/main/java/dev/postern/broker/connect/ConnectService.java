@@ -207,8 +207,8 @@ public class ConnectService {
         }
         String mailbox = grant.username();
         if (mailbox == null) {
-            throw new ConnectException("The provider did not tell which mailbox signed in: the app must ask for the "
-                    + "'email' or 'openid' scope.");
+            throw new ConnectException("The provider did not tell which mailbox signed in (its answer had the claims "
+                    + grant.claims().keySet() + "): the app must ask for the 'openid' and 'email' scopes.");
         }
         checkTenant(app.app(), grant);
         if (link.loginHint() != null && !link.loginHint().equals(mailbox)) {

@@ -23,7 +23,6 @@ import com.microsoft.aad.msal4j.IClientCredential;
 import com.microsoft.aad.msal4j.ITokenCacheAccessAspect;
 import com.microsoft.aad.msal4j.ITokenCacheAccessContext;
 import com.microsoft.aad.msal4j.MsalServiceException;
-import com.microsoft.aad.msal4j.Prompt;
 import com.microsoft.aad.msal4j.RefreshTokenParameters;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
@@ -118,8 +117,7 @@ class MicrosoftTokenProvider implements TokenProvider {
             .state(request.state())
             .nonce(request.nonce())
             .codeChallenge(request.codeChallenge())
-            .codeChallengeMethod("S256")
-            .prompt(Prompt.SELECT_ACCOUNT);
+            .codeChallengeMethod("S256");
         if (request.loginHint() != null) {
             parameters.loginHint(request.loginHint());
         }
@@ -139,7 +137,7 @@ class MicrosoftTokenProvider implements TokenProvider {
                     .scopes(resourceScopes(client))
                     .codeVerifier(codeVerifier)
                     .build()));
-        return grant(result, cache);
+        return grant(client, result, cache);
     }
 
     @Override
@@ -148,7 +146,7 @@ class MicrosoftTokenProvider implements TokenProvider {
         String refreshToken = refreshTokenIn(state.value());
         IAuthenticationResult result = await(application(client, cache)
             .acquireToken(RefreshTokenParameters.builder(resourceScopes(client), refreshToken).build()));
-        return grant(result, cache);
+        return grant(client, result, cache);
     }
 
     /** Runs a client credentials grant: the live test of an app's credential. */
@@ -157,7 +155,7 @@ class MicrosoftTokenProvider implements TokenProvider {
             .acquireToken(ClientCredentialParameters.builder(Set.of("https://graph.microsoft.com/.default")).build()));
     }
 
-    private TokenGrant grant(IAuthenticationResult result, AccountCache cache) {
+    private TokenGrant grant(ProviderClient client, IAuthenticationResult result, AccountCache cache) {
         if (cache.serialized == null) {
             throw new ProviderException(ProviderException.Kind.FAILED, "no_token_cache",
                     "msal4j kept no token cache for this mailbox", null);
@@ -167,7 +165,9 @@ class MicrosoftTokenProvider implements TokenProvider {
         if (username == null && result.account() != null && result.account().username() != null) {
             username = result.account().username().toLowerCase(java.util.Locale.ROOT);
         }
-        return new TokenGrant(result.accessToken(), result.expiresOnDate().toInstant(), result.scopes(),
+        String scope = result.scopes() == null || result.scopes().isBlank() ? String.join(" ", resourceScopes(client))
+                : result.scopes();
+        return new TokenGrant(result.accessToken(), result.expiresOnDate().toInstant(), scope,
                 new MailboxState(MailboxState.Kind.MSAL_CACHE, cache.serialized), username, claims);
     }
 

@@ -211,7 +211,7 @@ public final class TestIdentityProvider implements AutoCloseable {
      * read Microsoft's {@code scp}) and {@code token_type: Bearer}.
      */
     public String issueToken(String mailbox, List<String> scopes, Duration ttl) {
-        DefaultOAuth2TokenCallback callback = mailboxCallback(mailbox, scopes, ttl);
+        DefaultOAuth2TokenCallback callback = mailboxCallback(ISSUER_ID, mailbox, scopes, ttl);
         // What MockOAuth2Server.issueToken(issuer, clientId, callback) does, with the 127.0.0.1 issuer
         // URL instead of the server's host name; like an authorization-code token it carries azp.
         TokenRequest request = new TokenRequest.Builder(URI.create(tokenEndpointUrl()),
@@ -228,16 +228,26 @@ public final class TestIdentityProvider implements AutoCloseable {
      * for {@code mailbox} with the claims of {@link #issueToken}, as if that mailbox had signed in.
      */
     public void nextTokenFor(String mailbox, List<String> scopes, Duration ttl) {
-        server.enqueueCallback(mailboxCallback(mailbox, scopes, ttl));
+        server.enqueueCallback(mailboxCallback(ISSUER_ID, mailbox, scopes, ttl));
     }
 
-    private static DefaultOAuth2TokenCallback mailboxCallback(String mailbox, List<String> scopes, Duration ttl) {
+    /**
+     * {@link #nextTokenFor(String, List, Duration)} for another issuer id: the server hands an
+     * enqueued callback only to a request of that issuer, and a Microsoft-style authority
+     * {@code /{tenant}/oauth2/v2.0/...} is the issuer {@code {tenant}/oauth2/v2.0}.
+     */
+    public void nextTokenFor(String issuerId, String mailbox, List<String> scopes, Duration ttl) {
+        server.enqueueCallback(mailboxCallback(issuerId, mailbox, scopes, ttl));
+    }
+
+    private static DefaultOAuth2TokenCallback mailboxCallback(String issuerId, String mailbox, List<String> scopes,
+            Duration ttl) {
         Map<String, Object> claims = new LinkedHashMap<>();
         claims.put("email", mailbox);
         claims.put("preferred_username", mailbox);
         claims.put("scope", String.join(" ", scopes));
         claims.put("token_type", "Bearer");
-        return new DefaultOAuth2TokenCallback(ISSUER_ID, mailbox, JOSEObjectType.JWT.getType(), List.of(CLIENT_ID),
+        return new DefaultOAuth2TokenCallback(issuerId, mailbox, JOSEObjectType.JWT.getType(), List.of(CLIENT_ID),
                 claims, ttl.toSeconds());
     }
 
