@@ -42,6 +42,7 @@ class AuthorizationMatrixIntegrationTests extends ApiIntegrationTest {
         MATRIX.put("GET /v1/clients", Set.of("admin"));
         MATRIX.put("DELETE /v1/clients/{clientId}", Set.of("admin"));
         MATRIX.put("GET /v1/audit", Set.of("admin"));
+        MATRIX.put("GET /v1/expiry", Set.of("admin", "monitor"));
     }
 
     @Autowired
