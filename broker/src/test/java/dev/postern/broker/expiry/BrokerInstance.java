@@ -40,6 +40,12 @@ final class BrokerInstance implements AutoCloseable {
     }
 
     static BrokerInstance start(String prefix, Clock clock, Map<String, Object> extra) {
+        return startWithGraphToken(prefix, clock, extra, null);
+    }
+
+    /** A broker whose Graph tokens come from {@code graphTokens} instead of Microsoft. */
+    static BrokerInstance startWithGraphToken(String prefix, Clock clock, Map<String, Object> extra,
+            GraphTokenSource graphTokens) {
         TestVault vault = TestVault.shared();
         Map<String, Object> properties = new HashMap<>();
         properties.put("server.port", "0");
@@ -51,7 +57,12 @@ final class BrokerInstance implements AutoCloseable {
         properties.put("postern.public-url", "https://postern.example.test");
         properties.putAll(extra);
         ConfigurableApplicationContext context = new SpringApplicationBuilder(PosternApplication.class)
-            .initializers(ctx -> ctx.getBeanFactory().registerSingleton("testClock", clock))
+            .initializers(ctx -> {
+                ctx.getBeanFactory().registerSingleton("testClock", clock);
+                if (graphTokens != null) {
+                    ctx.getBeanFactory().registerSingleton("testGraphTokens", graphTokens);
+                }
+            })
             // Arguments, not default properties: application.yml's ${ENV:default} values outrank those.
             .run(properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
         return new BrokerInstance(context);
