@@ -18,9 +18,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        20 seconds
  * @param maxBackoff the longest wait after a provider failure without Retry-After; the default
  *        is 60 seconds
+ * @param keepAliveAfter a mailbox not refreshed for this long is refreshed to keep its refresh
+ *        token alive; the default is 30 days
  */
 @ConfigurationProperties("postern.tokens")
 public record TokenProperties(@DefaultValue("5m") Duration defaultMinTtl, @DefaultValue("10m") Duration refreshAhead,
         @DefaultValue("15m") Duration inUseWindow, @DefaultValue("20s") Duration leaseDuration,
-        @DefaultValue("60s") Duration maxBackoff) {
+        @DefaultValue("60s") Duration maxBackoff, @DefaultValue("30d") Duration keepAliveAfter) {
 }

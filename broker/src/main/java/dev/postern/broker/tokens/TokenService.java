@@ -424,6 +424,29 @@ public class TokenService {
         });
     }
 
+    /**
+     * Keeps refresh tokens alive: a mailbox not refreshed for {@code postern.tokens.keep-alive-after}
+     * is refreshed now, so none reaches its provider's idle limit (Microsoft: 90 days).
+     */
+    @Scheduled(fixedDelayString = "${postern.tokens.keep-alive-check:6h}", initialDelayString = "${postern.tokens.keep-alive-initial-delay:1m}")
+    public void keepAlive() {
+        Instant threshold = clock.instant().minus(properties.keepAliveAfter());
+        for (Account account : accounts.findAll()) {
+            Instant lastUse = account.lastRefreshAt() != null ? account.lastRefreshAt() : account.connectedAt();
+            if (account.status() == Account.Status.ACTIVE && lastUse.isBefore(threshold)) {
+                // A minimum lifetime longer than any token forces a provider call.
+                refreshOnce(account.id(), Duration.ofDays(1)).whenComplete((token, failure) -> {
+                    if (failure != null) {
+                        log.info("Keep-alive refresh of account {} failed: {}", account.id(), failure.getMessage());
+                    }
+                    else {
+                        audit.record("system", "account.keep_alive", "account", account.id(), "success", Map.of());
+                    }
+                });
+            }
+        }
+    }
+
     @EventListener
     void onAccountChanged(AccountChangedEvent event) {
         tokens.invalidate(event.account().id());

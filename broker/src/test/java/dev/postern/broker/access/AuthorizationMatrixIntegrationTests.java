@@ -48,6 +48,7 @@ class AuthorizationMatrixIntegrationTests extends ApiIntegrationTest {
         MATRIX.put("DELETE /v1/accounts/{accountId}", Set.of("admin"));
         MATRIX.put("POST /v1/accounts/{accountId}/token", Set.of("client"));
         MATRIX.put("POST /v1/token", Set.of("client"));
+        MATRIX.put("GET /v1/expiry", Set.of("admin", "monitor"));
     }
 
     @Autowired

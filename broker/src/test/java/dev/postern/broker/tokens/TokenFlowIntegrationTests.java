@@ -44,6 +44,9 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
     @Autowired
     ApplicationEventPublisher events;
 
+    @Autowired
+    TokenService tokenService;
+
     private String app;
 
     private String clientKey;
@@ -158,6 +161,44 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         assertThat(listed.text("status")).isEqualTo("reauth_required");
         assertThat(listed.json().path("last_error").path("code").asString()).isEqualTo("invalid_grant");
         assertThat(token(mailbox, 300).status()).isEqualTo(409);
+    }
+
+    @Test
+    void keepAliveRefreshesAMailboxUnusedForLongerThanTheLimit() throws Exception {
+        String mailbox = "kate-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+        AccountRepository.StoredAccount stored = accounts.find(account).orElseThrow();
+        Instant longAgo = Instant.now().minus(40, ChronoUnit.DAYS);
+        var old = stored.account();
+        accounts.save(new dev.postern.broker.accounts.Account(old.id(), old.appId(), old.provider(), old.mailbox(),
+                old.status(), old.scope(), old.createdAt(), longAgo, longAgo, null), stored.state(), stored.accessToken(),
+                stored.version());
+
+        tokenService.keepAlive();
+
+        Instant deadline = Instant.now().plusSeconds(20);
+        while (accounts.find(account).orElseThrow().account().lastRefreshAt().isBefore(longAgo.plusSeconds(1))
+                && Instant.now().isBefore(deadline)) {
+            Thread.sleep(100);
+        }
+        AccountRepository.StoredAccount kept = accounts.find(account).orElseThrow();
+        assertThat(kept.account().lastRefreshAt()).isAfter(Instant.now().minusSeconds(60));
+        assertThat(kept.state().value()).isNotEqualTo(stored.state().value());
+    }
+
+    @Test
+    void aMailboxThatNeedsItsOwnerAppearsInExpiryWithAFreshConnectLink() {
+        String mailbox = "liam-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+        AccountRepository.StoredAccount stored = accounts.find(account).orElseThrow();
+        accounts.save(stored.account().withStatus(dev.postern.broker.accounts.Account.Status.REAUTH_REQUIRED, null),
+                stored.state(), stored.accessToken(), stored.version());
+
+        Answer expiry = get("/v1/expiry", ADMIN_KEY);
+
+        assertThat(expiry.status()).as(expiry.body()).isEqualTo(200);
+        assertThat(expiry.body()).contains(account).contains(mailbox);
+        assertThat(expiry.body()).contains("http://127.0.0.1:" + port + "/connect/lnk_");
     }
 
     @Test

@@ -1,0 +1,42 @@
+package dev.postern.broker.expiry;
+
+import java.net.URI;
+import java.time.Instant;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One object in an alert: what expires, when, which threshold it just crossed, and where to act.
+ *
+ * @param object the object
+ * @param state its state
+ * @param threshold the threshold crossed in this scan ({@code 30d}, ..., {@code expired},
+ *        {@code reauth_required}); when a scan finds several at once, the most urgent
+ * @param daysLeft whole days left (negative once expired)
+ * @param actionUrl the admin UI page to rotate an app credential, or the mailbox's reconnect
+ *        link when its source gave one
+ */
+public record ExpiryAlert(ExpiringObject object, ExpiryState state, String threshold, long daysLeft,
+        @Nullable URI actionUrl) {
+
+    /** When it expires. */
+    public Instant expiresAt() {
+        return object.expiresAt();
+    }
+
+    /** What a person must do, in one sentence. */
+    public String action() {
+        if (object.kind() == ExpiringObject.Kind.MAILBOX) {
+            return actionUrl == null
+                    ? "The mailbox owner must reconnect the mailbox: ask an admin for a connect link."
+                    : "The mailbox owner must reconnect the mailbox: " + actionUrl;
+        }
+        String where = actionUrl == null ? "in the admin UI" : "at " + actionUrl;
+        if (!object.managed()) {
+            return "This credential exists in Entra ID but not in Postern: add its replacement to Postern and rotate "
+                    + where + ", or delete it in Entra ID if nothing uses it.";
+        }
+        return "Add a new " + (object.kind() == ExpiringObject.Kind.CERTIFICATE ? "certificate" : "client secret")
+                + ", verify and promote it, then delete this one " + where + ".";
+    }
+}

@@ -1,0 +1,73 @@
+package dev.postern.broker.expiry;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+
+/**
+ * The expiry metrics: {@code postern_credential_expiry_timestamp_seconds{app,credential,type}},
+ * {@code postern_account_status{app,status}}, {@code postern_alerts_total{kind}} and
+ * {@code postern_notifications_failed_total{notifier}}. Labels carry ids and kinds only.
+ */
+public class ExpiryMetrics {
+
+    private final MeterRegistry registry;
+
+    private final MultiGauge expiryTimestamps;
+
+    private final MultiGauge accountStatus;
+
+    public ExpiryMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.expiryTimestamps = MultiGauge.builder("postern.credential.expiry.timestamp.seconds")
+            .description("When each watched credential or mailbox refresh token expires, in Unix seconds")
+            .register(registry);
+        this.accountStatus = MultiGauge.builder("postern.account.status")
+            .description("Mailboxes per app by expiry state (ok, warning, expired, reauth_required)")
+            .register(registry);
+    }
+
+    /** Replaces the gauges with what {@code snapshot} saw; objects that are gone disappear. */
+    public void update(ExpiryScanner.Snapshot snapshot) {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        Map<String, Map<String, Integer>> accounts = new TreeMap<>();
+        for (ObjectExpiry expiry : snapshot.objects()) {
+            ExpiringObject object = expiry.object();
+            if (object.kind() == ExpiringObject.Kind.MAILBOX) {
+                accounts.computeIfAbsent(object.appId(), app -> new TreeMap<>()).merge(expiry.state().value(), 1, Integer::sum);
+            }
+            if (!expiry.isWatched()) {
+                continue; // a superseded credential may expire in peace
+            }
+            rows.add(MultiGauge.Row.of(Tags.of("app", object.appId(), "credential", object.id(), "type",
+                    object.kind().value()), object.expiresAt().getEpochSecond()));
+        }
+        expiryTimestamps.register(rows, true);
+        List<MultiGauge.Row<?>> statusRows = new ArrayList<>();
+        accounts.forEach((app, counts) -> counts.forEach((status, count) -> statusRows
+            .add(MultiGauge.Row.of(Tags.of("app", app, "status", status), count))));
+        accountStatus.register(statusRows, true);
+    }
+
+    /** Counts one object alert: {@code expiring}, {@code expired}, {@code reauth_required} or {@code resolved}. */
+    public void alertFired(String kind) {
+        Counter.builder("postern.alerts").description("Expiry alerts per object, by kind").tag("kind", kind)
+            .register(registry)
+            .increment();
+    }
+
+    /** Counts one notification given up after its last try. */
+    public void notificationFailed(String notifier) {
+        Counter.builder("postern.notifications.failed")
+            .description("Expiry notifications that failed after every try, by notifier")
+            .tag("notifier", notifier)
+            .register(registry)
+            .increment();
+    }
+}

@@ -1,0 +1,313 @@
+package dev.postern.broker.expiry;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.scheduling.annotation.Scheduled;
+
+import dev.postern.broker.PublicUrl;
+import dev.postern.broker.apps.AppRegistration;
+import dev.postern.broker.apps.AppRepository;
+import dev.postern.broker.expiry.AlertStateRepository.AppAlerts;
+import dev.postern.broker.expiry.AlertStateRepository.FiredObject;
+import dev.postern.broker.expiry.ExpiryResolvedEvent.ResolvedObject;
+import dev.postern.broker.store.StoreIds;
+import dev.postern.broker.store.VersionConflictException;
+
+/**
+ * The expiry scan: asks every {@link ExpiringObjectSource}, judges each object against the
+ * thresholds, and, on the replica holding the scan lease, records newly crossed thresholds per
+ * app with compare-and-set and publishes one {@link ExpiryEvent} per app. Runs at start-up and
+ * every {@code postern.expiry.scan-interval}.
+ */
+public class ExpiryScanner {
+
+    private static final Logger log = LoggerFactory.getLogger(ExpiryScanner.class);
+
+    private static final int MAX_CAS_ATTEMPTS = 5;
+
+    private final List<ExpiringObjectSource> sources;
+
+    private final AlertStateRepository alerts;
+
+    private final ScanLease lease;
+
+    private final AppRepository apps;
+
+    private final ExpiryProperties properties;
+
+    private final PublicUrl publicUrl;
+
+    private final ApplicationEventPublisher events;
+
+    private final ExpiryMetrics metrics;
+
+    private final Clock clock;
+
+    private final AtomicReference<@Nullable Snapshot> last = new AtomicReference<>();
+
+    /**
+     * What the last scan saw.
+     *
+     * @param at when it ran
+     * @param objects every object, soonest first
+     * @param alerted whether this replica held the lease and alerted
+     * @param failedSources the sources that failed, by name, with the exception type
+     */
+    public record Snapshot(Instant at, List<ObjectExpiry> objects, boolean alerted, Map<String, String> failedSources) {
+
+        public Snapshot {
+            objects = List.copyOf(objects);
+            failedSources = Map.copyOf(failedSources);
+        }
+    }
+
+    public ExpiryScanner(List<ExpiringObjectSource> sources, AlertStateRepository alerts, ScanLease lease,
+            AppRepository apps, ExpiryProperties properties, PublicUrl publicUrl,
+            ApplicationEventPublisher events, ExpiryMetrics metrics, Clock clock) {
+        this.sources = List.copyOf(sources);
+        this.alerts = alerts;
+        this.lease = lease;
+        this.apps = apps;
+        this.properties = properties;
+        this.publicUrl = publicUrl;
+        this.events = events;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /** The scheduled scan; the first run is at start-up. */
+    @Scheduled(fixedDelayString = "${postern.expiry.scan-interval:1h}")
+    public void scheduledScan() {
+        try {
+            scan();
+        }
+        catch (RuntimeException ex) {
+            // The next interval tries again; the health check keeps showing the last good scan.
+            log.warn("Expiry scan failed: {}", ex.toString());
+        }
+    }
+
+    /**
+     * Scans now: every replica judges the objects (for metrics and health), the lease holder also
+     * alerts.
+     */
+    public synchronized Snapshot scan() {
+        Instant now = clock.instant();
+        Map<String, String> failed = new LinkedHashMap<>();
+        for (ExpiringObjectSource source : sources) {
+            try {
+                source.refresh();
+            }
+            catch (RuntimeException ex) {
+                failed.put(source.name(), ex.getClass().getSimpleName());
+            }
+        }
+        List<ObjectExpiry> judged = judge(now, failed);
+        boolean alerting = lease.tryAcquire(now, properties.scanInterval());
+        if (alerting) {
+            alert(judged, now, !failed.isEmpty());
+        }
+        Snapshot snapshot = new Snapshot(now, judged, alerting, failed);
+        last.set(snapshot);
+        metrics.update(snapshot);
+        return snapshot;
+    }
+
+    /** The last scan, or a fresh judgement without alerting when none ran yet. */
+    public Snapshot current() {
+        Snapshot snapshot = last.get();
+        return snapshot != null ? snapshot : evaluate();
+    }
+
+    /** Judges every object now without alerting and without remote reads. */
+    public Snapshot evaluate() {
+        Instant now = clock.instant();
+        Map<String, String> failed = new LinkedHashMap<>();
+        return new Snapshot(now, judge(now, failed), false, failed);
+    }
+
+    private List<ObjectExpiry> judge(Instant now, Map<String, String> failed) {
+        List<ObjectExpiry> judged = new ArrayList<>();
+        for (ExpiringObjectSource source : sources) {
+            try {
+                for (ExpiringObject object : source.expiringObjects()) {
+                    judged.add(ObjectExpiry.judge(object, properties.thresholds(), now));
+                }
+            }
+            catch (RuntimeException ex) {
+                log.warn("Expiry source {} failed: {}", source.name(), ex.getClass().getSimpleName());
+                failed.put(source.name(), ex.getClass().getSimpleName());
+            }
+        }
+        judged.sort(Comparator.comparing((ObjectExpiry o) -> o.object().expiresAt())
+            .thenComparing(o -> o.object().appId())
+            .thenComparing(o -> o.object().id()));
+        return judged;
+    }
+
+    private void alert(List<ObjectExpiry> judged, Instant now, boolean someSourceFailed) {
+        Map<String, List<ObjectExpiry>> byApp = new LinkedHashMap<>();
+        for (ObjectExpiry expiry : judged) {
+            byApp.computeIfAbsent(expiry.object().appId(), id -> new ArrayList<>()).add(expiry);
+        }
+        Set<String> appIds = new TreeSet<>(byApp.keySet());
+        appIds.addAll(alerts.appIds());
+        for (String appId : appIds) {
+            if (AlertStateRepository.validAppId(appId).isEmpty()) {
+                log.warn("Expiry objects of an app id that cannot be stored were skipped");
+                continue;
+            }
+            try {
+                alertApp(appId, byApp.getOrDefault(appId, List.of()), now, someSourceFailed);
+            }
+            catch (RuntimeException ex) {
+                log.warn("Expiry alerts for app {} failed, next scan retries: {}", appId, ex.toString());
+            }
+        }
+    }
+
+    private void alertApp(String appId, List<ObjectExpiry> objects, Instant now, boolean someSourceFailed) {
+        for (int attempt = 1;; attempt++) {
+            AppAlerts state = alerts.find(appId);
+            Decision decision = decide(state, objects, now, someSourceFailed);
+            if (!decision.changed()) {
+                return;
+            }
+            try {
+                alerts.save(appId, decision.incidentId(), decision.objects(), state.version());
+            }
+            catch (VersionConflictException ex) {
+                if (attempt >= MAX_CAS_ATTEMPTS) {
+                    throw ex;
+                }
+                continue; // another replica wrote: read its state and decide again
+            }
+            publish(appId, decision, now);
+            return;
+        }
+    }
+
+    private record Decision(@Nullable String incidentId, Map<String, FiredObject> objects, List<ExpiryAlert> fired,
+            List<ResolvedObject> resolved, @Nullable String resolvedIncident, boolean changed) {
+    }
+
+    private Decision decide(AppAlerts state, List<ObjectExpiry> objects, Instant now, boolean someSourceFailed) {
+        Map<String, FiredObject> next = new LinkedHashMap<>(state.objects());
+        List<ExpiryAlert> fired = new ArrayList<>();
+        List<ResolvedObject> resolved = new ArrayList<>();
+        Set<String> present = new LinkedHashSet<>();
+        for (ObjectExpiry expiry : objects) {
+            ExpiringObject object = expiry.object();
+            FiredObject previous = next.get(object.id());
+            if (!expiry.isWatched()) {
+                if (previous != null) {
+                    next.remove(object.id());
+                    resolved.add(new ResolvedObject(object.kind().value(), object.id(), object.label(), "superseded"));
+                }
+                continue;
+            }
+            present.add(object.id());
+            if (previous != null && !previous.expiresAt().equals(object.expiresAt())) {
+                // A new expiry (a mailbox refreshed or reconnected) re-arms every threshold.
+                next.remove(object.id());
+                if (expiry.crossed().isEmpty()) {
+                    resolved.add(new ResolvedObject(object.kind().value(), object.id(), object.label(), "renewed"));
+                    continue;
+                }
+                previous = null;
+            }
+            Set<String> already = previous == null ? Set.of() : previous.fired();
+            List<String> fresh = expiry.crossed().stream().filter(name -> !already.contains(name)).toList();
+            if (fresh.isEmpty()) {
+                continue;
+            }
+            Set<String> all = new LinkedHashSet<>(already);
+            all.addAll(expiry.crossed());
+            next.put(object.id(), new FiredObject(object.kind().value(), object.label(), object.expiresAt(), all));
+            fired.add(new ExpiryAlert(object, expiry.state(), fresh.getLast(), expiry.daysLeft(), actionUrl(object)));
+        }
+        // A source that failed this scan lists nothing: its objects are not gone, so nothing resolves.
+        if (!someSourceFailed) {
+            for (Map.Entry<String, FiredObject> entry : state.objects().entrySet()) {
+                String id = entry.getKey();
+                boolean listed = objects.stream().anyMatch(o -> o.object().id().equals(id));
+                if (!listed && next.containsKey(id)) {
+                    next.remove(id);
+                    resolved.add(new ResolvedObject(entry.getValue().kind(), id, entry.getValue().label(), "removed"));
+                }
+            }
+        }
+        String incidentId = state.incidentId();
+        if (!fired.isEmpty() && incidentId == null) {
+            incidentId = StoreIds.newId("inc");
+        }
+        String resolvedIncident = state.incidentId();
+        if (next.isEmpty()) {
+            incidentId = null;
+        }
+        boolean changed = !fired.isEmpty() || !resolved.isEmpty();
+        return new Decision(incidentId, next, fired, resolved, resolvedIncident, changed);
+    }
+
+    private @Nullable URI actionUrl(ExpiringObject object) {
+        if (object.kind() == ExpiringObject.Kind.MAILBOX) {
+            return object.reconnectUrl();
+        }
+        return publicUrl.resolve("/admin/apps/" + object.appId());
+    }
+
+    private void publish(String appId, Decision decision, Instant now) {
+        String appName = apps.find(appId).map(stored -> stored.app().name()).orElse(appId);
+        if (!decision.resolved().isEmpty() && decision.resolvedIncident() != null) {
+            decision.resolved().forEach(r -> metrics.alertFired("resolved"));
+            events.publishEvent(new ExpiryResolvedEvent(decision.resolvedIncident(), appId, appName,
+                    decision.resolved(), decision.incidentId() == null, now));
+        }
+        if (decision.fired().isEmpty()) {
+            return;
+        }
+        List<ExpiryAlert> fired = new ArrayList<>(decision.fired());
+        fired.sort(Comparator.comparing(ExpiryAlert::expiresAt));
+        boolean anyExpired = false;
+        for (ExpiryAlert alert : fired) {
+            String kind = switch (alert.threshold()) {
+                case ObjectExpiry.EXPIRED -> "expired";
+                case ObjectExpiry.REAUTH_REQUIRED -> "reauth_required";
+                default -> "expiring";
+            };
+            anyExpired |= !kind.equals("expiring");
+            metrics.alertFired(kind);
+        }
+        events.publishEvent(anyExpired ? new CredentialExpiredEvent(decision.incidentId(), appId, appName, fired, now)
+                : new CredentialExpiringEvent(decision.incidentId(), appId, appName, fired, now));
+    }
+
+    /** The fired thresholds per app and object id, for the API. */
+    public Map<String, AppAlerts> alertStates(Set<String> appIds) {
+        Map<String, AppAlerts> states = new HashMap<>();
+        for (String appId : appIds) {
+            states.put(appId, alerts.find(appId));
+        }
+        return states;
+    }
+
+    static String appNameOf(AppRegistration app) {
+        return app.name();
+    }
+}

@@ -1,0 +1,125 @@
+package dev.postern.broker.expiry;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.postern.broker.apps.AppRepository.StoredApp;
+
+/**
+ * Reads an app's secrets and certificates as Entra ID has them:
+ * {@code GET /v1.0/applications(appId='{client_id}')?$select=passwordCredentials,keyCredentials}.
+ * Graph never returns secret values here ({@code secretText} is null), only their metadata.
+ */
+public class GraphApplicationReader {
+
+    private final URI graphBaseUrl;
+
+    private final GraphTokenSource tokens;
+
+    private final HttpClient http;
+
+    private final Duration timeout;
+
+    private final JsonMapper json = JsonMapper.builder().build();
+
+    public GraphApplicationReader(URI graphBaseUrl, GraphTokenSource tokens, Duration timeout) {
+        this.graphBaseUrl = graphBaseUrl;
+        this.tokens = tokens;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    }
+
+    /** A failure to read from Graph; its message names the cause, never a token or secret. */
+    public static class GraphException extends RuntimeException {
+
+        public GraphException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * One credential of an Entra ID application.
+     *
+     * @param keyId its id in Entra ID
+     * @param certificate {@code true} for a keyCredential, {@code false} for a passwordCredential
+     * @param displayName the name given in the portal, or {@code null}
+     * @param hint the first characters of a secret, or {@code null}
+     * @param customKeyIdentifier a certificate's thumbprint as Graph gives it, or {@code null}
+     * @param endDateTime when it expires
+     */
+    public record GraphCredential(String keyId, boolean certificate, @Nullable String displayName,
+            @Nullable String hint, @Nullable String customKeyIdentifier, Instant endDateTime) {
+    }
+
+    /** The credentials of the application whose client id is {@code app}'s. */
+    public List<GraphCredential> read(StoredApp app) {
+        String clientId = app.app().clientId();
+        // The key segment is an OData string literal: quotes doubled, then URL-encoded.
+        String key = URLEncoder.encode("'" + clientId.replace("'", "''") + "'", StandardCharsets.UTF_8).replace("+", "%20");
+        URI uri = URI.create(graphBaseUrl.toString().replaceAll("/+$", "") + "/v1.0/applications(appId=" + key
+                + ")?$select=passwordCredentials,keyCredentials");
+        HttpRequest request = HttpRequest.newBuilder(uri)
+            .timeout(timeout)
+            .header("Authorization", "Bearer " + tokens.accessToken(app))
+            .header("Accept", "application/json")
+            .GET()
+            .build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        }
+        catch (IOException ex) {
+            throw new GraphException("Graph did not answer: " + ex.getClass().getSimpleName());
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new GraphException("interrupted");
+        }
+        if (response.statusCode() != 200) {
+            throw new GraphException("Graph answered " + response.statusCode() + graphError(response.body()));
+        }
+        JsonNode application = json.readTree(response.body());
+        List<GraphCredential> credentials = new ArrayList<>();
+        for (JsonNode node : application.path("passwordCredentials")) {
+            credentials.add(credential(node, false));
+        }
+        for (JsonNode node : application.path("keyCredentials")) {
+            credentials.add(credential(node, true));
+        }
+        return credentials;
+    }
+
+    private static GraphCredential credential(JsonNode node, boolean certificate) {
+        return new GraphCredential(node.path("keyId").asString(), certificate, text(node, "displayName"),
+                certificate ? null : text(node, "hint"), text(node, "customKeyIdentifier"),
+                Instant.parse(node.path("endDateTime").asString()));
+    }
+
+    private static @Nullable String text(JsonNode node, String field) {
+        JsonNode value = node.path(field);
+        return value.isString() ? value.asString() : null;
+    }
+
+    private String graphError(String body) {
+        try {
+            String code = json.readTree(body).path("error").path("code").asString(null);
+            return code == null ? "" : " (" + code + ")";
+        }
+        catch (RuntimeException ex) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package dev.postern.broker.expiry;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+
+import dev.postern.broker.expiry.BrokerInstance.Answer;
+import dev.postern.broker.expiry.WebhookReceiver.Delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The expiry scan end to end on a real Vault: brokers as separate application contexts on one
+ * store prefix, time moved by a shared clock, alerts counted at a real webhook endpoint that
+ * checks their signatures.
+ */
+class ExpiryAlertsIntegrationTests {
+
+    private static final Instant START = Instant.parse("2030-03-01T09:00:00Z");
+
+    private static final String SECRET_VALUE = "client-secret-never-in-alerts-" + UUID.randomUUID();
+
+    private static Map<String, Object> webhook(WebhookReceiver receiver) {
+        return Map.of("postern.expiry.webhook.url", receiver.url().toString(), "postern.expiry.webhook.secret",
+                receiver.secret, "postern.expiry.webhook.initial-backoff", "50ms", "postern.expiry.webhook.max-attempts",
+                "3");
+    }
+
+    private static String createAppWithActiveSecret(BrokerInstance broker, String name, Instant expiresAt) {
+        Answer app = broker.call("POST", "/v1/apps", BrokerInstance.ADMIN_KEY, """
+                {"name":"%s","provider":"microsoft","tenant":"contoso.onmicrosoft.com",
+                 "client_id":"11111111-2222-3333-4444-555555555555"}""".formatted(name));
+        assertThat(app.status()).as(app.body()).isEqualTo(201);
+        String appId = app.json().path("id").asString();
+        String credential = addSecret(broker, appId, SECRET_VALUE, expiresAt);
+        Answer promoted = broker.call("POST", "/v1/apps/" + appId + "/credentials/" + credential + "/promote",
+                BrokerInstance.ADMIN_KEY, "{\"force\":true,\"reason\":\"test without a provider\"}");
+        assertThat(promoted.status()).as(promoted.body()).isEqualTo(200);
+        return appId;
+    }
+
+    private static String addSecret(BrokerInstance broker, String appId, String value, Instant expiresAt) {
+        Answer added = broker.call("POST", "/v1/apps/" + appId + "/credentials", BrokerInstance.ADMIN_KEY, """
+                {"type":"client_secret","value":"%s","expires_at":"%s","description":"portal secret"}"""
+            .formatted(value, expiresAt));
+        assertThat(added.status()).as(added.body()).isEqualTo(201);
+        return added.json().path("credential").path("id").asString();
+    }
+
+    /** Both replicas scan at the same moment, as two schedulers whose intervals line up would. */
+    private static void scanConcurrently(BrokerInstance... brokers) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(brokers.length);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<ExpiryScanner.Snapshot>> scans = new java.util.ArrayList<>();
+            for (BrokerInstance broker : brokers) {
+                Callable<ExpiryScanner.Snapshot> scan = () -> {
+                    start.await();
+                    return broker.scanner().scan();
+                };
+                scans.add(pool.submit(scan));
+            }
+            start.countDown();
+            for (Future<ExpiryScanner.Snapshot> scan : scans) {
+                scan.get();
+            }
+        }
+        finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void secretCrossingEachThresholdAlertsOnceEachAcrossRestartAndReplicasThenRotationResolves() throws Exception {
+        String prefix = "postern-expiry-" + UUID.randomUUID() + "/";
+        MutableClock clock = new MutableClock(START);
+        try (WebhookReceiver receiver = new WebhookReceiver(204)) {
+            Map<String, Object> config = webhook(receiver);
+            String appId;
+            String credentialId;
+            BrokerInstance first = BrokerInstance.start(prefix, clock, config);
+            try {
+                appId = createAppWithActiveSecret(first, "Sales mail", START.plus(Duration.ofDays(31)));
+                credentialId = first.call("GET", "/v1/apps/" + appId, BrokerInstance.ADMIN_KEY, null)
+                    .json().path("credentials").get(0).path("id").asString();
+
+                first.scanner().scan();
+                assertThat(receiver.awaitDeliveries(0)).as("31 days left: no threshold crossed").isEmpty();
+
+                clock.advance(Duration.ofDays(1));
+                first.scanner().scan();
+                first.scanner().scan();
+                List<Delivery> thirty = receiver.awaitDeliveries(1);
+                assertThat(thirty).hasSize(1);
+                assertThat(thirty.getFirst().json().path("type").asString()).isEqualTo("expiry.expiring");
+                assertThat(WebhookReceiver.objects(thirty.getFirst())).singleElement().satisfies(object -> {
+                    assertThat(object).containsEntry("id", credentialId).containsEntry("threshold", "30d")
+                        .containsEntry("days_left", "30").containsEntry("state", "warning")
+                        .containsEntry("action_url", "https://postern.example.test/admin/apps/" + appId);
+                });
+            }
+            finally {
+                first.close();
+            }
+
+            // A restart: a new context on the same store. Past the dead owner's lease it alerts again, but 30d is stored as fired.
+            clock.advance(Duration.ofHours(2));
+            BrokerInstance restarted = BrokerInstance.start(prefix, clock, config);
+            BrokerInstance replica = BrokerInstance.start(prefix, clock, config);
+            try {
+                assertThat(restarted.scanner().scan().alerted()).isTrue();
+                assertThat(receiver.awaitDeliveries(1)).as("no second 30d alert after a restart").hasSize(1);
+
+                Map<Duration, String> steps = new java.util.LinkedHashMap<>();
+                steps.put(Duration.ofDays(16).minusHours(2), "14d");
+                steps.put(Duration.ofDays(7), "7d");
+                steps.put(Duration.ofDays(6), "1d");
+                steps.put(Duration.ofDays(1), "expired");
+                int expected = 1;
+                for (Map.Entry<Duration, String> step : steps.entrySet()) {
+                    clock.advance(step.getKey());
+                    scanConcurrently(restarted, replica);
+                    scanConcurrently(restarted, replica);
+                    expected++;
+                    List<Delivery> deliveries = receiver.awaitDeliveries(expected);
+                    assertThat(deliveries).as("after the %s step", step.getValue()).hasSize(expected);
+                    assertThat(WebhookReceiver.objects(deliveries.getLast())).singleElement()
+                        .satisfies(object -> assertThat(object).containsEntry("threshold", step.getValue()));
+                }
+                assertThat(receiver.deliveries().getLast().json().path("type").asString()).isEqualTo("expiry.expired");
+
+                Answer health = restarted.call("GET", "/actuator/health/expiry", null, null);
+                assertThat(health.status()).isEqualTo(503);
+                assertThat(health.json().path("status").asString()).isEqualTo("DOWN");
+                assertThat(health.json().path("details").path("expired_in_use").get(0).path("id").asString())
+                    .isEqualTo(credentialId);
+
+                Answer listed = replica.call("GET", "/v1/expiry", BrokerInstance.ADMIN_KEY, null);
+                assertThat(listed.status()).isEqualTo(200);
+                assertThat(listed.json().path("items").get(0).path("state").asString()).isEqualTo("expired");
+                assertThat(listed.json().path("items").get(0).path("fired_thresholds").toString())
+                    .contains("30d", "14d", "7d", "1d", "expired");
+
+                // Rotation: a new secret promoted, the old one deleted.
+                String replacement = addSecret(restarted, appId, "replacement-" + UUID.randomUUID(),
+                        clock.instant().plus(Duration.ofDays(200)));
+                Answer promoted = restarted.call("POST", "/v1/apps/" + appId + "/credentials/" + replacement + "/promote",
+                        BrokerInstance.ADMIN_KEY, "{\"force\":true,\"reason\":\"rotation test\"}");
+                assertThat(promoted.status()).as(promoted.body()).isEqualTo(200);
+                assertThat(restarted.call("DELETE", "/v1/apps/" + appId + "/credentials/" + credentialId,
+                        BrokerInstance.ADMIN_KEY, null).status()).isEqualTo(200);
+                scanConcurrently(restarted, replica);
+                scanConcurrently(restarted, replica);
+
+                List<Delivery> all = receiver.awaitDeliveries(6);
+                assertThat(all).hasSize(6);
+                Delivery resolved = all.getLast();
+                assertThat(resolved.json().path("type").asString()).isEqualTo("expiry.resolved");
+                assertThat(resolved.json().path("data").path("incident_closed").asBoolean()).isTrue();
+                assertThat(WebhookReceiver.objects(resolved)).singleElement()
+                    .satisfies(object -> assertThat(object).containsEntry("id", credentialId));
+                assertThat(all).extracting(d -> d.json().path("data").path("incident_id").asString())
+                    .as("one incident for the whole run").containsOnly(all.getFirst().json().path("data").path("incident_id").asString());
+                assertThat(all).allSatisfy(delivery -> {
+                    assertThat(delivery.signatureValid()).as("signature of %s", delivery.id()).isTrue();
+                    assertThat(delivery.body()).doesNotContain(SECRET_VALUE).doesNotContain(receiver.secret)
+                        .doesNotContain(receiver.secret.substring("whsec_".length()));
+                });
+                assertThat(all).extracting(Delivery::id).doesNotHaveDuplicates();
+
+                assertThat(restarted.call("GET", "/actuator/health/expiry", null, null).status()).isEqualTo(200);
+                String metrics = restarted.call("GET", "/actuator/prometheus", BrokerInstance.ADMIN_KEY, null).body();
+                assertThat(metrics).contains("postern_credential_expiry_timestamp_seconds{app=\"" + appId + "\",credential=\""
+                        + replacement + "\",type=\"client_secret\"}");
+                assertThat(metrics).doesNotContain("credential=\"" + credentialId + "\"");
+            }
+            finally {
+                restarted.close();
+                replica.close();
+            }
+        }
+    }
+
+    @Test
+    void webhookThatKeepsFailingIsTriedMaxAttemptsThenListedAsFailedAndCounted() throws Exception {
+        String prefix = "postern-expiry-" + UUID.randomUUID() + "/";
+        MutableClock clock = new MutableClock(START);
+        try (WebhookReceiver receiver = new WebhookReceiver(503);
+                BrokerInstance broker = BrokerInstance.start(prefix, clock, webhook(receiver))) {
+            String appId = createAppWithActiveSecret(broker, "Failing hook", START.plus(Duration.ofDays(5)));
+
+            broker.scanner().scan();
+
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            Answer listed;
+            do {
+                WebhookReceiver.sleep(100);
+                listed = broker.call("GET", "/v1/expiry", BrokerInstance.ADMIN_KEY, null);
+            }
+            while (listed.json().path("failed_notifications").isEmpty() && System.nanoTime() < deadline);
+            assertThat(receiver.attempts()).isEqualTo(3);
+            assertThat(listed.json().path("failed_notifications")).hasSize(1);
+            assertThat(listed.json().path("failed_notifications").get(0).path("app_id").asString()).isEqualTo(appId);
+            assertThat(listed.json().path("failed_notifications").get(0).path("last_error").asString()).isEqualTo("HTTP 503");
+            assertThat(listed.json().path("failed_notifications").get(0).path("attempts").asInt()).isEqualTo(3);
+            assertThat(listed.body()).doesNotContain(receiver.secret.substring("whsec_".length()));
+            String metrics = broker.call("GET", "/actuator/prometheus", BrokerInstance.ADMIN_KEY, null).body();
+            assertThat(metrics).contains("postern_notifications_failed_total{notifier=\"webhook\"} 1.0");
+            assertThat(metrics).contains("postern_alerts_total{kind=\"expiring\"} 1.0");
+        }
+    }
+}
