@@ -10,6 +10,9 @@ import org.springframework.util.StringUtils;
 import org.springframework.vault.authentication.AppRoleAuthentication;
 import org.springframework.vault.authentication.AppRoleAuthenticationOptions;
 import org.springframework.vault.authentication.ClientAuthentication;
+import org.springframework.vault.authentication.KubernetesAuthentication;
+import org.springframework.vault.authentication.KubernetesAuthenticationOptions;
+import org.springframework.vault.authentication.KubernetesServiceAccountTokenFile;
 import org.springframework.vault.authentication.LifecycleAwareSessionManager;
 import org.springframework.vault.authentication.SessionManager;
 import org.springframework.vault.authentication.TokenAuthentication;
@@ -72,6 +75,18 @@ class StoreConfiguration {
                                 "postern.store.vault.token (VAULT_TOKEN) is empty; set it or use AppRole authentication");
                     }
                     yield new TokenAuthentication(vault.token());
+                }
+                case KUBERNETES -> {
+                    StoreProperties.Kubernetes kubernetes = vault.kubernetes();
+                    if (!StringUtils.hasText(kubernetes.role())) {
+                        throw new StoreUnavailableException(
+                                "Kubernetes authentication needs postern.store.vault.kubernetes.role");
+                    }
+                    yield new KubernetesAuthentication(KubernetesAuthenticationOptions.builder()
+                        .path(kubernetes.path())
+                        .role(kubernetes.role())
+                        .jwtSupplier(new KubernetesServiceAccountTokenFile(kubernetes.tokenFile().toString()))
+                        .build(), rest);
                 }
                 case APPROLE -> {
                     StoreProperties.AppRole appRole = vault.appRole();

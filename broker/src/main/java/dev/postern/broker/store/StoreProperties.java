@@ -47,7 +47,8 @@ public record StoreProperties(@DefaultValue("embedded") Type type, @DefaultValue
      * @param uri Vault's address; the default is {@code http://127.0.0.1:8200}
      * @param authentication {@code token} or {@code approle}
      * @param token the token for token authentication, normally from {@code VAULT_TOKEN}
-     * @param appRole AppRole settings
+ * @param appRole AppRole settings
+ * @param kubernetes Kubernetes auth settings
      * @param kvMount the KV v2 mount; the default is {@code secret}
      * @param prefix the folder inside the KV mount; the default is {@code postern/}
      * @param transitMount the Transit mount; the default is {@code transit}
@@ -59,7 +60,7 @@ public record StoreProperties(@DefaultValue("embedded") Type type, @DefaultValue
      */
     public record Vault(@DefaultValue("http://127.0.0.1:8200") URI uri,
             @DefaultValue("token") Authentication authentication, @Nullable String token,
-            @DefaultValue AppRole appRole, @DefaultValue("secret") String kvMount,
+            @DefaultValue AppRole appRole, @DefaultValue Kubernetes kubernetes, @DefaultValue("secret") String kvMount,
             @DefaultValue("postern/") String prefix, @DefaultValue("transit") String transitMount,
             @DefaultValue("postern") String transitKey, @Nullable Path caCertificate,
             @DefaultValue("2s") Duration connectTimeout, @DefaultValue("5s") Duration readTimeout) {
@@ -73,7 +74,18 @@ public record StoreProperties(@DefaultValue("embedded") Type type, @DefaultValue
 
     /** How Postern logs in to Vault. */
     public enum Authentication {
-        TOKEN, APPROLE
+        TOKEN, APPROLE, KUBERNETES
+    }
+
+    /**
+     * Kubernetes auth: the pod's service account token, exchanged at Vault for a Vault token.
+     *
+     * @param path the auth mount; the default is {@code kubernetes}
+     * @param role the Vault role bound to Postern's service account
+     * @param tokenFile the service account token; the default is the one Kubernetes mounts
+     */
+    public record Kubernetes(@DefaultValue("kubernetes") String path, @Nullable String role,
+            @DefaultValue("/var/run/secrets/kubernetes.io/serviceaccount/token") Path tokenFile) {
     }
 
     /**
