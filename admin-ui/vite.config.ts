@@ -9,6 +9,13 @@ export default defineConfig({
     outDir: process.env.POSTERN_ADMIN_OUT ?? "dist",
     emptyOutDir: true,
   },
+  // `npm run dev` talks to a running broker (scripts/run) through this proxy, so the session
+  // cookie stays same-origin exactly as when the broker serves the built app.
+  server: {
+    proxy: Object.fromEntries(
+      ["/v1", "/admin/session", "/actuator"].map((path) => [path, process.env.POSTERN_URL ?? "http://127.0.0.1:8080"]),
+    ),
+  },
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
