@@ -29,6 +29,10 @@ const page = context.pages()[0] ?? (await context.newPage());
 page.setDefaultTimeout(20_000);
 const pageErrors = [];
 page.on("pageerror", (error) => pageErrors.push(error.message));
+// The broker sends a strict Content-Security-Policy: anything the built app does that it blocks is a bug.
+page.on("console", (message) => {
+  if (/Content[ -]Security[ -]Policy/i.test(message.text())) pageErrors.push(message.text());
+});
 const nav = (name) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 const shot = (name) => page.screenshot({ path: join(shots, name), fullPage: true });
 
