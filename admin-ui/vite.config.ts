@@ -20,5 +20,7 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test-setup.ts"],
+    // getByRole computes accessible names over the whole page: slow on a busy shared machine.
+    testTimeout: 30_000,
   },
 });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError, setCsrfToken, setSignedOutHandler, type Session } from "./api";
 import { Loading, ProblemView } from "./components/common";
 import { SignIn } from "./pages/SignIn";
@@ -72,6 +72,16 @@ export function App() {
     const label = NAV.find(([key]) => key === route[0])?.[1] ?? "Postern";
     document.title = session ? `${label} · Postern admin` : "Sign in · Postern admin";
   }, [route, session]);
+
+  // After a page change, focus moves to the content so keyboard and screen reader users start there.
+  const firstRender = useRef(true);
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    document.getElementById("content")?.focus();
+  }, [route.join("/")]);
 
   const signOut = async () => {
     try {

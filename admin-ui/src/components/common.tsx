@@ -75,7 +75,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const generation = useRef(0);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // The caller's deps decide when to load again, as with useEffect.
   const reload = useCallback(async () => {
     const mine = ++generation.current;
     setLoading(true);

@@ -1,8 +1,7 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { api, type AuditEvent, type AuditPage as Page } from "../api";
 import { Empty, Loading, ProblemView, useAction } from "../components/common";
 import { dateTime } from "../format";
-import { useEffect } from "react";
 
 interface Filters {
   action: string;
@@ -39,8 +38,8 @@ export function AuditPage() {
   };
 
   useEffect(() => {
+    // A new filter starts again from the newest entry.
     void load(filters);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [filters]);
 
   const submit = (event: FormEvent) => {

@@ -98,7 +98,7 @@ export function Dashboard() {
                   <th scope="col">Expiry</th>
                   <th scope="col">App</th>
                   <th scope="col">Credential</th>
-                  <th scope="col">Use</th>
+                  <th scope="col">State</th>
                   <th scope="col">Expires at</th>
                 </tr>
               </thead>
