@@ -32,11 +32,15 @@ public class ApiClientService {
 
     private final Cache<String, ApiClient> recognised;
 
+    // Admin sessions name their client by id, not by key: the same TTL and the same revocation rule.
+    private final Cache<String, ApiClient> byId;
+
     public ApiClientService(ApiClientRepository clients, AuditLog audit, Clock clock, AccessProperties properties) {
         this.clients = clients;
         this.audit = audit;
         this.clock = clock;
         this.recognised = Caffeine.newBuilder().expireAfterWrite(properties.keyCacheTtl()).maximumSize(10_000).build();
+        this.byId = Caffeine.newBuilder().expireAfterWrite(properties.keyCacheTtl()).maximumSize(10_000).build();
     }
 
     /** A new client and its key, which is never available again. */
@@ -89,6 +93,7 @@ public class ApiClientService {
                 c.keyPrefix(), c.createdAt(), c.expiresAt(), now);
         clients.update(stored, revoked);
         recognised.asMap().values().removeIf(cached -> cached.id().equals(clientId));
+        byId.invalidate(clientId);
         audit.success(actor, "client.revoke", "client", clientId, Map.of());
         return revoked;
     }
@@ -109,5 +114,18 @@ public class ApiClientService {
             recognised.put(hash, client);
         }
         return client.isUsableAt(clock.instant()) ? Optional.of(ApiPrincipal.of(client)) : Optional.empty();
+    }
+
+    /** The caller {@code clientId} as it stands now, when it exists, unrevoked and unexpired. */
+    public Optional<ApiPrincipal> principalOf(String clientId) {
+        ApiClient client = byId.get(clientId,
+                id -> clients.find(id).map(ApiClientRepository.StoredClient::client).orElse(null));
+        return client != null && client.isUsableAt(clock.instant()) ? Optional.of(ApiPrincipal.of(client))
+                : Optional.empty();
+    }
+
+    /** The name of client {@code clientId}, for showing who is signed in. */
+    public Optional<String> nameOf(String clientId) {
+        return clients.find(clientId).map(stored -> stored.client().name());
     }
 }

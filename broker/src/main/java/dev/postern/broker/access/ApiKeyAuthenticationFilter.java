@@ -1,17 +1,13 @@
 package dev.postern.broker.access;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;
@@ -29,7 +25,8 @@ import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.web.Problems;
 
 /**
- * Authenticates {@code /v1} calls and the metrics endpoint by {@code Authorization: Bearer <api key>}.
+ * Authenticates {@code /v1} calls and the metrics endpoint by {@code Authorization: Bearer <api key>},
+ * or {@code /v1} calls by the admin web app's session cookie (see {@link AdminSessionController}).
  * Failed attempts are counted per source address; past the limit the address gets 429 for a
  * minute before any key is looked at, which makes guessing pointless on top of 256-bit keys.
  */
@@ -39,22 +36,18 @@ class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(ApiKeyAuthenticationFilter.class);
 
-    private static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
-
     private final ApiClientService clients;
 
-    private final int maxFailures;
+    private final FailedAuthentications failures;
+
+    private final AdminSessions sessions;
 
     private final JsonMapper json = JsonMapper.builder().build();
 
-    private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder()
-        .expireAfterWrite(FAILURE_WINDOW)
-        .maximumSize(100_000)
-        .build();
-
-    ApiKeyAuthenticationFilter(ApiClientService clients, AccessProperties properties) {
+    ApiKeyAuthenticationFilter(ApiClientService clients, FailedAuthentications failures, AdminSessions sessions) {
         this.clients = clients;
-        this.maxFailures = properties.maxFailedAuthentications();
+        this.failures = failures;
+        this.sessions = sessions;
     }
 
     @Override
@@ -67,14 +60,19 @@ class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String source = request.getRemoteAddr();
-        AtomicInteger failed = failures.getIfPresent(source);
-        if (failed != null && failed.get() >= maxFailures) {
-            response.setHeader(HttpHeaders.RETRY_AFTER, String.valueOf(FAILURE_WINDOW.toSeconds()));
+        if (failures.isLimited(source)) {
+            response.setHeader(HttpHeaders.RETRY_AFTER, String.valueOf(FailedAuthentications.WINDOW.toSeconds()));
             write(response, request, HttpStatus.TOO_MANY_REQUESTS, "too-many-failed-authentications",
                     "Too many failed authentications", "Too many failed authentications from this address; wait a minute.");
             return;
         }
         String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+        // A bearer header wins over a cookie: a script run from a signed-in browser acts as its key.
+        String sessionId = header == null ? AdminSessionController.sessionCookie(request) : null;
+        if (sessionId != null && request.getRequestURI().startsWith("/v1/")) {
+            authenticateSession(sessionId, request, response, chain);
+            return;
+        }
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
             write(response, request, HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized",
@@ -93,7 +91,7 @@ class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
             return;
         }
         if (principal.isEmpty()) {
-            failures.get(source, s -> new AtomicInteger()).incrementAndGet();
+            failures.record(source);
             log.info("Refused an unknown, revoked or expired API key from {}", source);
             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
             write(response, request, HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized",
@@ -104,6 +102,45 @@ class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
                 && principal.get().role() != Role.MONITOR && principal.get().role() != Role.ADMIN) {
             write(response, request, HttpStatus.FORBIDDEN, "forbidden", "Forbidden",
                     "Metrics need the role monitor or admin.");
+            return;
+        }
+        request.setAttribute(ApiPrincipal.ATTRIBUTE, principal.get());
+        chain.doFilter(request, response);
+    }
+
+    private void authenticateSession(String sessionId, HttpServletRequest request, HttpServletResponse response,
+            FilterChain chain) throws ServletException, IOException {
+        // An unknown or expired session is not counted as a failed authentication: its id is 256
+        // random bits, and a tab left open past the idle timeout must not lock its address out.
+        Optional<AdminSessions.AdminSession> session = sessions.find(sessionId);
+        if (session.isEmpty()) {
+            write(response, request, HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized",
+                    "The session has expired or was signed out; sign in again.");
+            return;
+        }
+        Optional<ApiPrincipal> principal;
+        try {
+            // Re-checked on every call: a revoked or expired admin key ends its sessions at once.
+            principal = clients.principalOf(session.get().clientId()).filter(p -> p.role() == Role.ADMIN);
+        }
+        catch (StoreUnavailableException ex) {
+            log.warn("Cannot check a session's API client while the store is unavailable: {}", ex.getMessage());
+            response.setHeader(HttpHeaders.RETRY_AFTER, "5");
+            write(response, request, HttpStatus.SERVICE_UNAVAILABLE, "store-unavailable", "Secret store unavailable",
+                    "The secret store cannot be used right now; try again shortly.");
+            return;
+        }
+        if (principal.isEmpty()) {
+            sessions.end(sessionId);
+            write(response, request, HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized",
+                    "The API client of this session is no longer a usable admin; sign in again.");
+            return;
+        }
+        // A cookie is sent by the browser on its own, so a change must prove it comes from our page.
+        if (!AdminSessionController.isSafeMethod(request)
+                && !session.get().csrfTokenMatches(request.getHeader(AdminSessionController.CSRF_HEADER))) {
+            write(response, request, HttpStatus.FORBIDDEN, "forbidden", "Forbidden",
+                    "A change made with the session cookie needs the session's X-CSRF-Token header.");
             return;
         }
         request.setAttribute(ApiPrincipal.ATTRIBUTE, principal.get());

@@ -1,6 +1,7 @@
 package dev.postern.broker.access;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -25,7 +26,8 @@ class ApiKeyAuthenticationFilterTests {
     private final ApiClientService clients = mock(ApiClientService.class);
 
     private final ApiKeyAuthenticationFilter filter = new ApiKeyAuthenticationFilter(clients,
-            new AccessProperties(null, Path.of("unused"), Duration.ofSeconds(30), 3));
+            new FailedAuthentications(new AccessProperties(null, Path.of("unused"), Duration.ofSeconds(30), 3)),
+            new AdminSessions(Clock.systemUTC(), new AdminSessionProperties(Duration.ofMinutes(30), Duration.ofHours(8))));
 
     private MockHttpServletResponse send(String path, String source, String authorization) throws Exception {
         MockHttpServletRequest request = new MockHttpServletRequest("GET", path);

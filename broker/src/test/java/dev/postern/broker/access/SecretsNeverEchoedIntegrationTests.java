@@ -20,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Creates client secrets, a certificate and API keys, uses and misuses them, then searches every
  * response body, log line and audit entry of the run for their values: none may be there, but
- * for the one create-client answer that shows a new key once.
+ * for the one create-client answer that shows a new key once. Admin sign-ins and their session
+ * ids are searched for too.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class SecretsNeverEchoedIntegrationTests extends ApiIntegrationTest {
@@ -49,6 +50,13 @@ class SecretsNeverEchoedIntegrationTests extends ApiIntegrationTest {
         String apiKey = createdClient.text("key");
         get("/v1/apps", apiKey);
         get("/v1/apps", apiKey + "x");
+        // The admin web app's sign-in takes keys in a body: refused, wrong and accepted ones.
+        post("/admin/session", null, "{\"api_key\":\"%s\"}".formatted(apiKey));
+        post("/admin/session", null, "{\"api_key\":\"%s\"}".formatted(apiKey + "x"));
+        post("/admin/session", null, "{\"api_key\":\"%s\",\"oops\":1}".formatted(ADMIN_KEY));
+        Answer signedIn = post("/admin/session", null, "{\"api_key\":\"%s\"}".formatted(ADMIN_KEY));
+        String setCookie = signedIn.response().headers().firstValue("Set-Cookie").orElseThrow();
+        String sessionId = setCookie.substring("postern_session=".length(), setCookie.indexOf(';'));
         call("DELETE", "/v1/clients/" + createdClient.text("id"), ADMIN_KEY, null);
         get("/v1/apps", apiKey);
         String audit = get("/v1/audit?limit=500", ADMIN_KEY).body();
@@ -61,7 +69,10 @@ class SecretsNeverEchoedIntegrationTests extends ApiIntegrationTest {
         assertThat(output.getAll()).doesNotContain(clientSecret)
             .doesNotContain(privateKeyBody)
             .doesNotContain(apiKey)
-            .doesNotContain(ADMIN_KEY);
-        assertThat(audit).contains(app).doesNotContain(clientSecret).doesNotContain(apiKey).doesNotContain(ADMIN_KEY);
+            .doesNotContain(ADMIN_KEY)
+            .doesNotContain(sessionId);
+        assertThat(audit).contains(app).doesNotContain(clientSecret).doesNotContain(apiKey).doesNotContain(ADMIN_KEY)
+            .doesNotContain(sessionId)
+            .contains("session.create");
     }
 }
