@@ -7,15 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Repository;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.PropertyNamingStrategies;
-import tools.jackson.databind.cfg.DateTimeFeature;
-import tools.jackson.databind.json.JsonMapper;
 
 import dev.postern.broker.providers.MailboxState;
+import dev.postern.broker.store.DocumentMapping;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -36,16 +32,7 @@ public class AccountRepository {
 
     static final String ACCESS_TOKEN = "access_token";
 
-    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-    };
-
     private final SecretStore store;
-
-    private final JsonMapper json = JsonMapper.builder()
-        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-        .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
-        .changeDefaultPropertyInclusion(inclusion -> inclusion.withValueInclusion(JsonInclude.Include.NON_NULL))
-        .build();
 
     public AccountRepository(SecretStore store) {
         this.store = store;
@@ -102,7 +89,7 @@ public class AccountRepository {
     /** Writes the account over {@code expectedVersion} ({@link SecretStore#NEW} to create); returns the new version. */
     public long save(Account account, @Nullable MailboxState state, @Nullable StoredAccessToken accessToken,
             long expectedVersion) {
-        Map<String, Object> data = json.convertValue(account, MAP);
+        Map<String, Object> data = DocumentMapping.toData(account);
         Map<String, String> secrets = new HashMap<>();
         if (state != null) {
             secrets.put(STATE, state.value());
@@ -121,7 +108,7 @@ public class AccountRepository {
         Object kind = data.remove(STATE_KIND);
         Object tokenExpiry = data.remove("access_token_expires_at");
         Object tokenScope = data.remove("access_token_scope");
-        Account account = json.convertValue(data, Account.class);
+        Account account = DocumentMapping.fromData(data, Account.class);
         String state = stored.document().secret(STATE);
         String token = stored.document().secret(ACCESS_TOKEN);
         return new StoredAccount(account,

@@ -6,13 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import org.springframework.stereotype.Repository;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.PropertyNamingStrategies;
-import tools.jackson.databind.cfg.DateTimeFeature;
-import tools.jackson.databind.json.JsonMapper;
 
+import dev.postern.broker.store.DocumentMapping;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -27,16 +23,7 @@ import dev.postern.broker.store.StoredDocument;
 @Repository
 public class AppRepository {
 
-    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-    };
-
     private final SecretStore store;
-
-    private final JsonMapper json = JsonMapper.builder()
-        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-        .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
-        .changeDefaultPropertyInclusion(inclusion -> inclusion.withValueInclusion(JsonInclude.Include.NON_NULL))
-        .build();
 
     public AppRepository(SecretStore store) {
         this.store = store;
@@ -78,7 +65,7 @@ public class AppRepository {
 
     /** Writes {@code app} with {@code secrets} over {@code expectedVersion} ({@link SecretStore#NEW} to create). */
     public long save(AppRegistration app, Map<String, String> secrets, long expectedVersion) {
-        Map<String, Object> data = json.convertValue(app, MAP);
+        Map<String, Object> data = DocumentMapping.toData(app);
         return store.write(path(app.id()), new SecretDocument(data, new HashMap<>(secrets)), expectedVersion);
     }
 
@@ -87,7 +74,7 @@ public class AppRepository {
     }
 
     private StoredApp toStoredApp(StoredDocument stored) {
-        AppRegistration app = json.convertValue(stored.document().data(), AppRegistration.class);
+        AppRegistration app = DocumentMapping.fromData(stored.document().data(), AppRegistration.class);
         return new StoredApp(app, stored.document().secrets(), stored.version());
     }
 

@@ -4,14 +4,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Repository;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.PropertyNamingStrategies;
-import tools.jackson.databind.cfg.DateTimeFeature;
-import tools.jackson.databind.json.JsonMapper;
 
+import dev.postern.broker.store.DocumentMapping;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -25,16 +21,7 @@ import dev.postern.broker.store.StoredDocument;
 @Repository
 class ConnectLinkRepository {
 
-    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-    };
-
     private final SecretStore store;
-
-    private final JsonMapper json = JsonMapper.builder()
-        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-        .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
-        .changeDefaultPropertyInclusion(inclusion -> inclusion.withValueInclusion(JsonInclude.Include.NON_NULL))
-        .build();
 
     ConnectLinkRepository(SecretStore store) {
         this.store = store;
@@ -72,11 +59,11 @@ class ConnectLinkRepository {
             secrets.put("code_verifier", attempt.codeVerifier());
             secrets.put("browser_binding", attempt.browserBinding());
         }
-        return store.write(path(link.id()), new SecretDocument(json.convertValue(link, MAP), secrets), expectedVersion);
+        return store.write(path(link.id()), new SecretDocument(DocumentMapping.toData(link), secrets), expectedVersion);
     }
 
     private StoredLink toStored(StoredDocument stored) {
-        ConnectLink link = json.convertValue(stored.document().data(), ConnectLink.class);
+        ConnectLink link = DocumentMapping.fromData(stored.document().data(), ConnectLink.class);
         Map<String, String> secrets = stored.document().secrets();
         Attempt attempt = secrets.containsKey("state")
                 ? new Attempt(secrets.get("state"), secrets.get("code_verifier"), secrets.get("browser_binding")) : null;
