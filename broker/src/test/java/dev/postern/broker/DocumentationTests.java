@@ -1,0 +1,192 @@
+package dev.postern.broker;
+
+import java.io.IOException;
+import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.AnnotatedBeanDefinition;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.context.annotation.ClassPathScanningCandidateComponentProvider;
+import org.springframework.core.type.filter.AnnotationTypeFilter;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.util.ClassUtils;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * The configuration reference tells the truth: every {@code postern.*} property named in the
+ * tables of {@code docs/configuration.md} is bound by a {@code @ConfigurationProperties} record
+ * (or read through a {@code ${postern.…}} placeholder in {@code @Value} or {@code @Scheduled}),
+ * and every property the code binds is in the tables.
+ */
+class DocumentationTests {
+
+    private static final String BASE_PACKAGE = "dev.postern.broker";
+
+    /** A backticked {@code postern.…} name in the first cell of a Markdown table row. */
+    private static final Pattern DOCUMENTED = Pattern.compile("`(postern\\.[a-z0-9.-]+)`");
+
+    /** A {@code ${postern.…}} placeholder, with or without a default. */
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(postern\\.[a-z0-9.-]+)[:}]");
+
+    @Test
+    void configurationReferenceListsExactlyTheBoundProperties() {
+        Set<String> bound = boundProperties();
+        Set<String> documented = documentedProperties();
+
+        Set<String> undocumented = new TreeSet<>(bound);
+        undocumented.removeAll(documented);
+        Set<String> unknown = new TreeSet<>(documented);
+        unknown.removeAll(bound);
+
+        if (!undocumented.isEmpty() || !unknown.isEmpty()) {
+            fail("docs/configuration.md and the @ConfigurationProperties records disagree.%n"
+                    + "Bound in the code (records under dev.postern.broker, ${postern.…} placeholders) but missing from docs/configuration.md (%d): %s%n"
+                    + "In docs/configuration.md but bound by no record (%d): %s",
+                    undocumented.size(), undocumented, unknown.size(), unknown);
+        }
+    }
+
+    @Test
+    void boundPropertiesAreFoundByReflection() {
+        // Guards the test above against a scan that finds nothing and so agrees with an empty page.
+        assertThat(boundProperties()).contains("postern.public-url", "postern.audit.flush-interval", "postern.store.vault.app-role.secret-id",
+                "postern.expiry.thresholds", "postern.expiry.graph-discovery.apps", "postern.tokens.default-min-ttl");
+    }
+
+    static Set<String> boundProperties() {
+        ClassPathScanningCandidateComponentProvider scanner = new ClassPathScanningCandidateComponentProvider(false);
+        scanner.addIncludeFilter(new AnnotationTypeFilter(ConfigurationProperties.class));
+        Set<String> names = new TreeSet<>();
+        for (BeanDefinition candidate : scanner.findCandidateComponents(BASE_PACKAGE)) {
+            Class<?> type = ClassUtils.resolveClassName(candidate.getBeanClassName(),
+                    DocumentationTests.class.getClassLoader());
+            ConfigurationProperties annotation = type.getAnnotation(ConfigurationProperties.class);
+            String prefix = annotation.prefix().isEmpty() ? annotation.value() : annotation.prefix();
+            if (!type.isRecord()) {
+                fail("%s is @ConfigurationProperties but not a record; this test reads records only", type.getName());
+            }
+            collect(prefix, type, names);
+        }
+        names.addAll(placeholderProperties());
+        return names;
+    }
+
+    /** {@code ${postern.…}} placeholders in {@code @Value} and {@code @Scheduled} of the broker's classes. */
+    static Set<String> placeholderProperties() {
+        ClassPathScanningCandidateComponentProvider scanner = new ClassPathScanningCandidateComponentProvider(false) {
+            @Override
+            protected boolean isCandidateComponent(AnnotatedBeanDefinition definition) {
+                return true;
+            }
+        };
+        scanner.addIncludeFilter((reader, factory) -> true);
+        Set<String> names = new TreeSet<>();
+        for (BeanDefinition candidate : scanner.findCandidateComponents(BASE_PACKAGE)) {
+            Class<?> type = ClassUtils.resolveClassName(candidate.getBeanClassName(),
+                    DocumentationTests.class.getClassLoader());
+            List<AnnotatedElement> elements = new ArrayList<>();
+            elements.addAll(List.of(type.getDeclaredFields()));
+            for (Method method : type.getDeclaredMethods()) {
+                elements.add(method);
+                elements.addAll(List.of(method.getParameters()));
+            }
+            for (Constructor<?> constructor : type.getDeclaredConstructors()) {
+                elements.addAll(List.of(constructor.getParameters()));
+            }
+            for (AnnotatedElement element : elements) {
+                Value value = element.getAnnotation(Value.class);
+                if (value != null) {
+                    placeholders(value.value(), names);
+                }
+                Scheduled scheduled = element.getAnnotation(Scheduled.class);
+                if (scheduled != null) {
+                    placeholders(scheduled.fixedDelayString() + scheduled.fixedRateString()
+                            + scheduled.initialDelayString() + scheduled.cron(), names);
+                }
+            }
+        }
+        return names;
+    }
+
+    private static void placeholders(String expression, Set<String> names) {
+        Matcher matcher = PLACEHOLDER.matcher(expression);
+        while (matcher.find()) {
+            names.add(matcher.group(1));
+        }
+    }
+
+    private static void collect(String prefix, Class<?> record, Set<String> names) {
+        for (RecordComponent component : record.getRecordComponents()) {
+            String name = prefix + "." + kebab(component.getName());
+            Class<?> type = component.getType();
+            if (type.isRecord() && type.getName().startsWith(BASE_PACKAGE + ".")) {
+                collect(name, type, names);
+            }
+            else {
+                // Scalars, enums, lists, sets and maps (keys chosen by the user) are one documented name.
+                names.add(name);
+            }
+        }
+    }
+
+    static String kebab(String camelCase) {
+        return camelCase.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static Set<String> documentedProperties() {
+        Set<String> names = new TreeSet<>();
+        for (String line : configurationPage().split("\\R")) {
+            if (!line.startsWith("|")) {
+                continue;
+            }
+            String[] cells = line.split("\\|", -1);
+            if (cells.length < 3) {
+                continue;
+            }
+            Matcher matcher = DOCUMENTED.matcher(cells[1]);
+            while (matcher.find()) {
+                names.add(matcher.group(1));
+            }
+        }
+        return names;
+    }
+
+    private static String configurationPage() {
+        for (Path candidate : List.of(Path.of("..", "docs", "configuration.md"), Path.of("docs", "configuration.md"))) {
+            if (Files.isRegularFile(candidate)) {
+                try {
+                    return Files.readString(candidate, StandardCharsets.UTF_8);
+                }
+                catch (IOException ex) {
+                    throw new IllegalStateException("cannot read " + candidate, ex);
+                }
+            }
+        }
+        throw new IllegalStateException("docs/configuration.md not found from " + Path.of("").toAbsolutePath());
+    }
+
+    @Test
+    void kebabCaseMatchesSpringBootsRelaxedNames() {
+        assertThat(Map.of("keyCacheTtl", kebab("keyCacheTtl"), "uri", kebab("uri"), "appRole", kebab("appRole")))
+            .containsEntry("keyCacheTtl", "key-cache-ttl")
+            .containsEntry("uri", "uri")
+            .containsEntry("appRole", "app-role");
+    }
+}
