@@ -45,7 +45,7 @@ public record StoreProperties(@DefaultValue("embedded") Type type, @DefaultValue
      * The Vault (or OpenBao) store.
      *
      * @param uri Vault's address; the default is {@code http://127.0.0.1:8200}
-     * @param authentication {@code token} or {@code approle}
+     * @param authentication {@code token}, {@code approle} or {@code kubernetes}
      * @param token the token for token authentication, normally from {@code VAULT_TOKEN}
  * @param appRole AppRole settings
  * @param kubernetes Kubernetes auth settings
