@@ -29,13 +29,13 @@ public abstract class ApiIntegrationTest {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    /** The broker's port, fixed before start so its public URL (and the OAuth redirect URI) is known. */
-    protected static final int BROKER_PORT = TestVault.freePort();
-
     @DynamicPropertySource
     static void vaultStore(DynamicPropertyRegistry registry) {
-        registry.add("server.port", () -> BROKER_PORT);
-        registry.add("postern.public-url", () -> "http://127.0.0.1:" + BROKER_PORT);
+        // Fixed before start, once per context (subclasses with other properties get their own), so the
+        // public URL and with it the OAuth redirect URI are known.
+        int brokerPort = TestVault.freePort();
+        registry.add("server.port", () -> brokerPort);
+        registry.add("postern.public-url", () -> "http://127.0.0.1:" + brokerPort);
         TestIdentityProvider idp = TestIdentityProvider.shared();
         registry.add("spring.ssl.bundle.jks.idp.truststore.location", () -> "file:" + idp.trustStoreFile());
         registry.add("spring.ssl.bundle.jks.idp.truststore.password", () -> TestIdentityProvider.TRUST_STORE_PASSWORD);
@@ -46,7 +46,8 @@ public abstract class ApiIntegrationTest {
         registry.add("postern.store.type", () -> "vault");
         registry.add("postern.store.vault.uri", vault::address);
         registry.add("postern.store.vault.token", vault::rootToken);
-        registry.add("postern.store.vault.prefix", () -> "postern-api-" + UUID.randomUUID() + "/");
+        String prefix = "postern-api-" + UUID.randomUUID() + "/";
+        registry.add("postern.store.vault.prefix", () -> prefix);
         registry.add("postern.access.bootstrap-admin-key", () -> ADMIN_KEY);
     }
 
