@@ -18,7 +18,10 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationEventPublisher;
 
 import dev.postern.broker.accounts.AccountChangedEvent;
@@ -34,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * over HTTPS, trusted through an SSL bundle), then get tokens: cache, single flight, rotation
  * stored before the token is handed out, XOAUTH2, reauth and authorization rules.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class TokenFlowIntegrationTests extends ApiIntegrationTest {
 
     private final TestIdentityProvider idp = TestIdentityProvider.shared();
@@ -85,7 +89,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
     }
 
     @Test
-    void connectThenTokenWithXoauth2ThenServedFromCache() {
+    void connectThenTokenWithXoauth2ThenServedFromCache(CapturedOutput output) {
         String mailbox = "alice-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
         String account = connect(mailbox);
 
@@ -102,6 +106,8 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         assertThat(xoauth2).isEqualTo("user=" + mailbox + "\u0001auth=Bearer " + accessToken + "\u0001\u0001");
         assertThat(first.response().headers().firstValue("Cache-Control")).hasValue("no-store");
         assertThat(second.text("access_token")).isEqualTo(accessToken);
+        String refreshToken = accounts.find(account).orElseThrow().state().value();
+        assertThat(output.getAll()).as("no token in any log line").doesNotContain(accessToken).doesNotContain(refreshToken);
     }
 
     @Test
