@@ -44,6 +44,7 @@ import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.providers.ProviderException;
 import dev.postern.broker.providers.TokenGrant;
 import dev.postern.broker.providers.TokenProviders;
+import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.store.VersionConflictException;
 
 /**
@@ -83,6 +84,18 @@ public class TokenService {
         .expireAfterWrite(Duration.ofSeconds(30))
         .maximumSize(100_000)
         .build();
+
+    /**
+     * Accounts read within {@link #STALE_IF_STORE_DOWN}, used only while the store cannot be
+     * read, so a Vault outage does not stop tokens that are still in memory from being served.
+     */
+    private final Cache<String, Account> lastKnownAccounts = Caffeine.newBuilder()
+        .expireAfterWrite(STALE_IF_STORE_DOWN)
+        .maximumSize(100_000)
+        .build();
+
+    /** How old an account read may be and still be trusted while the store is unavailable. */
+    static final Duration STALE_IF_STORE_DOWN = Duration.ofMinutes(15);
 
     private final ConcurrentHashMap<String, CompletableFuture<IssuedToken>> inFlight = new ConcurrentHashMap<>();
 
@@ -168,8 +181,25 @@ public class TokenService {
 
     /** The account {@code accountId} of a mailbox, through a short in-memory cache. */
     public Account account(String accountId) {
-        Account account = accountMetadata.get(accountId,
-                id -> accounts.find(id).map(StoredAccount::account).orElse(null));
+        Account account;
+        try {
+            account = accountMetadata.get(accountId, id -> {
+                Account read = accounts.find(id).map(StoredAccount::account).orElse(null);
+                if (read != null) {
+                    lastKnownAccounts.put(id, read);
+                }
+                return read;
+            });
+        }
+        catch (StoreUnavailableException ex) {
+            // Nobody can change an account while the store is down; the last read serves cached tokens.
+            account = lastKnownAccounts.getIfPresent(accountId);
+            if (account == null) {
+                throw ex;
+            }
+            // Back for one cache period: one request per account and period waits for the store, not every one.
+            accountMetadata.put(accountId, account);
+        }
         if (account == null) {
             throw ApiException.notFound("Account " + accountId);
         }
@@ -218,6 +248,10 @@ public class TokenService {
         catch (ExecutionException ex) {
             if (ex.getCause() instanceof ApiException api) {
                 throw api;
+            }
+            if (ex.getCause() instanceof StoreUnavailableException unavailable) {
+                // An expected outage, not a bug: 503 store-unavailable with Retry-After, no stack trace.
+                throw unavailable;
             }
             log.error("Token refresh failed", ex.getCause());
             throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
@@ -343,6 +377,7 @@ public class TokenService {
         IssuedToken token = new IssuedToken(account.id(), accessToken, expiresAt, scope, account.mailbox());
         tokens.put(account.id(), new CachedToken(token, clock.instant()));
         accountMetadata.put(account.id(), account);
+        lastKnownAccounts.put(account.id(), account);
         return token;
     }
 
@@ -371,6 +406,7 @@ public class TokenService {
                 Account changed = change.apply(stored.get().account());
                 accounts.save(changed, stored.get().state(), stored.get().accessToken(), stored.get().version());
                 accountMetadata.put(accountId, changed);
+                lastKnownAccounts.put(accountId, changed);
                 if (changed.status() != Account.Status.ACTIVE) {
                     tokens.invalidate(accountId);
                 }
@@ -451,6 +487,7 @@ public class TokenService {
     void onAccountChanged(AccountChangedEvent event) {
         tokens.invalidate(event.account().id());
         accountMetadata.invalidate(event.account().id());
+        lastKnownAccounts.invalidate(event.account().id());
         backoffs.remove(event.account().id());
     }
 
