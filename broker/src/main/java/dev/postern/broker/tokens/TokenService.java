@@ -68,6 +68,8 @@ public class TokenService {
 
     private final RefreshLeases leases;
 
+    private final ProviderCircuits circuits;
+
     private final AuditLog audit;
 
     private final Clock clock;
@@ -130,7 +132,8 @@ public class TokenService {
     }
 
     public TokenService(AccountRepository accounts, AppRepository apps, TokenProviders providers, RefreshLeases leases,
-            AuditLog audit, Clock clock, TokenProperties properties, MeterRegistry meters) {
+            ProviderCircuits circuits, AuditLog audit, Clock clock, TokenProperties properties, MeterRegistry meters) {
+        this.circuits = circuits;
         this.accounts = accounts;
         this.apps = apps;
         this.providers = providers;
@@ -303,12 +306,36 @@ public class TokenService {
         if (stored.state() == null) {
             throw ApiException.conflict("reauth-required", "This mailbox has no refresh token; connect it again.");
         }
+        String endpoint = app.app().provider().name().toLowerCase(java.util.Locale.ROOT) + " "
+                + (app.app().tokenEndpoint() != null ? app.app().tokenEndpoint() : String.valueOf(app.app().tenant()));
         ProviderException lastClientRejection = null;
         for (Credential credential : usableCredentials(app)) {
+            Duration open = circuits.refuse(endpoint);
+            if (open != null) {
+                count("circuit-open");
+                throw providerUnavailable(open);
+            }
             Timer.Sample sample = Timer.start(meters);
             try {
-                TokenGrant grant = providers.forKind(app.app().provider())
-                    .refresh(AppService.providerClient(app.app(), credential, app.secrets()), stored.state());
+                TokenGrant grant;
+                try {
+                    grant = providers.forKind(app.app().provider())
+                        .refresh(AppService.providerClient(app.app(), credential, app.secrets()), stored.state());
+                }
+                catch (ProviderException ex) {
+                    if (ex.kind() == ProviderException.Kind.RETRY_LATER) {
+                        circuits.failed(endpoint);
+                    }
+                    else {
+                        circuits.answered(endpoint);
+                    }
+                    throw ex;
+                }
+                catch (RuntimeException ex) {
+                    circuits.abandoned(endpoint);
+                    throw ex;
+                }
+                circuits.answered(endpoint);
                 sample.stop(refreshTimer);
                 backoffs.remove(account.id());
                 return save(stored, grant);
