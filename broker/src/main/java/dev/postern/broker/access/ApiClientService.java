@@ -11,6 +11,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Service;
 
+import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.ApiException;
 import dev.postern.broker.Role;
 import dev.postern.broker.audit.AuditLog;
@@ -32,6 +33,16 @@ public class ApiClientService {
 
     private final Cache<String, ApiClient> recognised;
 
+    /**
+     * Keys recognised within {@link #STALE_IF_STORE_DOWN}, used only while the store cannot be
+     * read: a Vault outage must not turn away clients whose tokens are in memory. Nobody can
+     * revoke a key while the store is down, so this serves no key revoked since.
+     */
+    private final Cache<String, ApiClient> lastRecognised;
+
+    /** How old a recognition may be and still admit a key while the store is unavailable. */
+    static final java.time.Duration STALE_IF_STORE_DOWN = java.time.Duration.ofMinutes(15);
+
     // Admin sessions name their client by id, not by key: the same TTL and the same revocation rule.
     private final Cache<String, ApiClient> byId;
 
@@ -40,6 +51,7 @@ public class ApiClientService {
         this.audit = audit;
         this.clock = clock;
         this.recognised = Caffeine.newBuilder().expireAfterWrite(properties.keyCacheTtl()).maximumSize(10_000).build();
+        this.lastRecognised = Caffeine.newBuilder().expireAfterWrite(STALE_IF_STORE_DOWN).maximumSize(10_000).build();
         this.byId = Caffeine.newBuilder().expireAfterWrite(properties.keyCacheTtl()).maximumSize(10_000).build();
     }
 
@@ -93,6 +105,7 @@ public class ApiClientService {
                 c.keyPrefix(), c.createdAt(), c.expiresAt(), now);
         clients.update(stored, revoked);
         recognised.asMap().values().removeIf(cached -> cached.id().equals(clientId));
+        lastRecognised.asMap().values().removeIf(cached -> cached.id().equals(clientId));
         byId.invalidate(clientId);
         audit.success(actor, "client.revoke", "client", clientId, Map.of());
         return revoked;
@@ -106,12 +119,26 @@ public class ApiClientService {
         String hash = ApiKeys.hash(key);
         ApiClient client = recognised.getIfPresent(hash);
         if (client == null) {
-            Optional<ApiClientRepository.StoredClient> stored = clients.find(ApiKeys.clientIdFor(key));
+            Optional<ApiClientRepository.StoredClient> stored;
+            try {
+                stored = clients.find(ApiKeys.clientIdFor(key));
+            }
+            catch (StoreUnavailableException ex) {
+                client = lastRecognised.getIfPresent(hash);
+                if (client == null) {
+                    throw ex;
+                }
+                // Back for one cache period: one request per key and period waits for the store, not every one.
+                recognised.put(hash, client);
+                return client.isUsableAt(clock.instant()) ? Optional.of(ApiPrincipal.of(client)) : Optional.empty();
+            }
             if (stored.isEmpty() || !ApiKeys.hashesMatch(stored.get().keyHash(), hash)) {
+                lastRecognised.invalidate(hash);
                 return Optional.empty();
             }
             client = stored.get().client();
             recognised.put(hash, client);
+            lastRecognised.put(hash, client);
         }
         return client.isUsableAt(clock.instant()) ? Optional.of(ApiPrincipal.of(client)) : Optional.empty();
     }

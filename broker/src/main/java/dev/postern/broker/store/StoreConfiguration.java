@@ -5,6 +5,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.client.ClientHttpRequestFactory;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.util.StringUtils;
 import org.springframework.vault.authentication.AppRoleAuthentication;
@@ -47,8 +48,15 @@ class StoreConfiguration {
             SslConfiguration ssl = vault.caCertificate() == null ? SslConfiguration.unconfigured()
                     : SslConfiguration.forTrustStore(SslConfiguration.KeyStoreConfiguration
                         .of(new FileSystemResource(vault.caCertificate()), null, SslConfiguration.PEM_KEYSTORE_TYPE));
-            return ClientHttpRequestFactoryFactory.create(
+            ClientHttpRequestFactory factory = ClientHttpRequestFactoryFactory.create(
                     new ClientOptions(vault.connectTimeout(), vault.readTimeout()), ssl);
+            // spring-vault's JDK client variant (the one in the jar) applies the connect timeout
+            // only: a Vault that accepts connections but never answers (stopped, overloaded) hung
+            // every request for ever. Found by VaultOutageIntegrationTests.
+            if (factory instanceof JdkClientHttpRequestFactory jdk) {
+                jdk.setReadTimeout(vault.readTimeout());
+            }
+            return factory;
         }
 
         /** Renews the Vault token; being the context's only TaskScheduler, it also runs @Scheduled work. */

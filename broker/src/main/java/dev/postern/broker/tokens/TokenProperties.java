@@ -20,9 +20,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        is 60 seconds
  * @param keepAliveAfter a mailbox not refreshed for this long is refreshed to keep its refresh
  *        token alive; the default is 30 days
+ * @param circuitFailureThreshold consecutive failures (429, 5xx, timeouts) of one provider token
+ *        endpoint, across mailboxes, that open its circuit; the default is 5
+ * @param circuitCoolDown how long an open circuit makes no call before one trial call; the
+ *        default is 30 seconds
  */
 @ConfigurationProperties("postern.tokens")
 public record TokenProperties(@DefaultValue("5m") Duration defaultMinTtl, @DefaultValue("10m") Duration refreshAhead,
         @DefaultValue("15m") Duration inUseWindow, @DefaultValue("20s") Duration leaseDuration,
-        @DefaultValue("60s") Duration maxBackoff, @DefaultValue("30d") Duration keepAliveAfter) {
+        @DefaultValue("60s") Duration maxBackoff, @DefaultValue("30d") Duration keepAliveAfter,
+        @DefaultValue("5") int circuitFailureThreshold, @DefaultValue("30s") Duration circuitCoolDown) {
 }

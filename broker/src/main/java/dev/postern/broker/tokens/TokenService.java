@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,6 +45,7 @@ import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.providers.ProviderException;
 import dev.postern.broker.providers.TokenGrant;
 import dev.postern.broker.providers.TokenProviders;
+import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.store.VersionConflictException;
 
 /**
@@ -67,6 +69,8 @@ public class TokenService {
 
     private final RefreshLeases leases;
 
+    private final ProviderCircuits circuits;
+
     private final AuditLog audit;
 
     private final Clock clock;
@@ -83,6 +87,18 @@ public class TokenService {
         .expireAfterWrite(Duration.ofSeconds(30))
         .maximumSize(100_000)
         .build();
+
+    /**
+     * Accounts read within {@link #STALE_IF_STORE_DOWN}, used only while the store cannot be
+     * read, so a Vault outage does not stop tokens that are still in memory from being served.
+     */
+    private final Cache<String, Account> lastKnownAccounts = Caffeine.newBuilder()
+        .expireAfterWrite(STALE_IF_STORE_DOWN)
+        .maximumSize(100_000)
+        .build();
+
+    /** How old an account read may be and still be trusted while the store is unavailable. */
+    static final Duration STALE_IF_STORE_DOWN = Duration.ofMinutes(15);
 
     private final ConcurrentHashMap<String, CompletableFuture<IssuedToken>> inFlight = new ConcurrentHashMap<>();
 
@@ -117,7 +133,8 @@ public class TokenService {
     }
 
     public TokenService(AccountRepository accounts, AppRepository apps, TokenProviders providers, RefreshLeases leases,
-            AuditLog audit, Clock clock, TokenProperties properties, MeterRegistry meters) {
+            ProviderCircuits circuits, AuditLog audit, Clock clock, TokenProperties properties, MeterRegistry meters) {
+        this.circuits = circuits;
         this.accounts = accounts;
         this.apps = apps;
         this.providers = providers;
@@ -168,8 +185,25 @@ public class TokenService {
 
     /** The account {@code accountId} of a mailbox, through a short in-memory cache. */
     public Account account(String accountId) {
-        Account account = accountMetadata.get(accountId,
-                id -> accounts.find(id).map(StoredAccount::account).orElse(null));
+        Account account;
+        try {
+            account = accountMetadata.get(accountId, id -> {
+                Account read = accounts.find(id).map(StoredAccount::account).orElse(null);
+                if (read != null) {
+                    lastKnownAccounts.put(id, read);
+                }
+                return read;
+            });
+        }
+        catch (StoreUnavailableException ex) {
+            // Nobody can change an account while the store is down; the last read serves cached tokens.
+            account = lastKnownAccounts.getIfPresent(accountId);
+            if (account == null) {
+                throw ex;
+            }
+            // Back for one cache period: one request per account and period waits for the store, not every one.
+            accountMetadata.put(accountId, account);
+        }
         if (account == null) {
             throw ApiException.notFound("Account " + accountId);
         }
@@ -218,6 +252,10 @@ public class TokenService {
         catch (ExecutionException ex) {
             if (ex.getCause() instanceof ApiException api) {
                 throw api;
+            }
+            if (ex.getCause() instanceof StoreUnavailableException unavailable) {
+                // An expected outage, not a bug: 503 store-unavailable with Retry-After, no stack trace.
+                throw unavailable;
             }
             log.error("Token refresh failed", ex.getCause());
             throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
@@ -269,12 +307,36 @@ public class TokenService {
         if (stored.state() == null) {
             throw ApiException.conflict("reauth-required", "This mailbox has no refresh token; connect it again.");
         }
+        String endpoint = app.app().provider().name().toLowerCase(java.util.Locale.ROOT) + " "
+                + (app.app().tokenEndpoint() != null ? app.app().tokenEndpoint() : String.valueOf(app.app().tenant()));
         ProviderException lastClientRejection = null;
         for (Credential credential : usableCredentials(app)) {
+            Duration open = circuits.refuse(endpoint);
+            if (open != null) {
+                count("circuit-open");
+                throw providerUnavailable(open);
+            }
             Timer.Sample sample = Timer.start(meters);
             try {
-                TokenGrant grant = providers.forKind(app.app().provider())
-                    .refresh(AppService.providerClient(app.app(), credential, app.secrets()), stored.state());
+                TokenGrant grant;
+                try {
+                    grant = providers.forKind(app.app().provider())
+                        .refresh(AppService.providerClient(app.app(), credential, app.secrets()), stored.state());
+                }
+                catch (ProviderException ex) {
+                    if (ex.kind() == ProviderException.Kind.RETRY_LATER) {
+                        circuits.failed(endpoint);
+                    }
+                    else {
+                        circuits.answered(endpoint);
+                    }
+                    throw ex;
+                }
+                catch (RuntimeException ex) {
+                    circuits.abandoned(endpoint);
+                    throw ex;
+                }
+                circuits.answered(endpoint);
                 sample.stop(refreshTimer);
                 backoffs.remove(account.id());
                 return save(stored, grant);
@@ -329,12 +391,19 @@ public class TokenService {
                 return remember(refreshed, grant.accessToken(), grant.expiresAt(), grant.scope());
             }
             catch (VersionConflictException ex) {
-                // Someone changed the metadata meanwhile; the refresh token we just got is the newest.
                 current = accounts.find(stored.account().id()).orElseThrow(() -> ApiException.notFound("Account"));
                 if (current.account().status() == Account.Status.REVOKED || attempt >= 5) {
                     requireUsable(current.account());
                     throw ex;
                 }
+                if (!Objects.equals(current.state(), stored.state())) {
+                    // Someone stored another refresh token since this refresh began (the owner reconnected,
+                    // or a replica whose lease had run out): never overwrite the newer one. The access
+                    // token we got is still good to hand out.
+                    log.info("Account {} got a newer refresh token while refreshing; kept it", current.account().id());
+                    return remember(current.account(), grant.accessToken(), grant.expiresAt(), grant.scope());
+                }
+                // Only metadata changed meanwhile: write our rotated refresh token over the new version.
             }
         }
     }
@@ -343,6 +412,7 @@ public class TokenService {
         IssuedToken token = new IssuedToken(account.id(), accessToken, expiresAt, scope, account.mailbox());
         tokens.put(account.id(), new CachedToken(token, clock.instant()));
         accountMetadata.put(account.id(), account);
+        lastKnownAccounts.put(account.id(), account);
         return token;
     }
 
@@ -371,6 +441,7 @@ public class TokenService {
                 Account changed = change.apply(stored.get().account());
                 accounts.save(changed, stored.get().state(), stored.get().accessToken(), stored.get().version());
                 accountMetadata.put(accountId, changed);
+                lastKnownAccounts.put(accountId, changed);
                 if (changed.status() != Account.Status.ACTIVE) {
                     tokens.invalidate(accountId);
                 }
@@ -451,6 +522,7 @@ public class TokenService {
     void onAccountChanged(AccountChangedEvent event) {
         tokens.invalidate(event.account().id());
         accountMetadata.invalidate(event.account().id());
+        lastKnownAccounts.invalidate(event.account().id());
         backoffs.remove(event.account().id());
     }
 

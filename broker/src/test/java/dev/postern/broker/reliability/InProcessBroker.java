@@ -1,0 +1,57 @@
+package dev.postern.broker.reliability;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import dev.postern.broker.PosternApplication;
+import dev.postern.broker.testing.TestIdentityProvider;
+import dev.postern.broker.testing.TestVault;
+
+/** A broker application context in this JVM, on a Vault of the test's choosing, trusting the test identity provider. */
+final class InProcessBroker implements AutoCloseable {
+
+    final ConfigurableApplicationContext context;
+
+    final BrokerApi api;
+
+    private InProcessBroker(ConfigurableApplicationContext context, BrokerApi api) {
+        this.context = context;
+        this.api = api;
+    }
+
+    static InProcessBroker start(TestVault vault, String prefix, Map<String, Object> extra) {
+        int port = TestVault.freePort();
+        String adminKey = "pst_test_admin_" + UUID.randomUUID().toString().replace("-", "");
+        TestIdentityProvider idp = TestIdentityProvider.shared();
+        Map<String, Object> properties = new HashMap<>();
+        properties.put("server.port", port);
+        properties.put("postern.public-url", "http://127.0.0.1:" + port);
+        properties.put("postern.store.type", "vault");
+        properties.put("postern.store.vault.uri", vault.address());
+        properties.put("postern.store.vault.token", vault.rootToken());
+        properties.put("postern.store.vault.prefix", prefix);
+        properties.put("postern.access.bootstrap-admin-key", adminKey);
+        properties.put("spring.ssl.bundle.jks.idp.truststore.location", "file:" + idp.trustStoreFile());
+        properties.put("spring.ssl.bundle.jks.idp.truststore.password", TestIdentityProvider.TRUST_STORE_PASSWORD);
+        properties.put("spring.ssl.bundle.jks.idp.truststore.type", "PKCS12");
+        properties.put("postern.providers.ssl-bundle", "idp");
+        properties.putAll(extra);
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(PosternApplication.class)
+            // Arguments, not default properties: application.yml's ${ENV:default} values outrank those.
+            .run(properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
+        return new InProcessBroker(context, new BrokerApi(port, adminKey));
+    }
+
+    <T> T bean(Class<T> type) {
+        return context.getBean(type);
+    }
+
+    @Override
+    public void close() {
+        context.close();
+    }
+}
