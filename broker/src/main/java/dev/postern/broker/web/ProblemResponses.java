@@ -110,6 +110,13 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        if (causedByTooLargeBody(ex)) {
+            ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE,
+                    "The request body is larger than the broker accepts.");
+            problem.setType(URI.create(Problems.TYPE_BASE + "payload-too-large"));
+            problem.setTitle("Request body too large");
+            return handleExceptionInternal(ex, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
+        }
         // Name the offending field from Jackson's path; never echo the input value, it may be a secret.
         String field = null;
         String problemText = "is not valid JSON for this request";
@@ -145,12 +152,22 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
         return super.createResponseEntity(body, headers, status, request);
     }
 
+    /** Whether a chunked body was cut off by {@link RequestSizeLimitFilter} while Jackson read it. */
+    private static boolean causedByTooLargeBody(Throwable ex) {
+        for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RequestSizeLimitFilter.BodyTooLargeException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Field names as the JSON API spells them. */
     private static String snakeCase(String javaName) {
         return javaName.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
 
-    private static String typeFor(HttpStatusCode status) {
+    static String typeFor(HttpStatusCode status) {
         return switch (status.value()) {
             case 400 -> "invalid-request";
             case 404 -> "not-found";
