@@ -13,6 +13,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.validation.FieldError;
 import org.springframework.web.bind.MethodArgumentNotValidException;
@@ -78,6 +79,16 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> storeFailure(SecretStoreException ex, HttpServletRequest request) {
         log.error("Store failure: {}", ex.getMessage(), ex);
         return internalError(request);
+    }
+
+    // Tomcat refuses a malformed query string or form (an empty name, a broken %-escape) only when a
+    // parameter is first read, inside the handler: the caller's mistake, not ours.
+    @ExceptionHandler(InvalidParameterException.class)
+    ResponseEntity<ProblemDetail> invalidParameters(InvalidParameterException ex, HttpServletRequest request) {
+        log.info("Refused malformed request parameters: {}", ex.getMessage());
+        return ResponseEntity.badRequest()
+            .body(Problems.of(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
+                    "The query string or form body is malformed.", request));
     }
 
     @ExceptionHandler(Exception.class)

@@ -221,6 +221,28 @@ class HostileInputIntegrationTests extends ApiIntegrationTest {
         assertProblem("no such method", raw("PUT", "/v1/apps", ADMIN_KEY, "application/json", "{}"), 405);
     }
 
+    /** Each of these answered 500 until scripts/test-fuzz found it. */
+    @Test
+    void whatTheFuzzerFoundStaysFixed() {
+        // A null in a list of strings reached List.copyOf: NullPointerException.
+        HttpResponse<String> nullScope = raw("POST", "/v1/apps", ADMIN_KEY, "application/json",
+                "{\"name\":\"n\",\"provider\":\"google\",\"client_id\":\"c\",\"scopes\":[null]}");
+        assertProblem("null scope", nullScope, 400);
+        assertThat(nullScope.body()).contains("scopes");
+        assertProblem("null allowed app", raw("POST", "/v1/clients", ADMIN_KEY, "application/json",
+                "{\"name\":\"n\",\"role\":\"client\",\"allowed_apps\":[null]}"), 400);
+        // A query parameter without a name: Tomcat's InvalidParameterException when the handler read it.
+        assertProblem("nameless query parameter", raw("GET", "/v1/audit?=null&limit=5", ADMIN_KEY, null, null), 400);
+        assertProblem("nameless callback parameter", raw("GET", "/oauth2/callback?=x&state=a.b", null, null, null), 400);
+        // A malformed multipart body: the multipart resolver failed on every endpoint, even GETs.
+        String multipart = "multipart/form-data; boundary=zzz";
+        assertThat(raw("GET", "/v1/apps", ADMIN_KEY, multipart, "--zzz\r\nbroken").statusCode()).isEqualTo(200);
+        assertProblem("multipart to a JSON call", raw("POST", "/v1/apps", ADMIN_KEY, multipart, "--zzz\r\nbroken"), 415);
+        HttpResponse<String> callback = raw("POST", "/oauth2/callback", null, multipart, "--zzz\r\nbroken");
+        assertThat(callback.statusCode()).as(callback.body()).isEqualTo(400);
+        assertNoInternals("multipart callback", callback.body());
+    }
+
     private String rawSocket(String request) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
