@@ -241,6 +241,16 @@ class HostileInputIntegrationTests extends ApiIntegrationTest {
         HttpResponse<String> callback = raw("POST", "/oauth2/callback", null, multipart, "--zzz\r\nbroken");
         assertThat(callback.statusCode()).as(callback.body()).isEqualTo(400);
         assertNoInternals("multipart callback", callback.body());
+        // A binding cookie with a broken %-escape: @CookieValue URL-decoded it and threw.
+        for (String cookie : List.of("O{DI%&##", "rn&erMe%N", "%", "%zz")) {
+            HttpResponse<String> answer = send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/oauth2/callback?state=lnk_x.y&code=c"))
+                .header("Cookie", "postern_connect=" + cookie)
+                .GET()
+                .build());
+            assertThat(answer.statusCode()).as(cookie + " -> " + answer.body()).isEqualTo(400);
+            assertThat(answer.body()).as(cookie).contains("does not belong");
+        }
     }
 
     private String rawSocket(String request) throws IOException {
