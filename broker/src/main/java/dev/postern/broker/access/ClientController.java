@@ -38,8 +38,8 @@ class ClientController {
     }
 
     record CreateClientRequest(@NotBlank @Size(max = 100) String name, @NotNull Role role,
-            @Nullable List<@Pattern(regexp = ID) String> allowedApps,
-            @Nullable List<@Pattern(regexp = ID) String> allowedAccounts, @Nullable Instant expiresAt) {
+            @Nullable List<@NotNull @Pattern(regexp = ID) String> allowedApps,
+            @Nullable List<@NotNull @Pattern(regexp = ID) String> allowedAccounts, @Nullable Instant expiresAt) {
     }
 
     /** A client as the API shows it; {@code key} only in the create response. */

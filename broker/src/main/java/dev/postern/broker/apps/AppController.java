@@ -7,6 +7,7 @@ import java.util.Locale;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
 
 import org.jspecify.annotations.Nullable;
@@ -39,7 +40,7 @@ class AppController {
 
     record AppRequest(@Nullable @Size(max = 100) String name, @Nullable ProviderKind provider,
             @Nullable @Size(max = 255) String tenant, @Nullable @Size(max = 255) String clientId,
-            @Nullable @Size(max = 50) List<String> scopes, @Nullable URI authorizeEndpoint,
+            @Nullable @Size(max = 50) List<@NotBlank @Size(max = 255) String> scopes, @Nullable URI authorizeEndpoint,
             @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint) {
 
         AppService.AppFields fields() {

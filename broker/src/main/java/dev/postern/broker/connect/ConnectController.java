@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 
+import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Email;
@@ -17,7 +18,6 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseCookie;
 import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.CookieValue;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -92,7 +92,8 @@ class ConnectController {
     ResponseEntity<String> callback(@RequestParam(required = false) String state,
             @RequestParam(required = false) String code, @RequestParam(required = false) String error,
             @RequestParam(name = "error_description", required = false) String errorDescription,
-            @CookieValue(name = BINDING_COOKIE, required = false) String binding, HttpServletRequest request) {
+            HttpServletRequest request) {
+        String binding = bindingCookie(request);
         try {
             Account account = connect.complete(state, code, error, errorDescription, binding,
                     "POST".equals(request.getMethod()));
@@ -103,6 +104,23 @@ class ConnectController {
         catch (ConnectException ex) {
             return page(HttpStatus.BAD_REQUEST, "Mailbox not connected", ex.getMessage());
         }
+    }
+
+    /**
+     * The binding cookie as sent, not URL-decoded as {@code @CookieValue} would: our value is
+     * base64url and never escaped, and decoding a hostile one ("%&#") failed with a 500.
+     */
+    private static @Nullable String bindingCookie(HttpServletRequest request) {
+        Cookie[] cookies = request.getCookies();
+        if (cookies == null) {
+            return null;
+        }
+        for (Cookie cookie : cookies) {
+            if (BINDING_COOKIE.equals(cookie.getName())) {
+                return cookie.getValue();
+            }
+        }
+        return null;
     }
 
     private static ResponseEntity<String> page(HttpStatus status, String title, String message) {

@@ -13,6 +13,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.validation.FieldError;
 import org.springframework.web.bind.MethodArgumentNotValidException;
@@ -80,6 +81,16 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
         return internalError(request);
     }
 
+    // Tomcat refuses a malformed query string or form (an empty name, a broken %-escape) only when a
+    // parameter is first read, inside the handler: the caller's mistake, not ours.
+    @ExceptionHandler(InvalidParameterException.class)
+    ResponseEntity<ProblemDetail> invalidParameters(InvalidParameterException ex, HttpServletRequest request) {
+        log.info("Refused malformed request parameters: {}", ex.getMessage());
+        return ResponseEntity.badRequest()
+            .body(Problems.of(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
+                    "The query string or form body is malformed.", request));
+    }
+
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception ex, HttpServletRequest request) {
         log.error("Unexpected failure handling {} {}", request.getMethod(), request.getRequestURI(), ex);
@@ -110,6 +121,13 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        if (causedByTooLargeBody(ex)) {
+            ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE,
+                    "The request body is larger than the broker accepts.");
+            problem.setType(URI.create(Problems.TYPE_BASE + "payload-too-large"));
+            problem.setTitle("Request body too large");
+            return handleExceptionInternal(ex, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
+        }
         // Name the offending field from Jackson's path; never echo the input value, it may be a secret.
         String field = null;
         String problemText = "is not valid JSON for this request";
@@ -145,12 +163,22 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
         return super.createResponseEntity(body, headers, status, request);
     }
 
+    /** Whether a chunked body was cut off by {@link RequestSizeLimitFilter} while Jackson read it. */
+    private static boolean causedByTooLargeBody(Throwable ex) {
+        for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RequestSizeLimitFilter.BodyTooLargeException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Field names as the JSON API spells them. */
     private static String snakeCase(String javaName) {
         return javaName.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
 
-    private static String typeFor(HttpStatusCode status) {
+    static String typeFor(HttpStatusCode status) {
         return switch (status.value()) {
             case 400 -> "invalid-request";
             case 404 -> "not-found";

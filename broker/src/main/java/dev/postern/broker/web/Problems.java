@@ -6,6 +6,7 @@ import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 
@@ -54,7 +55,20 @@ public final class Problems {
             problem.setProperty("request_id", requestId);
         }
         if (problem.getInstance() == null) {
-            problem.setInstance(URI.create(request.getRequestURI()));
+            problem.setInstance(uriOrNull(request.getRequestURI()));
+        }
+    }
+
+    /**
+     * {@code path} as a URI, or {@code null} when it is not one: a hostile request path must
+     * never make the error answer itself fail.
+     */
+    static @Nullable URI uriOrNull(String path) {
+        try {
+            return URI.create(path);
+        }
+        catch (IllegalArgumentException ex) {
+            return null;
         }
     }
 }

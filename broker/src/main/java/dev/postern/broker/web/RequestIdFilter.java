@@ -31,11 +31,20 @@ public class RequestIdFilter extends OncePerRequestFilter {
 
     private static final Pattern ACCEPTED = Pattern.compile("[A-Za-z0-9._-]{8,64}");
 
+    // Errors forwarded to /error (by Tomcat or by sendError) get the id too: their problem body carries it.
+    @Override
+    protected boolean shouldNotFilterErrorDispatch() {
+        return false;
+    }
+
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String offered = request.getHeader(HEADER);
-        String requestId = offered != null && ACCEPTED.matcher(offered).matches() ? offered : UUID.randomUUID().toString();
+        String requestId = current(request);
+        if (requestId == null) {
+            requestId = offered != null && ACCEPTED.matcher(offered).matches() ? offered : UUID.randomUUID().toString();
+        }
         request.setAttribute(KEY, requestId);
         response.setHeader(HEADER, requestId);
         MDC.put(KEY, requestId);
