@@ -25,6 +25,8 @@ public final class MasterKeys {
 
     private static final int KEY_BYTES = 32;
 
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private MasterKeys() {
     }
 
@@ -61,7 +63,7 @@ public final class MasterKeys {
 
     private static void create(Path keyFile) throws IOException {
         byte[] bytes = new byte[KEY_BYTES];
-        new SecureRandom().nextBytes(bytes);
+        RANDOM.nextBytes(bytes);
         try {
             Files.createFile(keyFile,
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
