@@ -12,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,18 +50,7 @@ class ConnectFlowAttackIntegrationTests extends ApiIntegrationTest {
 
     @BeforeEach
     void genericAppWithAnActiveSecret() {
-        String issuer = idp.issuerUrl();
-        Answer created = post("/v1/apps", ADMIN_KEY, """
-                {"name":"Attack IdP","provider":"generic","client_id":"%s","authorize_endpoint":"%s/authorize",
-                 "token_endpoint":"%s/token","scopes":["openid","email","mail","offline_access"]}"""
-            .formatted(TestIdentityProvider.CLIENT_ID, issuer, issuer));
-        assertThat(created.status()).as(created.body()).isEqualTo(201);
-        app = created.text("id");
-        String credential = post("/v1/apps/" + app + "/credentials", ADMIN_KEY, """
-                {"type":"client_secret","value":"idp-secret-%s","expires_at":"%s"}"""
-            .formatted(UUID.randomUUID(), Instant.now().plus(90, ChronoUnit.DAYS))).json().path("credential").path("id").asString();
-        post("/v1/apps/" + app + "/credentials/" + credential + "/verify", ADMIN_KEY, null);
-        assertThat(post("/v1/apps/" + app + "/credentials/" + credential + "/promote", ADMIN_KEY, null).status()).isEqualTo(200);
+        app = registerIdpApp("Attack IdP");
     }
 
     /** A browser that takes one step at a time, so a test can stop at, change or replay any of them. */

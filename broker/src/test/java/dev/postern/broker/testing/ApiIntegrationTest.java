@@ -112,6 +112,34 @@ public abstract class ApiIntegrationTest {
         return created.text("key");
     }
 
+    /**
+     * Registers a generic app at the shared test identity provider with a verified, active secret
+     * and returns its id: the app every connect and token test connects mailboxes through.
+     */
+    protected String registerIdpApp(String name) {
+        String issuer = TestIdentityProvider.shared().issuerUrl();
+        Answer created = post("/v1/apps", ADMIN_KEY, """
+                {"name":"%s","provider":"generic","client_id":"%s","authorize_endpoint":"%s/authorize",
+                 "token_endpoint":"%s/token","scopes":["openid","email","mail","offline_access"]}"""
+            .formatted(name, TestIdentityProvider.CLIENT_ID, issuer, issuer));
+        if (created.status() != 201) {
+            throw new IllegalStateException("could not register the app: " + created.body());
+        }
+        String app = created.text("id");
+        String credential = post("/v1/apps/" + app + "/credentials", ADMIN_KEY, """
+                {"type":"client_secret","value":"idp-secret-%s","expires_at":"%s"}"""
+            .formatted(UUID.randomUUID(), java.time.Instant.now().plus(java.time.Duration.ofDays(90))))
+            .json().path("credential").path("id").asString();
+        Answer verified = post("/v1/apps/" + app + "/credentials/" + credential + "/verify", ADMIN_KEY, null);
+        if (!verified.json().path("verification").path("accepted").asBoolean()) {
+            throw new IllegalStateException("the identity provider refused the test secret: " + verified.body());
+        }
+        if (post("/v1/apps/" + app + "/credentials/" + credential + "/promote", ADMIN_KEY, null).status() != 200) {
+            throw new IllegalStateException("could not promote the test secret");
+        }
+        return app;
+    }
+
     /** Creates a Microsoft app and returns its id. */
     protected String createMicrosoftApp(String name) {
         Answer created = post("/v1/apps", ADMIN_KEY, """

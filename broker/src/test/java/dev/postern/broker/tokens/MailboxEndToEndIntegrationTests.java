@@ -2,8 +2,6 @@ package dev.postern.broker.tokens;
 
 import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -54,7 +52,7 @@ class MailboxEndToEndIntegrationTests extends ApiIntegrationTest {
     @Test
     void tokenFromTheBrokerOpensImapAndSendsOverSubmission() throws Exception {
         String mailbox = "frank-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
-        String app = registerApp();
+        String app = registerIdpApp("Mail e2e");
         String clientKey = createClientKey("client", "[\"" + app + "\"]");
         Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{\"login_hint\":\"" + mailbox + "\"}");
         idp.nextTokenFor(mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
@@ -96,7 +94,7 @@ class MailboxEndToEndIntegrationTests extends ApiIntegrationTest {
     @Test
     void dovecotRefusesAnExpiredOrForgedTokenButTakesTheBrokersFreshOne() throws Exception {
         String mailbox = "grace-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
-        String app = registerApp();
+        String app = registerIdpApp("Mail e2e");
         String clientKey = createClientKey("client", "[\"" + app + "\"]");
         Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{}");
         idp.nextTokenFor(mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
@@ -116,17 +114,4 @@ class MailboxEndToEndIntegrationTests extends ApiIntegrationTest {
         store.close();
     }
 
-    private String registerApp() {
-        String issuer = idp.issuerUrl();
-        String app = post("/v1/apps", ADMIN_KEY, """
-                {"name":"Mail e2e","provider":"generic","client_id":"%s","authorize_endpoint":"%s/authorize",
-                 "token_endpoint":"%s/token","scopes":["openid","email","mail","offline_access"]}"""
-            .formatted(TestIdentityProvider.CLIENT_ID, issuer, issuer)).text("id");
-        String credential = post("/v1/apps/" + app + "/credentials", ADMIN_KEY, """
-                {"type":"client_secret","value":"e2e-%s","expires_at":"%s"}"""
-            .formatted(UUID.randomUUID(), Instant.now().plus(60, ChronoUnit.DAYS))).json().path("credential").path("id").asString();
-        post("/v1/apps/" + app + "/credentials/" + credential + "/verify", ADMIN_KEY, null);
-        assertThat(post("/v1/apps/" + app + "/credentials/" + credential + "/promote", ADMIN_KEY, null).status()).isEqualTo(200);
-        return app;
-    }
 }

@@ -57,19 +57,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
 
     @BeforeEach
     void genericAppWithAClient() {
-        String issuer = idp.issuerUrl();
-        Answer created = post("/v1/apps", ADMIN_KEY, """
-                {"name":"Test IdP","provider":"generic","client_id":"%s","authorize_endpoint":"%s/authorize",
-                 "token_endpoint":"%s/token","scopes":["openid","email","mail","offline_access"]}"""
-            .formatted(TestIdentityProvider.CLIENT_ID, issuer, issuer));
-        assertThat(created.status()).as(created.body()).isEqualTo(201);
-        app = created.text("id");
-        String credential = post("/v1/apps/" + app + "/credentials", ADMIN_KEY, """
-                {"type":"client_secret","value":"idp-secret-%s","expires_at":"%s"}"""
-            .formatted(UUID.randomUUID(), Instant.now().plus(90, ChronoUnit.DAYS))).json().path("credential").path("id").asString();
-        Answer verified = post("/v1/apps/" + app + "/credentials/" + credential + "/verify", ADMIN_KEY, null);
-        assertThat(verified.json().path("verification").path("accepted").asBoolean()).as(verified.body()).isTrue();
-        assertThat(post("/v1/apps/" + app + "/credentials/" + credential + "/promote", ADMIN_KEY, null).status()).isEqualTo(200);
+        app = registerIdpApp("Test IdP");
         clientKey = createClientKey("client", "[\"" + app + "\"]");
     }
 
