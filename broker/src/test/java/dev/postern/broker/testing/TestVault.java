@@ -149,11 +149,13 @@ public final class TestVault implements AutoCloseable {
         return new TestVault(container.getHttpHostAddress(), token, null, container);
     }
 
-    /** The cached bao binary: {@code POSTERN_BAO} or {@code ~/.cache/postern/bin/bao}. */
+    /** The cached bao binary: {@code POSTERN_BAO}, else {@code $POSTERN_CACHE/bin/bao} (default {@code ~/.cache/postern}). */
     public static Path binary() {
         String configured = System.getenv("POSTERN_BAO");
+        String cache = System.getenv("POSTERN_CACHE");
         Path path = configured != null && !configured.isBlank() ? Path.of(configured)
-                : Path.of(System.getProperty("user.home"), ".cache", "postern", "bin", "bao");
+                : cache != null && !cache.isBlank() ? Path.of(cache, "bin", "bao")
+                        : Path.of(System.getProperty("user.home"), ".cache", "postern", "bin", "bao");
         if (!Files.isExecutable(path)) {
             throw new IllegalStateException("No Vault for the tests: VAULT_ADDR/VAULT_TOKEN are not set, no Docker "
                     + "engine answers, and the OpenBao binary is missing at " + path
