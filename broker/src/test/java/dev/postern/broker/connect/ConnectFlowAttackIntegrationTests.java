@@ -12,13 +12,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
-import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -330,10 +327,10 @@ class ConnectFlowAttackIntegrationTests extends ApiIntegrationTest {
                 assertThat(landed.statusCode()).isEqualTo(404);
                 assertNotConnected(mailbox);
             }
-            drainRecordedRequests();
+            idp.drainRecordedRequests();
             // The attacker at the other end brings the code to the real callback, in the owner's browser.
             HttpResponse<String> replayed = owner.get(callback(param(back, "state"), param(back, "code")));
-            String exchange = drainRecordedRequests().stream()
+            String exchange = idp.drainRecordedRequests().stream()
                 .filter(request -> request.getPath().endsWith("/token"))
                 .map(request -> request.getBody().clone().readUtf8())
                 .findFirst()
@@ -376,19 +373,4 @@ class ConnectFlowAttackIntegrationTests extends ApiIntegrationTest {
         assertNotConnected(victim);
     }
 
-    private List<RecordedRequest> drainRecordedRequests() {
-        List<RecordedRequest> requests = new ArrayList<>();
-        while (true) {
-            try {
-                RecordedRequest request = idp.server().takeRequest(200, TimeUnit.MILLISECONDS);
-                if (request == null) {
-                    return requests;
-                }
-                requests.add(request);
-            }
-            catch (RuntimeException ex) {
-                return requests;
-            }
-        }
-    }
 }

@@ -11,6 +11,7 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.Enumeration;
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -40,6 +42,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.OAuth2Config;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import okhttp3.HttpUrl;
+import okhttp3.mockwebserver.RecordedRequest;
 
 /**
  * A real OAuth 2.0 / OpenID Connect identity provider for tests: mock-oauth2-server in-process on
@@ -306,6 +309,23 @@ public final class TestIdentityProvider implements AutoCloseable {
         }
         catch (RuntimeException ex) {
             System.err.println("[test-idp] could not stop mock-oauth2-server: " + ex);
+        }
+    }
+
+    /** Takes every request the server recorded so far (waiting 200 ms for stragglers), for tests that count calls. */
+    public List<RecordedRequest> drainRecordedRequests() {
+        List<RecordedRequest> requests = new ArrayList<>();
+        while (true) {
+            try {
+                RecordedRequest request = server.takeRequest(200, TimeUnit.MILLISECONDS);
+                if (request == null) {
+                    return requests;
+                }
+                requests.add(request);
+            }
+            catch (RuntimeException ex) {
+                return requests;
+            }
         }
     }
 }

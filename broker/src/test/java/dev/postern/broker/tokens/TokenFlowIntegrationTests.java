@@ -15,7 +15,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -107,7 +106,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         accounts.save(before.account(), before.state(),
                 new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), before.version());
         events.publishEvent(new AccountChangedEvent(before.account()));
-        drainRecordedRequests();
+        idp.drainRecordedRequests();
 
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
@@ -125,7 +124,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             return JSON.readTree(response.body()).path("access_token").asString();
         }).distinct().toList();
-        long refreshes = drainRecordedRequests().stream()
+        long refreshes = idp.drainRecordedRequests().stream()
             .filter(request -> request.getBody().clone().readUtf8().contains("grant_type=refresh_token"))
             .count();
         assertThat(refreshes).isEqualTo(1);
@@ -223,19 +222,4 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         assertThat(accounts.findAll().stream().filter(a -> a.mailbox().equals(mailbox))).hasSize(1);
     }
 
-    private List<RecordedRequest> drainRecordedRequests() {
-        List<RecordedRequest> requests = new ArrayList<>();
-        while (true) {
-            try {
-                RecordedRequest request = idp.server().takeRequest(200, TimeUnit.MILLISECONDS);
-                if (request == null) {
-                    return requests;
-                }
-                requests.add(request);
-            }
-            catch (RuntimeException ex) {
-                return requests;
-            }
-        }
-    }
 }
