@@ -24,6 +24,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.EventListener;
@@ -236,7 +237,7 @@ public class TokenService {
         }
         refreshers.execute(() -> {
             try {
-                mine.complete(refresh(accountId, minTtl));
+                mine.complete(refresh(accountId, minTtl, mine));
             }
             catch (Throwable ex) {
                 mine.completeExceptionally(ex);
@@ -273,33 +274,63 @@ public class TokenService {
         }
     }
 
-    /** The cross-replica part: use a token another replica stored, or take the lease and refresh. */
-    private IssuedToken refresh(String accountId, Duration minTtl) {
+    /**
+     * The cross-replica part: take the lease and refresh, or use a token another replica stored.
+     * {@code answer} is completed as soon as the token is known, so that the waiting requests go on
+     * while the lease is given back.
+     */
+    private IssuedToken refresh(String accountId, Duration minTtl, CompletableFuture<IssuedToken> answer) {
         Instant deadline = clock.instant().plus(properties.leaseDuration());
         while (true) {
-            StoredAccount stored = accounts.find(accountId).orElseThrow(() -> ApiException.notFound("Account " + accountId));
-            requireUsable(stored.account());
-            Instant now = clock.instant();
-            StoredAccessToken latest = stored.accessToken();
-            if (latest != null && latest.expiresAt().isAfter(now.plus(minTtl))) {
-                return remember(stored.account(), latest.value(), latest.expiresAt(), latest.scope());
-            }
-            Backoff backoff = backoffs.get(accountId);
-            if (backoff != null && backoff.notBefore().isAfter(now)) {
-                throw providerUnavailable(Duration.between(now, backoff.notBefore()));
-            }
             if (leases.tryAcquire(accountId)) {
                 try {
-                    return refreshAtProvider(stored);
+                    // Read under the lease: a refresh token read before taking it may be one that another
+                    // replica has just rotated, which a provider with strict rotation would refuse.
+                    StoredAccount stored = findUsable(accountId);
+                    IssuedToken token = storedToken(stored, minTtl);
+                    if (token == null) {
+                        requireNoBackoff(accountId);
+                        token = refreshAtProvider(stored);
+                    }
+                    answer.complete(token);
+                    return token;
                 }
                 finally {
                     leases.release(accountId);
                 }
             }
-            if (now.isAfter(deadline)) {
+            IssuedToken stored = storedToken(findUsable(accountId), minTtl);
+            if (stored != null) {
+                return stored;
+            }
+            requireNoBackoff(accountId);
+            if (clock.instant().isAfter(deadline)) {
                 throw unavailable("refresh-in-progress", "Another replica is refreshing this mailbox; try again.", 2);
             }
             sleep(100);
+        }
+    }
+
+    private StoredAccount findUsable(String accountId) {
+        StoredAccount stored = accounts.find(accountId).orElseThrow(() -> ApiException.notFound("Account " + accountId));
+        requireUsable(stored.account());
+        return stored;
+    }
+
+    /** The access token stored with the account (by any replica) when it has {@code minTtl} left, else null. */
+    private @Nullable IssuedToken storedToken(StoredAccount stored, Duration minTtl) {
+        StoredAccessToken latest = stored.accessToken();
+        if (latest != null && latest.expiresAt().isAfter(clock.instant().plus(minTtl))) {
+            return remember(stored.account(), latest.value(), latest.expiresAt(), latest.scope());
+        }
+        return null;
+    }
+
+    private void requireNoBackoff(String accountId) {
+        Instant now = clock.instant();
+        Backoff backoff = backoffs.get(accountId);
+        if (backoff != null && backoff.notBefore().isAfter(now)) {
+            throw providerUnavailable(Duration.between(now, backoff.notBefore()));
         }
     }
 
@@ -527,6 +558,14 @@ public class TokenService {
         accountMetadata.invalidate(event.account().id());
         lastKnownAccounts.invalidate(event.account().id());
         backoffs.remove(event.account().id());
+        if (event.account().status() == Account.Status.REVOKED) {
+            try {
+                leases.forget(event.account().id());
+            }
+            catch (RuntimeException ex) {
+                log.warn("Could not remove the refresh lease of revoked account {}: {}", event.account().id(), ex.getMessage());
+            }
+        }
     }
 
     @PreDestroy
