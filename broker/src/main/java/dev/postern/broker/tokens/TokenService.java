@@ -237,16 +237,24 @@ public class TokenService {
         }
         refreshers.execute(() -> {
             try {
-                mine.complete(refresh(accountId, minTtl, mine));
+                answer(accountId, mine, refresh(accountId, minTtl, mine));
             }
             catch (Throwable ex) {
-                mine.completeExceptionally(ex);
-            }
-            finally {
                 inFlight.remove(accountId, mine);
+                mine.completeExceptionally(ex);
             }
         });
         return mine;
+    }
+
+    /**
+     * Hands {@code token} to the requests waiting on {@code refresh}. It leaves the in-flight map
+     * first: a request that comes after the answer (possibly asking for more lifetime than this
+     * token has) starts a refresh of its own instead of joining a finished one.
+     */
+    private void answer(String accountId, CompletableFuture<IssuedToken> refresh, IssuedToken token) {
+        inFlight.remove(accountId, refresh);
+        refresh.complete(token);
     }
 
     private IssuedToken await(CompletableFuture<IssuedToken> refresh) {
@@ -276,10 +284,10 @@ public class TokenService {
 
     /**
      * The cross-replica part: take the lease and refresh, or use a token another replica stored.
-     * {@code answer} is completed as soon as the token is known, so that the waiting requests go on
+     * {@code refresh} is answered as soon as the token is known, so that the waiting requests go on
      * while the lease is given back.
      */
-    private IssuedToken refresh(String accountId, Duration minTtl, CompletableFuture<IssuedToken> answer) {
+    private IssuedToken refresh(String accountId, Duration minTtl, CompletableFuture<IssuedToken> refresh) {
         Instant deadline = clock.instant().plus(properties.leaseDuration());
         while (true) {
             if (leases.tryAcquire(accountId)) {
@@ -292,7 +300,7 @@ public class TokenService {
                         requireNoBackoff(accountId);
                         token = refreshAtProvider(stored);
                     }
-                    answer.complete(token);
+                    answer(accountId, refresh, token);
                     return token;
                 }
                 finally {

@@ -174,6 +174,33 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
     }
 
     @Test
+    void eachSequentialMissRefreshesAgainWhenTheProviderGivesLessLifetimeThanAsked() {
+        String mailbox = "dave-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+        AccountRepository.StoredAccount before = accounts.find(account).orElseThrow();
+        accounts.save(before.account(), before.state(),
+                new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), before.version());
+        events.publishEvent(new AccountChangedEvent(before.account()));
+        idp.drainRecordedRequests();
+
+        // Each token lives 60 s and each request asks for 300: none may be answered from the refresh
+        // before it, even one that has just finished.
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            idp.nextTokenFor(mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofSeconds(60));
+            Answer answer = post("/v1/accounts/" + account + "/token", clientKey, "{\"min_ttl_seconds\":300}");
+            assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+            assertThat(answer.json().path("expires_in").asLong()).isBetween(1L, 60L);
+            tokens.add(answer.text("access_token"));
+        }
+        long refreshes = idp.drainRecordedRequests().stream()
+            .filter(request -> request.getBody().clone().readUtf8().contains("grant_type=refresh_token"))
+            .count();
+        assertThat(refreshes).isEqualTo(5);
+        assertThat(tokens).doesNotHaveDuplicates();
+    }
+
+    @Test
     void refusedRefreshTokenTurnsTheMailboxToReauthRequired() {
         String mailbox = "carol-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
         String account = connect(mailbox);
