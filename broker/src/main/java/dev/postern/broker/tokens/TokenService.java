@@ -107,6 +107,8 @@ public class TokenService {
 
     private final ConcurrentHashMap<String, Backoff> backoffs = new ConcurrentHashMap<>();
 
+    private final JitteredBackoff backoffPolicy;
+
     private final ExecutorService refreshers = Executors.newVirtualThreadPerTaskExecutor();
 
     /** A token in memory and when it was last handed out. */
@@ -151,6 +153,7 @@ public class TokenService {
             .publishPercentiles(0.5, 0.99)
             .register(meters);
         this.tokens = Caffeine.newBuilder().maximumSize(100_000).build();
+        this.backoffPolicy = new JitteredBackoff(properties.initialBackoff(), properties.maxBackoff());
     }
 
     /**
@@ -390,7 +393,7 @@ public class TokenService {
                 switch (ex.kind()) {
                     case CLIENT_REJECTED -> lastClientRejection = ex; // try the next usable credential
                     case REAUTH_REQUIRED -> throw reauthRequired(stored, ex);
-                    case RETRY_LATER -> throw providerUnavailable(backOff(account.id(), ex.retryAfter()));
+                    case RETRY_LATER -> throw providerUnavailable(backOff(account.id(), ex));
                     case FAILED -> {
                         recordError(account.id(), ex);
                         throw new ApiException(HttpStatus.BAD_GATEWAY, "provider-error", "Identity provider error",
@@ -496,15 +499,15 @@ public class TokenService {
     }
 
     /** Waits before the next provider call: Retry-After when given, else jittered exponential backoff. */
-    private Duration backOff(String accountId, Duration retryAfter) {
+    private Duration backOff(String accountId, ProviderException failure) {
         Backoff previous = backoffs.get(accountId);
         int failures = previous == null ? 1 : previous.failures() + 1;
-        Duration wait = retryAfter;
-        if (wait == null) {
-            long base = Math.min(properties.maxBackoff().toMillis(), 1000L << Math.min(failures - 1, 16));
-            wait = Duration.ofMillis(base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1));
-        }
+        Duration retryAfter = failure.retryAfter();
+        Duration wait = retryAfter != null ? retryAfter : backoffPolicy.after(failures, ThreadLocalRandom.current().nextDouble());
         backoffs.put(accountId, new Backoff(clock.instant().plus(wait), failures));
+        // One line per failed call, so at most one per mailbox and wait: names the mailbox for operators.
+        log.info("Account {}: identity provider call failed ({}), {} in a row; no call for {}", accountId, failure.error(),
+                failures, wait);
         return wait;
     }
 

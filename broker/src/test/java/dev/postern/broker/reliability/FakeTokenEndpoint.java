@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -11,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -19,10 +22,13 @@ import dev.postern.broker.testing.TestIdentityProvider;
 
 /**
  * A token endpoint on 127.0.0.1 in front of the test identity provider: it forwards requests
- * while healthy, or answers a fault (a status with an optional Retry-After). It records when each
- * refresh reached it.
+ * while healthy, answers a fault (a status with an optional Retry-After), or never answers. It
+ * records when each refresh reached it, and for which refresh token.
  */
 final class FakeTokenEndpoint implements AutoCloseable {
+
+    /** How long an unanswered call is held at most, should a test forget to release it. */
+    private static final Duration LONGEST_HANG = Duration.ofMinutes(2);
 
     private final HttpServer server;
 
@@ -34,8 +40,19 @@ final class FakeTokenEndpoint implements AutoCloseable {
 
     private volatile String retryAfter;
 
-    /** System.nanoTime() of each refresh_token grant that arrived. */
-    final List<Long> refreshCalls = new CopyOnWriteArrayList<>();
+    /** Counted down to release the calls held unanswered; null while calls are answered. */
+    private volatile CountDownLatch hang;
+
+    /** A refresh_token grant that arrived: System.nanoTime() and the refresh token it carried. */
+    private record RefreshCall(long nanoTime, String refreshToken) {
+
+        @Override
+        public String toString() {
+            return "RefreshCall[nanoTime=" + nanoTime + ", refreshToken=<redacted>]";
+        }
+    }
+
+    private final List<RefreshCall> refreshCalls = new CopyOnWriteArrayList<>();
 
     FakeTokenEndpoint(TestIdentityProvider idp) throws IOException {
         this.idp = idp;
@@ -52,6 +69,7 @@ final class FakeTokenEndpoint implements AutoCloseable {
 
     void healthy() {
         faultStatus = 0;
+        releaseHeldCalls();
     }
 
     void fail(int status, String retryAfterSeconds) {
@@ -59,10 +77,79 @@ final class FakeTokenEndpoint implements AutoCloseable {
         faultStatus = status;
     }
 
+    /**
+     * Sends client-credentials grants straight to the provider, through the client this endpoint
+     * forwards with, until one is answered within {@code fastEnough}; returns how long that one
+     * took. A cold provider (its code and the TLS connection) on a loaded machine answers its first
+     * calls in seconds, longer than the short provider timeout a test may give the broker.
+     */
+    Duration warmUp(Duration fastEnough, Duration deadline) throws IOException, InterruptedException {
+        HttpRequest grant = HttpRequest.newBuilder(URI.create(idp.tokenEndpointUrl()))
+            .timeout(deadline)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id="
+                    + TestIdentityProvider.CLIENT_ID + "&client_secret=warm-up&scope=openid"))
+            .build();
+        long giveUp = System.nanoTime() + deadline.toNanos();
+        while (true) {
+            long started = System.nanoTime();
+            HttpResponse<String> answer = upstream.send(grant, HttpResponse.BodyHandlers.ofString());
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            if (answer.statusCode() == 200 && took.compareTo(fastEnough) <= 0) {
+                return took;
+            }
+            if (System.nanoTime() > giveUp) {
+                throw new IllegalStateException("the identity provider did not answer a grant within " + fastEnough
+                        + " for " + deadline + " (last: " + answer.statusCode() + " in " + took.toMillis() + " ms)");
+            }
+        }
+    }
+
+    /** From now on calls get no answer at all until {@link #healthy()} or {@link #close()}. */
+    void hang() {
+        hang = new CountDownLatch(1);
+    }
+
+    /** System.nanoTime() of each refresh that arrived, in order. */
+    List<Long> refreshCallTimes() {
+        return refreshCalls.stream().map(RefreshCall::nanoTime).toList();
+    }
+
+    /** System.nanoTime() of each refresh with {@code refreshToken} that arrived, in order. */
+    List<Long> refreshCallTimes(String refreshToken) {
+        return refreshCalls.stream().filter(call -> call.refreshToken().equals(refreshToken)).map(RefreshCall::nanoTime).toList();
+    }
+
+    /** Forgets the refreshes so far (setting up also calls the endpoint). */
+    void forgetRefreshCalls() {
+        refreshCalls.clear();
+    }
+
+    private void releaseHeldCalls() {
+        CountDownLatch held = hang;
+        hang = null;
+        if (held != null) {
+            held.countDown();
+        }
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
-        if (new String(body, StandardCharsets.UTF_8).contains("grant_type=refresh_token")) {
-            refreshCalls.add(System.nanoTime());
+        String form = new String(body, StandardCharsets.UTF_8);
+        if (formValue(form, "grant_type").equals("refresh_token")) {
+            refreshCalls.add(new RefreshCall(System.nanoTime(), formValue(form, "refresh_token")));
+        }
+        CountDownLatch held = hang;
+        if (held != null) {
+            try {
+                held.await(LONGEST_HANG.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            // The caller gave up long ago: close the connection without an answer.
+            exchange.close();
+            return;
         }
         int status = faultStatus;
         byte[] answer;
@@ -98,8 +185,19 @@ final class FakeTokenEndpoint implements AutoCloseable {
         }
     }
 
+    private static String formValue(String form, String name) {
+        for (String pair : form.split("&")) {
+            int equals = pair.indexOf('=');
+            if (equals > 0 && pair.substring(0, equals).equals(name)) {
+                return URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return "";
+    }
+
     @Override
     public void close() {
+        releaseHeldCalls();
         server.stop(0);
     }
 }
