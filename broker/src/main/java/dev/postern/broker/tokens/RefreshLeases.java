@@ -47,22 +47,36 @@ class RefreshLeases {
         this.properties = properties;
     }
 
-    /** Takes the lease of {@code accountId} when nobody else holds it; {@code false} when someone does. */
-    boolean tryAcquire(String accountId) {
+    /** What {@link #tryAcquire} did. */
+    enum Acquired {
+        /** Another replica holds the lease. */
+        NO,
+        /** Taken. */
+        YES,
+        /**
+         * Taken, and the lease was still as this process last wrote it: no other replica has taken
+         * it, so none has refreshed the mailbox since this process last did.
+         */
+        YES_UNCHANGED_SINCE_OURS
+    }
+
+    /** Takes the lease of {@code accountId} when nobody else holds it. */
+    Acquired tryAcquire(String accountId) {
         Instant until = clock.instant().plus(properties.leaseDuration());
         Long written = writtenVersions.get(accountId);
         if (written != null && write(accountId, until, written)) {
-            return true; // the document was still the one this process wrote: free, or already ours
+            return Acquired.YES_UNCHANGED_SINCE_OURS;
         }
         Optional<StoredDocument> current = store.read(path(accountId));
         if (current.isPresent()) {
             Map<String, Object> data = current.get().document().data();
             boolean held = Instant.parse(String.valueOf(data.get("until"))).isAfter(clock.instant());
             if (held && !owner.equals(data.get("owner"))) {
-                return false;
+                return Acquired.NO;
             }
         }
-        return write(accountId, until, current.map(StoredDocument::version).orElse(SecretStore.NEW));
+        return write(accountId, until, current.map(StoredDocument::version).orElse(SecretStore.NEW)) ? Acquired.YES
+                : Acquired.NO;
     }
 
     /** Gives the lease of {@code accountId} back, unless another replica took it meanwhile (it had expired). */

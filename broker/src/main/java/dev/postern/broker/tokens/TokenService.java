@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -292,16 +293,27 @@ public class TokenService {
      */
     private IssuedToken refresh(String accountId, Duration minTtl, CompletableFuture<IssuedToken> refresh) {
         Instant deadline = clock.instant().plus(properties.leaseDuration());
+        // The account and its app are read while the lease is taken, each store call being on the
+        // path of a miss. The early account read is used only when no other replica can have
+        // refreshed since this process did (see RefreshLeases.Acquired); otherwise the account is
+        // read again under the lease: a refresh token read before taking it may be one that another
+        // replica has just rotated, which a provider with strict rotation would refuse.
+        String appId = account(accountId).appId();
+        CompletableFuture<Optional<AppRepository.StoredApp>> app = CompletableFuture.supplyAsync(() -> apps.find(appId),
+                refreshers);
+        CompletableFuture<Optional<StoredAccount>> early = CompletableFuture.supplyAsync(() -> accounts.find(accountId),
+                refreshers);
         while (true) {
-            if (leases.tryAcquire(accountId)) {
+            RefreshLeases.Acquired lease = leases.tryAcquire(accountId);
+            if (lease != RefreshLeases.Acquired.NO) {
                 try {
-                    // Read under the lease: a refresh token read before taking it may be one that another
-                    // replica has just rotated, which a provider with strict rotation would refuse.
-                    StoredAccount stored = findUsable(accountId);
+                    StoredAccount stored = usable(lease == RefreshLeases.Acquired.YES_UNCHANGED_SINCE_OURS
+                            ? joined(early) : accounts.find(accountId), accountId);
                     IssuedToken token = storedToken(stored, minTtl);
                     if (token == null) {
                         requireNoBackoff(accountId);
-                        token = refreshAtProvider(stored);
+                        token = refreshAtProvider(stored, joined(app)
+                            .orElseThrow(() -> ApiException.conflict("app-missing", "The app of this mailbox no longer exists.")));
                     }
                     answer(accountId, refresh, token);
                     return token;
@@ -310,7 +322,7 @@ public class TokenService {
                     leases.release(accountId);
                 }
             }
-            IssuedToken stored = storedToken(findUsable(accountId), minTtl);
+            IssuedToken stored = storedToken(usable(accounts.find(accountId), accountId), minTtl);
             if (stored != null) {
                 return stored;
             }
@@ -322,8 +334,21 @@ public class TokenService {
         }
     }
 
-    private StoredAccount findUsable(String accountId) {
-        StoredAccount stored = accounts.find(accountId).orElseThrow(() -> ApiException.notFound("Account " + accountId));
+    /** The value of a store read made on another thread, with its exception as thrown there. */
+    private static <T> T joined(CompletableFuture<T> read) {
+        try {
+            return read.join();
+        }
+        catch (CompletionException ex) {
+            if (ex.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw ex;
+        }
+    }
+
+    private static StoredAccount usable(Optional<StoredAccount> found, String accountId) {
+        StoredAccount stored = found.orElseThrow(() -> ApiException.notFound("Account " + accountId));
         requireUsable(stored.account());
         return stored;
     }
@@ -345,10 +370,8 @@ public class TokenService {
         }
     }
 
-    private IssuedToken refreshAtProvider(StoredAccount stored) {
+    private IssuedToken refreshAtProvider(StoredAccount stored, AppRepository.StoredApp app) {
         Account account = stored.account();
-        AppRepository.StoredApp app = apps.find(account.appId())
-            .orElseThrow(() -> ApiException.conflict("app-missing", "The app of this mailbox no longer exists."));
         if (stored.state() == null) {
             throw ApiException.conflict("reauth-required", "This mailbox has no refresh token; connect it again.");
         }
