@@ -60,6 +60,14 @@ class RefreshLeases {
         }
     }
 
+    /** Whether another process holds the lease of {@code accountId} and it has not run out. */
+    boolean heldByAnother(String accountId) {
+        return store.read(path(accountId)).map(lease -> {
+            Map<String, Object> data = lease.document().data();
+            return !owner.equals(data.get("owner")) && Instant.parse(String.valueOf(data.get("until"))).isAfter(clock.instant());
+        }).orElse(false);
+    }
+
     /** Gives the lease of {@code accountId} back. */
     void release(String accountId) {
         SecretPath path = path(accountId);

@@ -24,6 +24,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.EventListener;
@@ -274,30 +275,54 @@ public class TokenService {
     private IssuedToken refresh(String accountId, Duration minTtl) {
         Instant deadline = clock.instant().plus(properties.leaseDuration());
         while (true) {
-            StoredAccount stored = accounts.find(accountId).orElseThrow(() -> ApiException.notFound("Account " + accountId));
-            requireUsable(stored.account());
-            Instant now = clock.instant();
-            StoredAccessToken latest = stored.accessToken();
-            if (latest != null && latest.expiresAt().isAfter(now.plus(minTtl))) {
-                return remember(stored.account(), latest.value(), latest.expiresAt(), latest.scope());
+            StoredAccount stored = find(accountId);
+            IssuedToken latest = storedToken(stored, minTtl);
+            if (latest != null) {
+                return latest;
             }
+            Instant now = clock.instant();
             Backoff backoff = backoffs.get(accountId);
             if (backoff != null && backoff.notBefore().isAfter(now)) {
                 throw providerUnavailable(Duration.between(now, backoff.notBefore()));
             }
             if (leases.tryAcquire(accountId)) {
                 try {
-                    return refreshAtProvider(stored);
+                    // Read again under the lease: another replica may have refreshed, stored and let go of the
+                    // lease since the read above. Refreshing with the refresh token read then would present
+                    // one the provider already rotated, which a strictly rotating provider takes for theft
+                    // and answers by revoking the grant.
+                    stored = find(accountId);
+                    latest = storedToken(stored, minTtl);
+                    return latest != null ? latest : refreshAtProvider(stored);
                 }
                 finally {
                     leases.release(accountId);
                 }
             }
-            if (now.isAfter(deadline)) {
-                throw unavailable("refresh-in-progress", "Another replica is refreshing this mailbox; try again.", 2);
+            // Another replica is refreshing: wait until it lets go (only the small lease document is read
+            // meanwhile, not the account), then use the token it stored.
+            while (leases.heldByAnother(accountId)) {
+                if (clock.instant().isAfter(deadline)) {
+                    throw unavailable("refresh-in-progress", "Another replica is refreshing this mailbox; try again.", 2);
+                }
+                sleep(100);
             }
-            sleep(100);
         }
+    }
+
+    private StoredAccount find(String accountId) {
+        StoredAccount stored = accounts.find(accountId).orElseThrow(() -> ApiException.notFound("Account " + accountId));
+        requireUsable(stored.account());
+        return stored;
+    }
+
+    /** The access token stored with the account when it has {@code minTtl} left (another replica refreshed), else null. */
+    private @Nullable IssuedToken storedToken(StoredAccount stored, Duration minTtl) {
+        StoredAccessToken latest = stored.accessToken();
+        if (latest != null && latest.expiresAt().isAfter(clock.instant().plus(minTtl))) {
+            return remember(stored.account(), latest.value(), latest.expiresAt(), latest.scope());
+        }
+        return null;
     }
 
     private IssuedToken refreshAtProvider(StoredAccount stored) {
