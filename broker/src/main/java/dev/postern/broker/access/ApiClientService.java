@@ -117,28 +117,30 @@ public class ApiClientService {
             return Optional.empty();
         }
         String hash = ApiKeys.hash(key);
-        ApiClient client = recognised.getIfPresent(hash);
-        if (client == null) {
-            Optional<ApiClientRepository.StoredClient> stored;
-            try {
-                stored = clients.find(ApiKeys.clientIdFor(key));
-            }
-            catch (StoreUnavailableException ex) {
-                client = lastRecognised.getIfPresent(hash);
-                if (client == null) {
-                    throw ex;
+        ApiClient client;
+        try {
+            // One store read per key however many requests bring it at once: a burst at a replica that just
+            // started, or as the cache period ends, would otherwise read the same document once per request.
+            client = recognised.get(hash, keyHash -> {
+                Optional<ApiClientRepository.StoredClient> stored = clients.find(ApiKeys.clientIdFor(key));
+                if (stored.isEmpty() || !ApiKeys.hashesMatch(stored.get().keyHash(), keyHash)) {
+                    lastRecognised.invalidate(keyHash);
+                    return null;
                 }
-                // Back for one cache period: one request per key and period waits for the store, not every one.
-                recognised.put(hash, client);
-                return client.isUsableAt(clock.instant()) ? Optional.of(ApiPrincipal.of(client)) : Optional.empty();
+                lastRecognised.put(keyHash, stored.get().client());
+                return stored.get().client();
+            });
+        }
+        catch (StoreUnavailableException ex) {
+            client = lastRecognised.getIfPresent(hash);
+            if (client == null) {
+                throw ex;
             }
-            if (stored.isEmpty() || !ApiKeys.hashesMatch(stored.get().keyHash(), hash)) {
-                lastRecognised.invalidate(hash);
-                return Optional.empty();
-            }
-            client = stored.get().client();
+            // Back for one cache period: one request per key and period waits for the store, not every one.
             recognised.put(hash, client);
-            lastRecognised.put(hash, client);
+        }
+        if (client == null) {
+            return Optional.empty();
         }
         return client.isUsableAt(clock.instant()) ? Optional.of(ApiPrincipal.of(client)) : Optional.empty();
     }

@@ -1,5 +1,6 @@
 package dev.postern.broker.store;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -380,7 +381,9 @@ public final class VaultSecretStore implements SecretStore {
         if (ex instanceof HttpStatusCodeException status) {
             return translate(status, what);
         }
-        if (ex instanceof ResourceAccessException) {
+        if (ex instanceof ResourceAccessException || causedByIo(ex)) {
+            // The second: an answer whose body did not arrive within the read timeout. Spring's JDK client
+            // closes the body then, and reading on fails with "closed" wrapped in a RestClientException.
             return new StoreUnavailableException("Vault is unreachable or too slow; could not " + what, ex);
         }
         if (ex instanceof VaultException) {
@@ -390,6 +393,15 @@ public final class VaultSecretStore implements SecretStore {
             return store;
         }
         return new SecretStoreException("unexpected failure (" + ex.getClass().getSimpleName() + "); could not " + what, ex);
+    }
+
+    private static boolean causedByIo(Throwable ex) {
+        for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+            if (cause instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void requireDocument(SecretPath path) {

@@ -79,6 +79,14 @@ class RefreshLeases {
                 : Acquired.NO;
     }
 
+    /** Whether another process holds the lease of {@code accountId} and it has not run out. */
+    boolean heldByAnother(String accountId) {
+        return store.read(path(accountId)).map(lease -> {
+            Map<String, Object> data = lease.document().data();
+            return !owner.equals(data.get("owner")) && Instant.parse(String.valueOf(data.get("until"))).isAfter(clock.instant());
+        }).orElse(false);
+    }
+
     /** Gives the lease of {@code accountId} back, unless another replica took it meanwhile (it had expired). */
     void release(String accountId) {
         Long written = writtenVersions.get(accountId);

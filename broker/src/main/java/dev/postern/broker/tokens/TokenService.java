@@ -307,7 +307,7 @@ public class TokenService {
             RefreshLeases.Acquired lease = leases.tryAcquire(accountId);
             if (lease != RefreshLeases.Acquired.NO) {
                 try {
-                    StoredAccount stored = usable(lease == RefreshLeases.Acquired.YES_UNCHANGED_SINCE_OURS
+                    StoredAccount stored = usable(lease == RefreshLeases.Acquired.YES_UNCHANGED_SINCE_OURS && early != null
                             ? joined(early) : accounts.find(accountId), accountId);
                     IssuedToken token = storedToken(stored, minTtl);
                     if (token == null) {
@@ -322,15 +322,16 @@ public class TokenService {
                     leases.release(accountId);
                 }
             }
-            IssuedToken stored = storedToken(usable(accounts.find(accountId), accountId), minTtl);
-            if (stored != null) {
-                return stored;
-            }
+            early = null;
             requireNoBackoff(accountId);
-            if (clock.instant().isAfter(deadline)) {
-                throw unavailable("refresh-in-progress", "Another replica is refreshing this mailbox; try again.", 2);
+            // Another replica is refreshing: wait until it lets go (only the small lease document is read
+            // meanwhile, not the account), then take the lease, under which the token it stored is found.
+            while (leases.heldByAnother(accountId)) {
+                if (clock.instant().isAfter(deadline)) {
+                    throw unavailable("refresh-in-progress", "Another replica is refreshing this mailbox; try again.", 2);
+                }
+                sleep(100);
             }
-            sleep(100);
         }
     }
 

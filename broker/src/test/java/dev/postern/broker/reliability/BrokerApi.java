@@ -7,7 +7,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import tools.jackson.databind.JsonNode;
@@ -110,10 +113,10 @@ final class BrokerApi {
         return app;
     }
 
-    /** A client key that may use {@code app}. */
-    String clientKey(String app) {
+    /** A client key that may use {@code apps}. */
+    String clientKey(String... apps) {
         Answer created = post("/v1/clients", adminKey, """
-                {"name":"fault client","role":"client","allowed_apps":["%s"]}""".formatted(app));
+                {"name":"fault client","role":"client","allowed_apps":["%s"]}""".formatted(String.join("\",\"", apps)));
         require(created, 201);
         return created.text("key");
     }
@@ -123,20 +126,40 @@ final class BrokerApi {
      * (and the rotations of its refresh token) live {@code tokenLifetime}. Returns the account id.
      */
     String connect(TestIdentityProvider idp, String issuerId, String app, String mailbox, Duration tokenLifetime) {
-        Answer link = post("/v1/apps/" + app + "/connect-links", adminKey, "{\"login_hint\":\"" + mailbox + "\"}");
-        require(link, 201);
-        idp.nextTokenFor(issuerId, mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), tokenLifetime);
-        OwnerBrowser.Page page = new OwnerBrowser(idp).open(URI.create(link.text("url")));
-        if (page.status() != 200 || !page.body().contains("Connected as " + mailbox)) {
-            throw new IllegalStateException("connect failed: " + page.status() + " " + page.body());
-        }
-        Answer accounts = call("GET", "/v1/accounts", adminKey, null);
-        for (JsonNode account : accounts.json()) {
-            if (mailbox.equals(account.path("mailbox").asString())) {
-                return account.path("id").asString();
+        return connectAll(idp, issuerId, app, List.of(mailbox), tokenLifetime).get(mailbox);
+    }
+
+    /**
+     * {@link #connect} for several mailboxes, one after another (the provider hands its next token to
+     * whoever asks next), listing the accounts once at the end rather than after each: a listing reads
+     * every account from the store. Returns the account ids by mailbox, in the order given.
+     */
+    Map<String, String> connectAll(TestIdentityProvider idp, String issuerId, String app, List<String> mailboxes,
+            Duration tokenLifetime) {
+        for (String mailbox : mailboxes) {
+            Answer link = post("/v1/apps/" + app + "/connect-links", adminKey, "{\"login_hint\":\"" + mailbox + "\"}");
+            require(link, 201);
+            idp.nextTokenFor(issuerId, mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), tokenLifetime);
+            OwnerBrowser.Page page = new OwnerBrowser(idp).open(URI.create(link.text("url")));
+            if (page.status() != 200 || !page.body().contains("Connected as " + mailbox)) {
+                throw new IllegalStateException("connect failed: " + page.status() + " " + page.body());
             }
         }
-        throw new IllegalStateException("no account for " + mailbox + " in " + accounts.body());
+        Answer accounts = call("GET", "/v1/accounts", adminKey, null);
+        require(accounts, 200);
+        Map<String, String> ids = new HashMap<>();
+        for (JsonNode account : accounts.json()) {
+            ids.put(account.path("mailbox").asString(), account.path("id").asString());
+        }
+        Map<String, String> connected = new LinkedHashMap<>();
+        for (String mailbox : mailboxes) {
+            String id = ids.get(mailbox);
+            if (id == null) {
+                throw new IllegalStateException("no account for " + mailbox + " in " + accounts.body());
+            }
+            connected.put(mailbox, id);
+        }
+        return connected;
     }
 
     private static void require(Answer answer, int status) {

@@ -25,7 +25,26 @@ final class InProcessBroker implements AutoCloseable {
 
     static InProcessBroker start(TestVault vault, String prefix, Map<String, Object> extra) {
         int port = TestVault.freePort();
-        String adminKey = "pst_test_admin_" + UUID.randomUUID().toString().replace("-", "");
+        String adminKey = newAdminKey();
+        Map<String, Object> properties = properties(vault, prefix, port, adminKey);
+        properties.putAll(extra);
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(PosternApplication.class)
+            // Arguments, not default properties: application.yml's ${ENV:default} values outrank those.
+            .run(properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
+        return new InProcessBroker(context, new BrokerApi(port, adminKey));
+    }
+
+    /** A bootstrap admin key: brokers that share a Vault prefix are given the same one. */
+    static String newAdminKey() {
+        return "pst_test_admin_" + UUID.randomUUID().toString().replace("-", "");
+    }
+
+    /**
+     * The properties of a broker on {@code vault} under {@code prefix}, listening on 127.0.0.1:{@code port},
+     * with {@code adminKey} as its bootstrap admin and the test identity provider's certificate trusted:
+     * the same for a broker in this JVM and one in a child process ({@link BrokerProcess}).
+     */
+    static Map<String, Object> properties(TestVault vault, String prefix, int port, String adminKey) {
         TestIdentityProvider idp = TestIdentityProvider.shared();
         Map<String, Object> properties = new HashMap<>();
         properties.put("server.port", port);
@@ -39,11 +58,7 @@ final class InProcessBroker implements AutoCloseable {
         properties.put("spring.ssl.bundle.jks.idp.truststore.password", TestIdentityProvider.TRUST_STORE_PASSWORD);
         properties.put("spring.ssl.bundle.jks.idp.truststore.type", "PKCS12");
         properties.put("postern.providers.ssl-bundle", "idp");
-        properties.putAll(extra);
-        ConfigurableApplicationContext context = new SpringApplicationBuilder(PosternApplication.class)
-            // Arguments, not default properties: application.yml's ${ENV:default} values outrank those.
-            .run(properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
-        return new InProcessBroker(context, new BrokerApi(port, adminKey));
+        return properties;
     }
 
     <T> T bean(Class<T> type) {

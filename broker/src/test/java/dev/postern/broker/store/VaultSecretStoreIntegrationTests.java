@@ -1,8 +1,15 @@
 package dev.postern.broker.store;
 
+import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import com.sun.net.httpserver.HttpServer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -88,6 +95,41 @@ class VaultSecretStoreIntegrationTests extends SecretStoreContractTests {
             .isInstanceOf(StoreUnavailableException.class)
             .hasMessageContaining("unreachable");
         assertThatThrownBy(store::checkHealth).isInstanceOf(StoreUnavailableException.class);
+    }
+
+    @Test
+    void answerWhoseBodyStallsPastTheReadTimeoutThenUnavailable() throws Exception {
+        // Headers at once, then half a body and nothing for longer than the read timeout: Spring's JDK client
+        // closes the body stream, and the read fails with "closed" inside a RestClientException.
+        HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        CountDownLatch testDone = new CountDownLatch(1);
+        stalling.createContext("/", exchange -> {
+            byte[] body = "{\"data\":{\"data\":{}}}".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body, 0, 5);
+            exchange.getResponseBody().flush();
+            try {
+                testDone.await(10, TimeUnit.SECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+        });
+        stalling.start();
+        try {
+            VaultSecretStore store = new VaultSecretStore(VaultStores.template("http://127.0.0.1:"
+                    + stalling.getAddress().getPort(), "any-token", Duration.ofSeconds(1)), "secret", "p/", "transit", "postern");
+
+            assertThatThrownBy(() -> store.read(SecretPath.of(StoreCollection.APPS, "app_x")))
+                .isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("too slow");
+        }
+        finally {
+            testDone.countDown();
+            stalling.stop(0);
+        }
     }
 
     @Test

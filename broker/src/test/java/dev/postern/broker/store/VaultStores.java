@@ -17,8 +17,12 @@ final class VaultStores {
     }
 
     static VaultTemplate template(String address, String token) {
+        return template(address, token, Duration.ofSeconds(5));
+    }
+
+    static VaultTemplate template(String address, String token, Duration readTimeout) {
         return new VaultTemplate(VaultEndpoint.from(java.net.URI.create(address)),
-                ClientHttpRequestFactoryFactory.create(new ClientOptions(Duration.ofSeconds(1), Duration.ofSeconds(5)),
+                ClientHttpRequestFactoryFactory.create(new ClientOptions(Duration.ofSeconds(1), readTimeout),
                         SslConfiguration.unconfigured()),
                 new SimpleSessionManager(new TokenAuthentication(token)));
     }
