@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -11,6 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -20,7 +24,8 @@ import dev.postern.broker.testing.TestIdentityProvider;
 /**
  * A token endpoint on 127.0.0.1 in front of the test identity provider: it forwards requests
  * while healthy, or answers a fault (a status with an optional Retry-After). It records when each
- * refresh reached it.
+ * refresh reached it and what the provider answered, and can hold the provider's answer to one
+ * refresh (see {@link #holdRefreshOf}).
  */
 final class FakeTokenEndpoint implements AutoCloseable {
 
@@ -36,6 +41,43 @@ final class FakeTokenEndpoint implements AutoCloseable {
 
     /** System.nanoTime() of each refresh_token grant that arrived. */
     final List<Long> refreshCalls = new CopyOnWriteArrayList<>();
+
+    /** The provider's status for each refresh_token grant forwarded to it (400 is a refused refresh token). */
+    final List<Integer> refreshAnswers = new CopyOnWriteArrayList<>();
+
+    private final AtomicReference<HeldRefresh> held = new AtomicReference<>();
+
+    /**
+     * A refresh whose answer the endpoint keeps: the provider has answered it (and so rotated the
+     * refresh token) but the broker gets the answer only on {@link #release()}.
+     */
+    static final class HeldRefresh {
+
+        private final String refreshToken;
+
+        private final CountDownLatch answeredByProvider = new CountDownLatch(1);
+
+        private final CountDownLatch released = new CountDownLatch(1);
+
+        private HeldRefresh(String refreshToken) {
+            this.refreshToken = refreshToken;
+        }
+
+        /** Waits until the provider has answered the held refresh. */
+        boolean awaitProviderAnswer(Duration timeout) throws InterruptedException {
+            return answeredByProvider.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** Hands the provider's answer to the broker. */
+        void release() {
+            released.countDown();
+        }
+
+        @Override
+        public String toString() {
+            return "HeldRefresh[refreshToken=(redacted)]";
+        }
+    }
 
     FakeTokenEndpoint(TestIdentityProvider idp) throws IOException {
         this.idp = idp;
@@ -54,6 +96,16 @@ final class FakeTokenEndpoint implements AutoCloseable {
         faultStatus = 0;
     }
 
+    /**
+     * Holds the answer to the next refresh of {@code refreshToken}: the request is forwarded to the
+     * provider at once, its answer reaches the broker when the test releases it (at most 60 s later).
+     */
+    HeldRefresh holdRefreshOf(String refreshToken) {
+        HeldRefresh hold = new HeldRefresh(refreshToken);
+        held.set(hold);
+        return hold;
+    }
+
     void fail(int status, String retryAfterSeconds) {
         retryAfter = retryAfterSeconds;
         faultStatus = status;
@@ -61,7 +113,9 @@ final class FakeTokenEndpoint implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
-        if (new String(body, StandardCharsets.UTF_8).contains("grant_type=refresh_token")) {
+        String form = new String(body, StandardCharsets.UTF_8);
+        boolean refresh = form.contains("grant_type=refresh_token");
+        if (refresh) {
             refreshCalls.add(System.nanoTime());
         }
         int status = faultStatus;
@@ -85,6 +139,15 @@ final class FakeTokenEndpoint implements AutoCloseable {
                 HttpResponse<byte[]> response = upstream.send(forward.build(), HttpResponse.BodyHandlers.ofByteArray());
                 status = response.statusCode();
                 answer = response.body();
+                if (refresh) {
+                    refreshAnswers.add(status);
+                    HeldRefresh hold = held.get();
+                    if (hold != null && hold.refreshToken.equals(formValue(form, "refresh_token"))
+                            && held.compareAndSet(hold, null)) {
+                        hold.answeredByProvider.countDown();
+                        hold.released.await(60, TimeUnit.SECONDS);
+                    }
+                }
             }
             catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
@@ -96,6 +159,16 @@ final class FakeTokenEndpoint implements AutoCloseable {
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(answer);
         }
+    }
+
+    private static String formValue(String form, String name) {
+        for (String pair : form.split("&")) {
+            int equals = pair.indexOf('=');
+            if (equals > 0 && URLDecoder.decode(pair.substring(0, equals), StandardCharsets.UTF_8).equals(name)) {
+                return URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     @Override

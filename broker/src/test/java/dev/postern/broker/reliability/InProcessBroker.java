@@ -24,6 +24,11 @@ final class InProcessBroker implements AutoCloseable {
     }
 
     static InProcessBroker start(TestVault vault, String prefix, Map<String, Object> extra) {
+        return start(vault.address(), vault.rootToken(), prefix, extra);
+    }
+
+    /** A broker on the Vault at {@code vaultAddress} (one server, or a load balancer in front of a cluster). */
+    static InProcessBroker start(String vaultAddress, String vaultToken, String prefix, Map<String, Object> extra) {
         int port = TestVault.freePort();
         String adminKey = "pst_test_admin_" + UUID.randomUUID().toString().replace("-", "");
         TestIdentityProvider idp = TestIdentityProvider.shared();
@@ -31,8 +36,8 @@ final class InProcessBroker implements AutoCloseable {
         properties.put("server.port", port);
         properties.put("postern.public-url", "http://127.0.0.1:" + port);
         properties.put("postern.store.type", "vault");
-        properties.put("postern.store.vault.uri", vault.address());
-        properties.put("postern.store.vault.token", vault.rootToken());
+        properties.put("postern.store.vault.uri", vaultAddress);
+        properties.put("postern.store.vault.token", vaultToken);
         properties.put("postern.store.vault.prefix", prefix);
         properties.put("postern.access.bootstrap-admin-key", adminKey);
         properties.put("spring.ssl.bundle.jks.idp.truststore.location", "file:" + idp.trustStoreFile());
