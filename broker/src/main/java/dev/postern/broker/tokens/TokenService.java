@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import jakarta.annotation.PreDestroy;
 
@@ -285,12 +286,14 @@ public class TokenService {
             if (backoff != null && backoff.notBefore().isAfter(now)) {
                 throw providerUnavailable(Duration.between(now, backoff.notBefore()));
             }
+            // Computed before the lease is written, so it ends no later than the lease in the store.
+            Instant leaseEnds = clock.instant().plus(properties.leaseDuration());
             if (leases.tryAcquire(accountId)) {
                 try {
-                    return refreshAtProvider(stored);
+                    return refreshAtProvider(stored, leaseEnds);
                 }
                 finally {
-                    leases.release(accountId);
+                    releaseLease(accountId);
                 }
             }
             if (now.isAfter(deadline)) {
@@ -300,7 +303,24 @@ public class TokenService {
         }
     }
 
-    private IssuedToken refreshAtProvider(StoredAccount stored) {
+    /**
+     * Gives the lease back. When the store cannot take that, the refresh's outcome still stands
+     * (its token is stored, or the failure says why not) and the lease runs out by itself after
+     * {@code lease-duration}; an exception thrown here would replace a successful refresh with a
+     * 503. Found by RaftLeaderLossIntegrationTests: a Vault leader election between the save and
+     * the release.
+     */
+    private void releaseLease(String accountId) {
+        try {
+            leases.release(accountId);
+        }
+        catch (StoreUnavailableException ex) {
+            log.info("Could not give back the refresh lease of account {}; it runs out by itself: {}", accountId,
+                    ex.getMessage());
+        }
+    }
+
+    private IssuedToken refreshAtProvider(StoredAccount stored, Instant leaseEnds) {
         Account account = stored.account();
         AppRepository.StoredApp app = apps.find(account.appId())
             .orElseThrow(() -> ApiException.conflict("app-missing", "The app of this mailbox no longer exists."));
@@ -339,7 +359,7 @@ public class TokenService {
                 circuits.answered(endpoint);
                 sample.stop(refreshTimer);
                 backoffs.remove(account.id());
-                return save(stored, grant);
+                return save(stored, grant, leaseEnds);
             }
             catch (ProviderException ex) {
                 sample.stop(refreshTimer);
@@ -380,18 +400,29 @@ public class TokenService {
         return usable;
     }
 
-    /** Stores the rotated refresh token and the new access token, then remembers and returns it. */
-    private IssuedToken save(StoredAccount stored, TokenGrant grant) {
+    /**
+     * Stores the rotated refresh token and the new access token, then remembers and returns it.
+     * While the store is unavailable it tries again until {@code leaseEnds}.
+     */
+    private IssuedToken save(StoredAccount stored, TokenGrant grant, Instant leaseEnds) {
+        String accountId = stored.account().id();
         StoredAccessToken token = new StoredAccessToken(grant.accessToken(), grant.expiresAt(), grant.scope());
         StoredAccount current = stored;
         for (int attempt = 0;; attempt++) {
             Account refreshed = current.account().refreshed(clock.instant(), grant.scope());
+            StoredAccount base = current;
             try {
-                accounts.save(refreshed, grant.mailboxState(), token, current.version());
+                whileLeaseLasts(leaseEnds, accountId,
+                        () -> accounts.save(refreshed, grant.mailboxState(), token, base.version()));
                 return remember(refreshed, grant.accessToken(), grant.expiresAt(), grant.scope());
             }
             catch (VersionConflictException ex) {
-                current = accounts.find(stored.account().id()).orElseThrow(() -> ApiException.notFound("Account"));
+                current = whileLeaseLasts(leaseEnds, accountId, () -> accounts.find(accountId))
+                    .orElseThrow(() -> ApiException.notFound("Account"));
+                if (Objects.equals(current.state(), grant.mailboxState())) {
+                    // Our own write landed but its answer was lost (Vault lost its leader meanwhile).
+                    return remember(current.account(), grant.accessToken(), grant.expiresAt(), grant.scope());
+                }
                 if (current.account().status() == Account.Status.REVOKED || attempt >= 5) {
                     requireUsable(current.account());
                     throw ex;
@@ -404,6 +435,31 @@ public class TokenService {
                     return remember(current.account(), grant.accessToken(), grant.expiresAt(), grant.scope());
                 }
                 // Only metadata changed meanwhile: write our rotated refresh token over the new version.
+            }
+        }
+    }
+
+    /**
+     * A store operation of a refresh the provider has answered, tried again while the store is
+     * unavailable, until {@code leaseEnds}. The provider has rotated the refresh token, so the
+     * stored one is dead with providers that rotate strictly: giving up at the first 503 lost the
+     * mailbox when Vault's leader died under a refresh (found by RaftLeaderLossIntegrationTests).
+     * An election takes seconds, and the lease keeps other replicas from refreshing this mailbox
+     * meanwhile; past it, another replica may refresh with the old token, so the save stops.
+     */
+    private <T> T whileLeaseLasts(Instant leaseEnds, String accountId, Supplier<T> operation) {
+        for (int attempt = 0;; attempt++) {
+            try {
+                return operation.get();
+            }
+            catch (StoreUnavailableException ex) {
+                Duration wait = Duration.ofMillis(Math.min(1000, 250L << Math.min(attempt, 2)));
+                if (clock.instant().plus(wait).isAfter(leaseEnds) || Thread.currentThread().isInterrupted()) {
+                    log.warn("Could not store the rotated refresh token of account {} before its refresh lease ran out; "
+                            + "if the provider refuses the previous one, the mailbox must be connected again", accountId);
+                    throw ex;
+                }
+                sleep(wait.toMillis());
             }
         }
     }
