@@ -142,8 +142,8 @@ class RaftLeaderLossIntegrationTests {
                 assertThat(hold.awaitProviderAnswer(Duration.ofSeconds(20))).as("the held refresh reached the provider").isTrue();
 
                 killed = cluster.leader().orElseThrow();
-                Signals.send("KILL", killed.process().pid());
                 killedAt = System.nanoTime();
+                cluster.kill(killed);
                 hold.release();
 
                 elected = cluster.awaitLeader(RECOVERY_BOUND);
@@ -219,17 +219,26 @@ class RaftLeaderLossIntegrationTests {
             assertThat(statuses).containsExactly("active");
             assertThat(endpoint.refreshAnswers).as("provider answers to refreshes").containsOnly(200);
 
+            // The killed node, started again on its data, catches up and is a standby again.
+            long restartedAt = System.nanoTime();
+            cluster.restart(killed);
+            awaitCondition(killed + " to be an unsealed standby again", RECOVERY_BOUND,
+                    () -> TestVaultCluster.healthStatus(killed) == 429);
+            long rejoinedMillis = (System.nanoTime() - restartedAt) / 1_000_000;
+
             System.out.printf("[raft] 3-node OpenBao Raft cluster behind a health-checked load balancer, 2 brokers, "
                     + "%d client threads; SIGKILL of the leader %s: %s active after %d ms; brokers refreshing again after "
                     + "%d / %d ms; cached tokens: %d served, 0 failed, %d during the election, slowest %d ms; misses: %d, "
                     + "failed %s, the last %d ms after the kill; the refresh answered across the kill stored and handed "
                     + "out %d ms after the kill; "
-                    + "afterwards %d mailboxes refreshed on both brokers, %d provider refreshes, none refused%n",
+                    + "afterwards %d mailboxes refreshed on both brokers, %d provider refreshes, none refused; "
+                    + "balancer connections per node %s; %s restarted and a standby again after %d ms%n",
                     brokers.size() * CLIENTS_PER_BROKER, killed.id(), elected.id(), (electedAt - killedAt) / 1_000_000,
                     recovery[0], recovery[1], cached.size(), cachedDuringElection, slowestCached, misses.size(),
                     failedMisses.isEmpty() ? "none" : failedMisses, (lastFailure - killedAt) / 1_000_000,
                     (heldAnsweredAt.get() - killedAt) / 1_000_000,
-                    everyAccount.size(), endpoint.refreshAnswers.size());
+                    everyAccount.size(), endpoint.refreshAnswers.size(), balancer.connectionsPerNode().values(), killed.id(),
+                    rejoinedMillis);
         }
     }
 
