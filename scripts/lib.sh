@@ -38,3 +38,9 @@ apt_install() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# Debian's Chromium, not a browser downloaded by Playwright: the machine reaches only Debian's mirrors.
+# The broker's end-to-end test (ChromiumOwnerBrowser) and scripts/test-ui drive it with playwright-core.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}

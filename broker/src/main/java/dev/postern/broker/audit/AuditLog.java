@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -32,6 +33,12 @@ import dev.postern.broker.store.StoreIds;
  * {@code postern.audit} logger, and kept in the store in chunks ({@code audit/{chunk}}) flushed
  * every second, so issuing a token never waits for a Vault write. A crash loses at most the
  * last second of stored events; the log lines have them.
+ * <p>
+ * Routine repeats ({@link #recordRepeated}: a mail client fetching its cached token thousands of
+ * times a second) are counted instead, and written at each flush as one event per actor, action,
+ * object and outcome with the {@code count} and the first and last time: one line per second
+ * rather than one per request, which was the largest cost of a cached token (see
+ * docs/performance.md). A crash loses at most the last second of such counts.
  */
 @Service
 public class AuditLog {
@@ -55,6 +62,20 @@ public class AuditLog {
 
     private final AtomicLong sequence = new AtomicLong();
 
+    private final ConcurrentHashMap<RepeatedEvent, Repeats> repeats = new ConcurrentHashMap<>();
+
+    /** What makes repeated events the same event. */
+    private record RepeatedEvent(String actor, String action, String objectType, String objectId, String outcome,
+            Map<String, String> details) {
+    }
+
+    private record Repeats(long count, Instant first, Instant last) {
+
+        Repeats plus(Repeats other) {
+            return new Repeats(count + other.count, first, other.last);
+        }
+    }
+
     public AuditLog(SecretStore store, Clock clock) {
         this.store = store;
         this.clock = clock;
@@ -67,14 +88,30 @@ public class AuditLog {
         AuditEvent event = new AuditEvent(newEventId(now), now, actor, action, objectType, objectId, outcome,
                 MDC.get(REQUEST_ID), details);
         pending.add(event);
-        auditLog.info(json.writeValueAsString(Map.of("log_type", "audit", "event", toMap(event))));
+        writeLine(event);
         return event;
+    }
+
+    /**
+     * Counts one more occurrence of a routine event; the count is recorded as one event at the
+     * next flush (see the class comment).
+     */
+    public void recordRepeated(String actor, String action, String objectType, String objectId, String outcome,
+            Map<String, String> details) {
+        Instant now = clock.instant();
+        // merge is atomic per key, and flush takes a key out with remove: no count is lost in between.
+        repeats.merge(new RepeatedEvent(actor, action, objectType, objectId, outcome, details), new Repeats(1, now, now),
+                Repeats::plus);
     }
 
     /** Records a successful action. */
     public AuditEvent success(String actor, String action, String objectType, String objectId,
             Map<String, String> details) {
         return record(actor, action, objectType, objectId, "success", details);
+    }
+
+    private void writeLine(AuditEvent event) {
+        auditLog.info(json.writeValueAsString(Map.of("log_type", "audit", "event", toMap(event))));
     }
 
     private String newEventId(Instant now) {
@@ -85,6 +122,7 @@ public class AuditLog {
     /** Writes pending events to the store as one chunk. */
     @Scheduled(fixedDelayString = "${postern.audit.flush-interval:1s}")
     public synchronized void flush() {
+        recordRepeats();
         while (!pending.isEmpty()) {
             List<Map<String, Object>> events = new ArrayList<>();
             AuditEvent event;
@@ -101,6 +139,21 @@ public class AuditLog {
                 events.forEach(e -> pending.add(fromMap(e)));
                 log.warn("Could not store {} audit events, will retry: {}", events.size(), ex.getMessage());
                 return;
+            }
+        }
+    }
+
+    private void recordRepeats() {
+        for (RepeatedEvent key : repeats.keySet()) {
+            Repeats counted = repeats.remove(key);
+            if (counted != null) {
+                Map<String, String> details = new LinkedHashMap<>(key.details());
+                details.put("count", String.valueOf(counted.count()));
+                details.put("first_at", counted.first().toString());
+                AuditEvent event = new AuditEvent(newEventId(counted.last()), counted.last(), key.actor(), key.action(),
+                        key.objectType(), key.objectId(), key.outcome(), null, details);
+                pending.add(event);
+                writeLine(event);
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.postern.broker.store;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -8,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.ParameterizedTypeReference;
@@ -29,6 +32,14 @@ import tools.jackson.databind.json.JsonMapper;
  * JSON string) and {@code secrets}, each value first encrypted with a Transit key, so a reader
  * with KV rights but no Transit rights sees ciphertext only.
  *
+ * <p>Plaintexts of ciphertexts this process recently encrypted or decrypted are kept in memory
+ * for {@link #PLAINTEXT_CACHE_TTL} ({@link #PLAINTEXT_CACHE_BYTES} at most), keyed by the
+ * ciphertext: a token refresh then reads the account and the app without a Transit call each,
+ * which halves the store round trips on a miss. The same plaintexts are in this process's memory
+ * anyway while they are used (access tokens in the token cache, secrets in provider clients); the
+ * price is that Transit rights taken away from Postern stop decrypting after that time, not at
+ * once (SECURITY.md).
+ *
  * <p>KV and Transit are called through spring-vault's authenticated session rather than its
  * typed templates because the store must tell a CAS conflict (400), a sealed Vault (503) and a
  * missing right (403) apart by HTTP status, which the templates fold into one exception.
@@ -43,7 +54,17 @@ public final class VaultSecretStore implements SecretStore {
     private static final TypeReference<Map<String, Object>> JSON_MAP = new TypeReference<>() {
     };
 
+    static final Duration PLAINTEXT_CACHE_TTL = Duration.ofMinutes(10);
+
+    static final long PLAINTEXT_CACHE_BYTES = 32L * 1024 * 1024;
+
     private final JsonMapper json = JsonMapper.builder().build();
+
+    private final Cache<String, String> plaintexts = Caffeine.newBuilder()
+        .expireAfterWrite(PLAINTEXT_CACHE_TTL)
+        .maximumWeight(PLAINTEXT_CACHE_BYTES)
+        .weigher((String ciphertext, String plaintext) -> ciphertext.length() + plaintext.length())
+        .build();
 
     private final VaultOperations vault;
 
@@ -251,7 +272,9 @@ public final class VaultSecretStore implements SecretStore {
         List<Map<String, Object>> results = transit("encrypt", path, batch);
         Map<String, String> sealed = new LinkedHashMap<>();
         for (int i = 0; i < names.size(); i++) {
-            sealed.put(names.get(i), String.valueOf(results.get(i).get("ciphertext")));
+            String ciphertext = String.valueOf(results.get(i).get("ciphertext"));
+            sealed.put(names.get(i), ciphertext);
+            plaintexts.put(ciphertext, secrets.get(names.get(i)));
         }
         return sealed;
     }
@@ -260,16 +283,25 @@ public final class VaultSecretStore implements SecretStore {
         if (sealed.isEmpty()) {
             return Map.of();
         }
-        List<String> names = new ArrayList<>(sealed.keySet());
-        List<Map<String, String>> batch = new ArrayList<>();
-        for (String name : names) {
-            batch.add(Map.of("ciphertext", sealed.get(name)));
-        }
-        List<Map<String, Object>> results = transit("decrypt", path, batch);
         Map<String, String> secrets = new LinkedHashMap<>();
-        for (int i = 0; i < names.size(); i++) {
-            byte[] plain = Base64.getDecoder().decode(String.valueOf(results.get(i).get("plaintext")));
-            secrets.put(names.get(i), new String(plain, StandardCharsets.UTF_8));
+        List<String> names = new ArrayList<>();
+        List<Map<String, String>> batch = new ArrayList<>();
+        sealed.forEach((name, ciphertext) -> {
+            String known = plaintexts.getIfPresent(ciphertext);
+            secrets.put(name, known);
+            if (known == null) {
+                names.add(name);
+                batch.add(Map.of("ciphertext", ciphertext));
+            }
+        });
+        if (!batch.isEmpty()) {
+            List<Map<String, Object>> results = transit("decrypt", path, batch);
+            for (int i = 0; i < names.size(); i++) {
+                byte[] plain = Base64.getDecoder().decode(String.valueOf(results.get(i).get("plaintext")));
+                String plaintext = new String(plain, StandardCharsets.UTF_8);
+                secrets.put(names.get(i), plaintext);
+                plaintexts.put(sealed.get(names.get(i)), plaintext);
+            }
         }
         return secrets;
     }

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.stereotype.Component;
 
@@ -19,6 +20,11 @@ import dev.postern.broker.store.VersionConflictException;
  * Short leases in the store ({@code leases/refresh-{account}}), written with CAS, so that of
  * several broker replicas only one refreshes a mailbox at a time. A lease whose holder died
  * expires after {@code postern.tokens.lease-duration}.
+ * <p>
+ * A lease is given back by writing it as expired rather than deleting it, and this process
+ * remembers the version it wrote last: taking the lease of a mailbox again is then one CAS write
+ * on that version (it fails when another replica wrote since), instead of a read and a write.
+ * Each store call is on the path of a token miss (docs/performance.md).
  */
 @Component
 class RefreshLeases {
@@ -32,38 +38,72 @@ class RefreshLeases {
 
     private final TokenProperties properties;
 
+    /** The version of each lease document that this process wrote last. */
+    private final ConcurrentHashMap<String, Long> writtenVersions = new ConcurrentHashMap<>();
+
     RefreshLeases(SecretStore store, Clock clock, TokenProperties properties) {
         this.store = store;
         this.clock = clock;
         this.properties = properties;
     }
 
-    /** Takes the lease of {@code accountId} when nobody else holds it; {@code false} when someone does. */
-    boolean tryAcquire(String accountId) {
-        SecretPath path = path(accountId);
-        Instant now = clock.instant();
-        Optional<StoredDocument> current = store.read(path);
+    /** What {@link #tryAcquire} did. */
+    enum Acquired {
+        /** Another replica holds the lease. */
+        NO,
+        /** Taken. */
+        YES,
+        /**
+         * Taken, and the lease was still as this process last wrote it: no other replica has taken
+         * it, so none has refreshed the mailbox since this process last did.
+         */
+        YES_UNCHANGED_SINCE_OURS
+    }
+
+    /** Takes the lease of {@code accountId} when nobody else holds it. */
+    Acquired tryAcquire(String accountId) {
+        Instant until = clock.instant().plus(properties.leaseDuration());
+        Long written = writtenVersions.get(accountId);
+        if (written != null && write(accountId, until, written)) {
+            return Acquired.YES_UNCHANGED_SINCE_OURS;
+        }
+        Optional<StoredDocument> current = store.read(path(accountId));
         if (current.isPresent()) {
             Map<String, Object> data = current.get().document().data();
-            boolean held = Instant.parse(String.valueOf(data.get("until"))).isAfter(now);
+            boolean held = Instant.parse(String.valueOf(data.get("until"))).isAfter(clock.instant());
             if (held && !owner.equals(data.get("owner"))) {
-                return false;
+                return Acquired.NO;
             }
         }
-        try {
-            store.write(path, SecretDocument.of(Map.of("owner", owner, "until", now.plus(properties.leaseDuration()).toString())),
-                    current.map(StoredDocument::version).orElse(SecretStore.NEW));
-            return true;
-        }
-        catch (VersionConflictException ex) {
-            return false;
+        return write(accountId, until, current.map(StoredDocument::version).orElse(SecretStore.NEW)) ? Acquired.YES
+                : Acquired.NO;
+    }
+
+    /** Gives the lease of {@code accountId} back, unless another replica took it meanwhile (it had expired). */
+    void release(String accountId) {
+        Long written = writtenVersions.get(accountId);
+        if (written != null) {
+            write(accountId, clock.instant(), written);
         }
     }
 
-    /** Gives the lease of {@code accountId} back. */
-    void release(String accountId) {
-        SecretPath path = path(accountId);
-        store.read(path).filter(lease -> owner.equals(lease.document().data().get("owner"))).ifPresent(lease -> store.delete(path));
+    /** Removes the lease document of a mailbox that is gone. */
+    void forget(String accountId) {
+        writtenVersions.remove(accountId);
+        store.delete(path(accountId));
+    }
+
+    private boolean write(String accountId, Instant until, long expectedVersion) {
+        try {
+            long version = store.write(path(accountId),
+                    SecretDocument.of(Map.of("owner", owner, "until", until.toString())), expectedVersion);
+            writtenVersions.merge(accountId, version, Math::max);
+            return true;
+        }
+        catch (VersionConflictException ex) {
+            writtenVersions.remove(accountId, expectedVersion);
+            return false;
+        }
     }
 
     private static SecretPath path(String accountId) {

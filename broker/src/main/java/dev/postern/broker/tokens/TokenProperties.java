@@ -16,6 +16,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        default is 15 minutes
  * @param leaseDuration how long one replica may hold a mailbox's refresh lease; the default is
  *        20 seconds
+ * @param initialBackoff the longest wait after a first provider failure without Retry-After
+ *        (429, 5xx, timeouts); it doubles with each further failure in a row, and each wait is
+ *        drawn between half of it and all of it; the default is 1 second
  * @param maxBackoff the longest wait after a provider failure without Retry-After; the default
  *        is 60 seconds
  * @param keepAliveAfter a mailbox not refreshed for this long is refreshed to keep its refresh
@@ -28,6 +31,6 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("postern.tokens")
 public record TokenProperties(@DefaultValue("5m") Duration defaultMinTtl, @DefaultValue("10m") Duration refreshAhead,
         @DefaultValue("15m") Duration inUseWindow, @DefaultValue("20s") Duration leaseDuration,
-        @DefaultValue("60s") Duration maxBackoff, @DefaultValue("30d") Duration keepAliveAfter,
+        @DefaultValue("1s") Duration initialBackoff, @DefaultValue("60s") Duration maxBackoff, @DefaultValue("30d") Duration keepAliveAfter,
         @DefaultValue("5") int circuitFailureThreshold, @DefaultValue("30s") Duration circuitCoolDown) {
 }

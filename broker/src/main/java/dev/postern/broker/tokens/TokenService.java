@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -25,6 +26,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.EventListener;
@@ -61,6 +63,8 @@ import dev.postern.broker.store.VersionConflictException;
 public class TokenService {
 
     private static final Logger log = LoggerFactory.getLogger(TokenService.class);
+
+    private static final Map<String, String> CACHE_SOURCE = Map.of("source", "cache");
 
     private final AccountRepository accounts;
 
@@ -104,6 +108,8 @@ public class TokenService {
     private final ConcurrentHashMap<String, CompletableFuture<IssuedToken>> inFlight = new ConcurrentHashMap<>();
 
     private final ConcurrentHashMap<String, Backoff> backoffs = new ConcurrentHashMap<>();
+
+    private final JitteredBackoff backoffPolicy;
 
     private final ExecutorService refreshers = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -149,6 +155,7 @@ public class TokenService {
             .publishPercentiles(0.5, 0.99)
             .register(meters);
         this.tokens = Caffeine.newBuilder().maximumSize(100_000).build();
+        this.backoffPolicy = new JitteredBackoff(properties.initialBackoff(), properties.maxBackoff());
     }
 
     /**
@@ -168,7 +175,8 @@ public class TokenService {
         if (cached != null && cached.token.expiresAt().isAfter(now.plus(minTtl))) {
             cached.lastUsed = now;
             count("cache");
-            audit.record(caller.clientId(), "token.issue", "account", accountId, "success", Map.of("source", "cache"));
+            // Counted, not one event per request: a client may fetch its cached token thousands of times a second.
+            audit.recordRepeated(caller.clientId(), "token.issue", "account", accountId, "success", CACHE_SOURCE);
             return cached.token;
         }
         try {
@@ -234,16 +242,24 @@ public class TokenService {
         }
         refreshers.execute(() -> {
             try {
-                mine.complete(refresh(accountId, minTtl));
+                answer(accountId, mine, refresh(accountId, minTtl, mine));
             }
             catch (Throwable ex) {
-                mine.completeExceptionally(ex);
-            }
-            finally {
                 inFlight.remove(accountId, mine);
+                mine.completeExceptionally(ex);
             }
         });
         return mine;
+    }
+
+    /**
+     * Hands {@code token} to the requests waiting on {@code refresh}. It leaves the in-flight map
+     * first: a request that comes after the answer (possibly asking for more lifetime than this
+     * token has) starts a refresh of its own instead of joining a finished one.
+     */
+    private void answer(String accountId, CompletableFuture<IssuedToken> refresh, IssuedToken token) {
+        inFlight.remove(accountId, refresh);
+        refresh.complete(token);
     }
 
     private IssuedToken await(CompletableFuture<IssuedToken> refresh) {
@@ -271,32 +287,51 @@ public class TokenService {
         }
     }
 
-    /** The cross-replica part: use a token another replica stored, or take the lease and refresh. */
-    private IssuedToken refresh(String accountId, Duration minTtl) {
+    /**
+     * The cross-replica part: take the lease and refresh, or use a token another replica stored.
+     * {@code refresh} is answered as soon as the token is known, so that the waiting requests go on
+     * while the lease is given back.
+     */
+    private IssuedToken refresh(String accountId, Duration minTtl, CompletableFuture<IssuedToken> refresh) {
         Instant deadline = clock.instant().plus(properties.leaseDuration());
+        // The account and its app are read while the lease is taken, each store call being on the
+        // path of a miss. The early account read is used only when no other replica can have
+        // refreshed since this process did (see RefreshLeases.Acquired); otherwise the account is
+        // read again under the lease: a refresh token read before taking it may be one that another
+        // replica has just rotated, which a provider with strict rotation would refuse.
+        String appId = account(accountId).appId();
+        CompletableFuture<Optional<AppRepository.StoredApp>> app = CompletableFuture.supplyAsync(() -> apps.find(appId),
+                refreshers);
+        CompletableFuture<Optional<StoredAccount>> early = CompletableFuture.supplyAsync(() -> accounts.find(accountId),
+                refreshers);
         while (true) {
-            StoredAccount stored = accounts.find(accountId).orElseThrow(() -> ApiException.notFound("Account " + accountId));
-            requireUsable(stored.account());
-            Instant now = clock.instant();
-            StoredAccessToken latest = stored.accessToken();
-            if (latest != null && latest.expiresAt().isAfter(now.plus(minTtl))) {
-                return remember(stored.account(), latest.value(), latest.expiresAt(), latest.scope());
-            }
-            Backoff backoff = backoffs.get(accountId);
-            if (backoff != null && backoff.notBefore().isAfter(now)) {
-                throw providerUnavailable(Duration.between(now, backoff.notBefore()));
-            }
             // Computed before the lease is written, so it ends no later than the lease in the store.
             Instant leaseEnds = clock.instant().plus(properties.leaseDuration());
-            if (leases.tryAcquire(accountId)) {
+            RefreshLeases.Acquired lease = leases.tryAcquire(accountId);
+            if (lease != RefreshLeases.Acquired.NO) {
                 try {
-                    return refreshAtProvider(stored, leaseEnds);
+                    StoredAccount stored = usable(lease == RefreshLeases.Acquired.YES_UNCHANGED_SINCE_OURS
+                            ? joined(early) : accounts.find(accountId), accountId);
+                    IssuedToken token = storedToken(stored, minTtl);
+                    if (token == null) {
+                        requireNoBackoff(accountId);
+                        token = refreshAtProvider(stored, joined(app)
+                            .orElseThrow(() -> ApiException.conflict("app-missing", "The app of this mailbox no longer exists.")),
+                                leaseEnds);
+                    }
+                    answer(accountId, refresh, token);
+                    return token;
                 }
                 finally {
                     releaseLease(accountId);
                 }
             }
-            if (now.isAfter(deadline)) {
+            IssuedToken stored = storedToken(usable(accounts.find(accountId), accountId), minTtl);
+            if (stored != null) {
+                return stored;
+            }
+            requireNoBackoff(accountId);
+            if (clock.instant().isAfter(deadline)) {
                 throw unavailable("refresh-in-progress", "Another replica is refreshing this mailbox; try again.", 2);
             }
             sleep(100);
@@ -320,10 +355,44 @@ public class TokenService {
         }
     }
 
-    private IssuedToken refreshAtProvider(StoredAccount stored, Instant leaseEnds) {
+    /** The value of a store read made on another thread, with its exception as thrown there. */
+    private static <T> T joined(CompletableFuture<T> read) {
+        try {
+            return read.join();
+        }
+        catch (CompletionException ex) {
+            if (ex.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw ex;
+        }
+    }
+
+    private static StoredAccount usable(Optional<StoredAccount> found, String accountId) {
+        StoredAccount stored = found.orElseThrow(() -> ApiException.notFound("Account " + accountId));
+        requireUsable(stored.account());
+        return stored;
+    }
+
+    /** The access token stored with the account (by any replica) when it has {@code minTtl} left, else null. */
+    private @Nullable IssuedToken storedToken(StoredAccount stored, Duration minTtl) {
+        StoredAccessToken latest = stored.accessToken();
+        if (latest != null && latest.expiresAt().isAfter(clock.instant().plus(minTtl))) {
+            return remember(stored.account(), latest.value(), latest.expiresAt(), latest.scope());
+        }
+        return null;
+    }
+
+    private void requireNoBackoff(String accountId) {
+        Instant now = clock.instant();
+        Backoff backoff = backoffs.get(accountId);
+        if (backoff != null && backoff.notBefore().isAfter(now)) {
+            throw providerUnavailable(Duration.between(now, backoff.notBefore()));
+        }
+    }
+
+    private IssuedToken refreshAtProvider(StoredAccount stored, AppRepository.StoredApp app, Instant leaseEnds) {
         Account account = stored.account();
-        AppRepository.StoredApp app = apps.find(account.appId())
-            .orElseThrow(() -> ApiException.conflict("app-missing", "The app of this mailbox no longer exists."));
         if (stored.state() == null) {
             throw ApiException.conflict("reauth-required", "This mailbox has no refresh token; connect it again.");
         }
@@ -368,7 +437,7 @@ public class TokenService {
                 switch (ex.kind()) {
                     case CLIENT_REJECTED -> lastClientRejection = ex; // try the next usable credential
                     case REAUTH_REQUIRED -> throw reauthRequired(stored, ex);
-                    case RETRY_LATER -> throw providerUnavailable(backOff(account.id(), ex.retryAfter()));
+                    case RETRY_LATER -> throw providerUnavailable(backOff(account.id(), ex));
                     case FAILED -> {
                         recordError(account.id(), ex);
                         throw new ApiException(HttpStatus.BAD_GATEWAY, "provider-error", "Identity provider error",
@@ -510,15 +579,15 @@ public class TokenService {
     }
 
     /** Waits before the next provider call: Retry-After when given, else jittered exponential backoff. */
-    private Duration backOff(String accountId, Duration retryAfter) {
+    private Duration backOff(String accountId, ProviderException failure) {
         Backoff previous = backoffs.get(accountId);
         int failures = previous == null ? 1 : previous.failures() + 1;
-        Duration wait = retryAfter;
-        if (wait == null) {
-            long base = Math.min(properties.maxBackoff().toMillis(), 1000L << Math.min(failures - 1, 16));
-            wait = Duration.ofMillis(base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1));
-        }
+        Duration retryAfter = failure.retryAfter();
+        Duration wait = retryAfter != null ? retryAfter : backoffPolicy.after(failures, ThreadLocalRandom.current().nextDouble());
         backoffs.put(accountId, new Backoff(clock.instant().plus(wait), failures));
+        // One line per failed call, so at most one per mailbox and wait: names the mailbox for operators.
+        log.info("Account {}: identity provider call failed ({}), {} in a row; no call for {}", accountId, failure.error(),
+                failures, wait);
         return wait;
     }
 
@@ -580,6 +649,14 @@ public class TokenService {
         accountMetadata.invalidate(event.account().id());
         lastKnownAccounts.invalidate(event.account().id());
         backoffs.remove(event.account().id());
+        if (event.account().status() == Account.Status.REVOKED) {
+            try {
+                leases.forget(event.account().id());
+            }
+            catch (RuntimeException ex) {
+                log.warn("Could not remove the refresh lease of revoked account {}: {}", event.account().id(), ex.getMessage());
+            }
+        }
     }
 
     @PreDestroy

@@ -23,11 +23,14 @@ import dev.postern.broker.testing.TestIdentityProvider;
 
 /**
  * A token endpoint on 127.0.0.1 in front of the test identity provider: it forwards requests
- * while healthy, or answers a fault (a status with an optional Retry-After). It records when each
- * refresh reached it and what the provider answered, and can hold the provider's answer to one
- * refresh (see {@link #holdRefreshOf}).
+ * while healthy, answers a fault (a status with an optional Retry-After), or never answers. It
+ * records when each refresh reached it, for which refresh token, and what the provider answered,
+ * and can hold the provider's answer to one refresh (see {@link #holdRefreshOf}).
  */
 final class FakeTokenEndpoint implements AutoCloseable {
+
+    /** How long an unanswered call is held at most, should a test forget to release it. */
+    private static final Duration LONGEST_HANG = Duration.ofMinutes(2);
 
     private final HttpServer server;
 
@@ -39,11 +42,22 @@ final class FakeTokenEndpoint implements AutoCloseable {
 
     private volatile String retryAfter;
 
-    /** System.nanoTime() of each refresh_token grant that arrived. */
-    final List<Long> refreshCalls = new CopyOnWriteArrayList<>();
+    /** Counted down to release the calls held unanswered; null while calls are answered. */
+    private volatile CountDownLatch hang;
 
-    /** The provider's status for each refresh_token grant forwarded to it (400 is a refused refresh token). */
-    final List<Integer> refreshAnswers = new CopyOnWriteArrayList<>();
+    /** A refresh_token grant that arrived: System.nanoTime() and the refresh token it carried. */
+    private record RefreshCall(long nanoTime, String refreshToken) {
+
+        @Override
+        public String toString() {
+            return "RefreshCall[nanoTime=" + nanoTime + ", refreshToken=<redacted>]";
+        }
+    }
+
+    private final List<RefreshCall> refreshCalls = new CopyOnWriteArrayList<>();
+
+    /** The provider's status for each refresh forwarded to it (400: it refused the refresh token). */
+    private final List<Integer> refreshAnswers = new CopyOnWriteArrayList<>();
 
     private final AtomicReference<HeldRefresh> held = new AtomicReference<>();
 
@@ -75,7 +89,7 @@ final class FakeTokenEndpoint implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "HeldRefresh[refreshToken=(redacted)]";
+            return "HeldRefresh[refreshToken=<redacted>]";
         }
     }
 
@@ -94,16 +108,7 @@ final class FakeTokenEndpoint implements AutoCloseable {
 
     void healthy() {
         faultStatus = 0;
-    }
-
-    /**
-     * Holds the answer to the next refresh of {@code refreshToken}: the request is forwarded to the
-     * provider at once, its answer reaches the broker when the test releases it (at most 60 s later).
-     */
-    HeldRefresh holdRefreshOf(String refreshToken) {
-        HeldRefresh hold = new HeldRefresh(refreshToken);
-        held.set(hold);
-        return hold;
+        releaseHeldCalls();
     }
 
     void fail(int status, String retryAfterSeconds) {
@@ -111,12 +116,97 @@ final class FakeTokenEndpoint implements AutoCloseable {
         faultStatus = status;
     }
 
+    /**
+     * Sends client-credentials grants straight to the provider, through the client this endpoint
+     * forwards with, until one is answered within {@code fastEnough}; returns how long that one
+     * took. A cold provider (its code and the TLS connection) on a loaded machine answers its first
+     * calls in seconds, longer than the short provider timeout a test may give the broker.
+     */
+    Duration warmUp(Duration fastEnough, Duration deadline) throws IOException, InterruptedException {
+        HttpRequest grant = HttpRequest.newBuilder(URI.create(idp.tokenEndpointUrl()))
+            .timeout(deadline)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id="
+                    + TestIdentityProvider.CLIENT_ID + "&client_secret=warm-up&scope=openid"))
+            .build();
+        long giveUp = System.nanoTime() + deadline.toNanos();
+        while (true) {
+            long started = System.nanoTime();
+            HttpResponse<String> answer = upstream.send(grant, HttpResponse.BodyHandlers.ofString());
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            if (answer.statusCode() == 200 && took.compareTo(fastEnough) <= 0) {
+                return took;
+            }
+            if (System.nanoTime() > giveUp) {
+                throw new IllegalStateException("the identity provider did not answer a grant within " + fastEnough
+                        + " for " + deadline + " (last: " + answer.statusCode() + " in " + took.toMillis() + " ms)");
+            }
+        }
+    }
+
+    /**
+     * Holds the answer to the next refresh of {@code refreshToken}: the request is forwarded to the
+     * provider at once, its answer reaches the broker when the test releases it (at most
+     * {@link #LONGEST_HANG} later).
+     */
+    HeldRefresh holdRefreshOf(String refreshToken) {
+        HeldRefresh hold = new HeldRefresh(refreshToken);
+        held.set(hold);
+        return hold;
+    }
+
+    /** From now on calls get no answer at all until {@link #healthy()} or {@link #close()}. */
+    void hang() {
+        hang = new CountDownLatch(1);
+    }
+
+    /** System.nanoTime() of each refresh that arrived, in order. */
+    List<Long> refreshCallTimes() {
+        return refreshCalls.stream().map(RefreshCall::nanoTime).toList();
+    }
+
+    /** System.nanoTime() of each refresh with {@code refreshToken} that arrived, in order. */
+    List<Long> refreshCallTimes(String refreshToken) {
+        return refreshCalls.stream().filter(call -> call.refreshToken().equals(refreshToken)).map(RefreshCall::nanoTime).toList();
+    }
+
+    /** The provider's status for each refresh forwarded to it, in order. */
+    List<Integer> refreshAnswers() {
+        return List.copyOf(refreshAnswers);
+    }
+
+    /** Forgets the refreshes so far and their answers (setting up also calls the endpoint). */
+    void forgetRefreshCalls() {
+        refreshCalls.clear();
+        refreshAnswers.clear();
+    }
+
+    private void releaseHeldCalls() {
+        CountDownLatch held = hang;
+        hang = null;
+        if (held != null) {
+            held.countDown();
+        }
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
         String form = new String(body, StandardCharsets.UTF_8);
-        boolean refresh = form.contains("grant_type=refresh_token");
+        boolean refresh = formValue(form, "grant_type").equals("refresh_token");
         if (refresh) {
-            refreshCalls.add(System.nanoTime());
+            refreshCalls.add(new RefreshCall(System.nanoTime(), formValue(form, "refresh_token")));
+        }
+        CountDownLatch hanging = hang;
+        if (hanging != null) {
+            try {
+                hanging.await(LONGEST_HANG.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            // The caller gave up long ago: close the connection without an answer.
+            exchange.close();
+            return;
         }
         int status = faultStatus;
         byte[] answer;
@@ -145,7 +235,7 @@ final class FakeTokenEndpoint implements AutoCloseable {
                     if (hold != null && hold.refreshToken.equals(formValue(form, "refresh_token"))
                             && held.compareAndSet(hold, null)) {
                         hold.answeredByProvider.countDown();
-                        hold.released.await(60, TimeUnit.SECONDS);
+                        hold.released.await(LONGEST_HANG.toMillis(), TimeUnit.MILLISECONDS);
                     }
                 }
             }
@@ -164,15 +254,16 @@ final class FakeTokenEndpoint implements AutoCloseable {
     private static String formValue(String form, String name) {
         for (String pair : form.split("&")) {
             int equals = pair.indexOf('=');
-            if (equals > 0 && URLDecoder.decode(pair.substring(0, equals), StandardCharsets.UTF_8).equals(name)) {
+            if (equals > 0 && pair.substring(0, equals).equals(name)) {
                 return URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
             }
         }
-        return null;
+        return "";
     }
 
     @Override
     public void close() {
+        releaseHeldCalls();
         server.stop(0);
     }
 }

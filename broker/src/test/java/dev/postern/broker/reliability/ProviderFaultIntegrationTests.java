@@ -69,7 +69,7 @@ class ProviderFaultIntegrationTests {
             String account = setup.accounts().getFirst();
             endpoint.fail(429, "3");
             // Only the calls made under the 429 regime count (setting up also calls the endpoint).
-            endpoint.refreshCalls.clear();
+            endpoint.forgetRefreshCalls();
 
             BrokerApi.Answer first = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
             assertThat(first.status()).as(first.body()).isEqualTo(503);
@@ -82,7 +82,7 @@ class ProviderFaultIntegrationTests {
                 assertThat(again.header("Retry-After")).isNotBlank();
                 Thread.sleep(100);
             }
-            List<Long> calls = endpoint.refreshCalls;
+            List<Long> calls = endpoint.refreshCallTimes();
             assertThat(calls).hasSizeGreaterThanOrEqualTo(2);
             long gapMillis = (calls.get(1) - calls.get(0)) / 1_000_000;
             assertThat(gapMillis).isGreaterThanOrEqualTo(3000);
@@ -101,7 +101,7 @@ class ProviderFaultIntegrationTests {
         try (FakeTokenEndpoint endpoint = new FakeTokenEndpoint(idp)) {
             Setup setup = connect(endpoint, CIRCUIT_THRESHOLD);
             endpoint.fail(500, null);
-            endpoint.refreshCalls.clear();
+            endpoint.forgetRefreshCalls();
 
             for (String account : setup.accounts()) {
                 BrokerApi.Answer failed = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
@@ -109,7 +109,7 @@ class ProviderFaultIntegrationTests {
                 assertThat(failed.text("type")).endsWith("/provider-unavailable");
             }
             long openedAt = System.nanoTime();
-            assertThat(endpoint.refreshCalls).hasSize(CIRCUIT_THRESHOLD);
+            assertThat(endpoint.refreshCallTimes()).hasSize(CIRCUIT_THRESHOLD);
 
             // Past every mailbox's own backoff (at most 1 s after one failure), inside the cool-down.
             Thread.sleep(1500);
@@ -119,7 +119,7 @@ class ProviderFaultIntegrationTests {
                 assertThat(refused.text("type")).endsWith("/provider-unavailable");
                 assertThat(refused.header("Retry-After")).isNotBlank();
             }
-            assertThat(endpoint.refreshCalls).as("no call while the circuit is open").hasSize(CIRCUIT_THRESHOLD);
+            assertThat(endpoint.refreshCallTimes()).as("no call while the circuit is open").hasSize(CIRCUIT_THRESHOLD);
 
             endpoint.healthy();
             while (System.nanoTime() - openedAt < CIRCUIT_COOL_DOWN.plusMillis(200).toNanos()) {
@@ -131,7 +131,7 @@ class ProviderFaultIntegrationTests {
                 BrokerApi.Answer closed = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
                 assertThat(closed.status()).as(closed.body()).isEqualTo(200);
             }
-            assertThat(endpoint.refreshCalls).hasSize(2 * CIRCUIT_THRESHOLD);
+            assertThat(endpoint.refreshCallTimes()).hasSize(2 * CIRCUIT_THRESHOLD);
             System.out.printf("[idp-circuit] %d failures opened the circuit; %d requests refused without a call; "
                     + "trial after %d ms closed it%n", CIRCUIT_THRESHOLD, CIRCUIT_THRESHOLD,
                     (System.nanoTime() - openedAt) / 1_000_000);

@@ -101,7 +101,7 @@ class RaftLeaderLossIntegrationTests {
             String app = first.api.genericApp(idp.issuerUrl() + "/authorize", endpoint.url());
             String clientKey = first.api.clientKey(app);
             // Verifying the app's secret sends the provider a refresh it refuses; only the mailboxes' refreshes count.
-            endpoint.refreshAnswers.clear();
+            endpoint.forgetRefreshCalls();
             List<String> accounts = new ArrayList<>();
             for (int i = 0; i < MAILBOXES; i++) {
                 accounts.add(first.api.connect(idp, TestIdentityProvider.ISSUER_ID, app,
@@ -217,7 +217,7 @@ class RaftLeaderLossIntegrationTests {
             Set<String> statuses = new TreeSet<>();
             listed.forEach(account -> statuses.add(account.path("status").asString()));
             assertThat(statuses).containsExactly("active");
-            assertThat(endpoint.refreshAnswers).as("provider answers to refreshes").containsOnly(200);
+            assertThat(endpoint.refreshAnswers()).as("provider answers to refreshes").containsOnly(200);
 
             // The killed node, started again on its data, catches up and is a standby again.
             long restartedAt = System.nanoTime();
@@ -237,7 +237,7 @@ class RaftLeaderLossIntegrationTests {
                     recovery[0], recovery[1], cached.size(), cachedDuringElection, slowestCached, misses.size(),
                     failedMisses.isEmpty() ? "none" : failedMisses, (lastFailure - killedAt) / 1_000_000,
                     (heldAnsweredAt.get() - killedAt) / 1_000_000,
-                    everyAccount.size(), endpoint.refreshAnswers.size(), balancer.connectionsPerNode().values(), killed.id(),
+                    everyAccount.size(), endpoint.refreshAnswers().size(), balancer.connectionsPerNode().values(), killed.id(),
                     rejoinedMillis);
         }
     }

@@ -140,10 +140,38 @@ class VaultPolicyIntegrationTests {
         }
     }
 
+    @Test
+    void ownWritesAreReadBackWithoutTransitWhileAnotherProcessNeedsTheDecryptRight() {
+        String policy = documentedPolicy();
+        String decryptRule = "path \"transit/decrypt/postern\" {\n  capabilities = [\"update\"]\n}\n";
+        assertThat(policy).contains(decryptRule);
+        String noDecrypt = tokenWithPolicy(vault, "postern-without-decrypt", policy.replace(decryptRule, ""));
+        SecretPath path = SecretPath.of(StoreCollection.ACCOUNTS, "acc_cached");
+        VaultSecretStore writer = new VaultSecretStore(VaultStores.template(vault.address(), noDecrypt), "secret",
+                prefix, "transit", "postern");
+        writer.write(path, new SecretDocument(Map.of("mailbox", "user@example.com"),
+                Map.of("refresh_token", "placeholder-rt-7")), SecretStore.NEW);
+
+        // The writer knows the plaintext of what it encrypted: no Transit decrypt call, so no 403.
+        assertThat(writer.read(path).orElseThrow().document().secret("refresh_token")).isEqualTo("placeholder-rt-7");
+        // A store that did not write it (another replica, or this one after a restart) must decrypt.
+        VaultSecretStore restarted = new VaultSecretStore(VaultStores.template(vault.address(), noDecrypt), "secret",
+                prefix, "transit", "postern");
+        assertThatThrownBy(() -> restarted.read(path)).isInstanceOf(StoreUnavailableException.class)
+            .hasMessageContaining("policy");
+        VaultSecretStore withDecrypt = new VaultSecretStore(VaultStores.template(vault.address(), policyToken),
+                "secret", prefix, "transit", "postern");
+        assertThat(withDecrypt.read(path).orElseThrow().document().secret("refresh_token")).isEqualTo("placeholder-rt-7");
+    }
+
     /** Loads the documented policy file as {@code name} and returns a token that has only it. */
     private static String tokenWithPolicy(TestVault target, String name) {
+        return tokenWithPolicy(target, name, documentedPolicy());
+    }
+
+    private static String tokenWithPolicy(TestVault target, String name, String policy) {
         expectSuccess(target.api("PUT", "sys/policies/acl/" + name,
-                JSON.writeValueAsString(Map.of("policy", documentedPolicy()))), "write the policy");
+                JSON.writeValueAsString(Map.of("policy", policy))), "write the policy");
         HttpResponse<String> created = target.api("POST", "auth/token/create",
                 JSON.writeValueAsString(Map.of("policies", List.of(name), "no_default_policy", true, "ttl", "10m")));
         expectSuccess(created, "create a token");

@@ -117,11 +117,25 @@ public abstract class ApiIntegrationTest {
      * and returns its id: the app every connect and token test connects mailboxes through.
      */
     protected String registerIdpApp(String name) {
+        return registerIdpApp(name, TestIdentityProvider.shared().issuerUrl() + "/authorize");
+    }
+
+    /**
+     * {@link #registerIdpApp(String)} for an owner in a real browser: the app's authorize endpoint
+     * carries {@code prompt=login}, which makes the provider show its sign-in page, where the owner
+     * types a user name, instead of answering at once (the shared provider runs without
+     * {@code interactiveLogin} so that the HTTP-client tests need no sign-in step).
+     */
+    protected String registerIdpAppWithSignInPage(String name) {
+        return registerIdpApp(name, TestIdentityProvider.shared().issuerUrl() + "/authorize?prompt=login");
+    }
+
+    private String registerIdpApp(String name, String authorizeEndpoint) {
         String issuer = TestIdentityProvider.shared().issuerUrl();
         Answer created = post("/v1/apps", ADMIN_KEY, """
-                {"name":"%s","provider":"generic","client_id":"%s","authorize_endpoint":"%s/authorize",
+                {"name":"%s","provider":"generic","client_id":"%s","authorize_endpoint":"%s",
                  "token_endpoint":"%s/token","scopes":["openid","email","mail","offline_access"]}"""
-            .formatted(name, TestIdentityProvider.CLIENT_ID, issuer, issuer));
+            .formatted(name, TestIdentityProvider.CLIENT_ID, authorizeEndpoint, issuer));
         if (created.status() != 201) {
             throw new IllegalStateException("could not register the app: " + created.body());
         }

@@ -19,7 +19,8 @@ import java.util.stream.Collectors;
 /**
  * A mailbox owner's browser for API tests: follows a connect link to the identity provider and
  * back, keeping cookies, and submits the provider's {@code form_post} page the way a browser's
- * script would. (The Playwright tests drive a real Chromium through the same flow.)
+ * script would. Fast and under the test's full control, for the connect and attack tests;
+ * {@link ChromiumOwnerBrowser} drives a real Chromium through the same flow for the end-to-end test.
  */
 public final class OwnerBrowser {
 

@@ -101,13 +101,7 @@ public final class TestDovecot {
 
     /** {@code scripts/mail-peers}, found from the working directory (the module or the repository root). */
     static Path script() {
-        for (Path folder = Path.of("").toAbsolutePath(); folder != null; folder = folder.getParent()) {
-            Path candidate = folder.resolve("scripts/mail-peers");
-            if (Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("scripts/mail-peers not found above " + Path.of("").toAbsolutePath());
+        return RepositoryFiles.find("scripts/mail-peers");
     }
 
     public String imapHost() {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.MessageDigest;
 import java.security.cert.Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -74,11 +75,15 @@ public final class TestIdentityProvider implements AutoCloseable {
 
     private final Path caPemFile;
 
-    private TestIdentityProvider(MockOAuth2Server server, KeyStore trustStore, Path trustStoreFile, Path caPemFile) {
+    private final String serverKeyPin;
+
+    private TestIdentityProvider(MockOAuth2Server server, KeyStore trustStore, Path trustStoreFile, Path caPemFile,
+            String serverKeyPin) {
         this.server = server;
         this.trustStore = trustStore;
         this.trustStoreFile = trustStoreFile;
         this.caPemFile = caPemFile;
+        this.serverKeyPin = serverKeyPin;
     }
 
     /** The identity provider shared by every test of this JVM, started on first use. */
@@ -110,10 +115,15 @@ public final class TestIdentityProvider implements AutoCloseable {
             KeyStore trustStore = KeyStore.getInstance("PKCS12");
             trustStore.load(null, null);
             StringBuilder pem = new StringBuilder();
+            List<String> serverKeyPins = new ArrayList<>();
             int index = 0;
             for (Enumeration<String> aliases = keyStore.aliases(); aliases.hasMoreElements();) {
                 String alias = aliases.nextElement();
-                for (Certificate certificate : chain(keyStore, alias)) {
+                List<Certificate> chain = chain(keyStore, alias);
+                if (!chain.isEmpty()) {
+                    serverKeyPins.add(spkiSha256(chain.getFirst()));
+                }
+                for (Certificate certificate : chain) {
                     trustStore.setCertificateEntry("idp-" + index++, certificate);
                     pem.append("-----BEGIN CERTIFICATE-----\n")
                         .append(Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(certificate.getEncoded()))
@@ -126,7 +136,8 @@ public final class TestIdentityProvider implements AutoCloseable {
                 trustStore.store(out, TRUST_STORE_PASSWORD.toCharArray());
             }
             Path caPemFile = Files.writeString(folder.resolve("idp-ca.pem"), pem);
-            TestIdentityProvider idp = new TestIdentityProvider(server, trustStore, trustStoreFile, caPemFile);
+            TestIdentityProvider idp = new TestIdentityProvider(server, trustStore, trustStoreFile, caPemFile,
+                    String.join(",", serverKeyPins));
             System.out.println("[test-idp] mock-oauth2-server at " + idp.baseUrl() + ", issuer " + idp.issuerUrl()
                     + ", started in " + (System.nanoTime() - started) / 1_000_000 + " ms");
             return idp;
@@ -144,6 +155,21 @@ public final class TestIdentityProvider implements AutoCloseable {
         }
         Certificate single = keyStore.getCertificate(alias);
         return single == null ? List.of() : List.of(single);
+    }
+
+    /** The base64 SHA-256 of a certificate's SubjectPublicKeyInfo: what Chromium's SPKI pins are made of. */
+    private static String spkiSha256(Certificate certificate) throws GeneralSecurityException {
+        // PublicKey.getEncoded() is the DER SubjectPublicKeyInfo of an X.509 certificate's key.
+        return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(certificate.getPublicKey().getEncoded()));
+    }
+
+    /**
+     * The server certificate's key as Chromium's {@code --ignore-certificate-errors-spki-list} takes
+     * it (base64 SHA-256 of the SubjectPublicKeyInfo; comma-separated if the server had several):
+     * a browser trusts exactly this key and still validates every other certificate.
+     */
+    public String serverKeyPin() {
+        return serverKeyPin;
     }
 
     /** The server itself, for tests that need more of its API (enqueueCallback, takeRequest...). */

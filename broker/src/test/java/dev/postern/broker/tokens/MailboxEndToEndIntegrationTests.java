@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.ChromiumOwnerBrowser;
 import dev.postern.broker.testing.MailClients;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestDovecot;
@@ -31,9 +32,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The whole path with real peers: an admin registers an app with a secret and makes a connect
- * link; the owner connects through the identity provider; a mail client gets a token from
- * {@code POST /v1/token} and Dovecot, validating it against the same identity provider, lets it
- * read INBOX over IMAP and send over SMTP submission. Expired and forged tokens stay out.
+ * link; the owner connects in Chromium through the identity provider's sign-in page; a mail client
+ * gets a token from {@code POST /v1/token} and Dovecot, validating it against the same identity
+ * provider, lets it read INBOX over IMAP and send over SMTP submission. Expired and forged tokens
+ * stay out.
  */
 @Timeout(120)
 class MailboxEndToEndIntegrationTests extends ApiIntegrationTest {
@@ -52,11 +54,15 @@ class MailboxEndToEndIntegrationTests extends ApiIntegrationTest {
     @Test
     void tokenFromTheBrokerOpensImapAndSendsOverSubmission() throws Exception {
         String mailbox = "frank-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
-        String app = registerIdpApp("Mail e2e");
+        String app = registerIdpAppWithSignInPage("Mail e2e");
         String clientKey = createClientKey("client", "[\"" + app + "\"]");
         Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{\"login_hint\":\"" + mailbox + "\"}");
         idp.nextTokenFor(mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
-        assertThat(new OwnerBrowser(idp).open(URI.create(link.text("url"))).body()).contains("Connected as " + mailbox);
+        ChromiumOwnerBrowser.SignIn signIn = new ChromiumOwnerBrowser(idp).connect(URI.create(link.text("url")), mailbox);
+        assertThat(signIn.text()).as("the page the owner saw: %s", signIn).contains("Connected as " + mailbox);
+        assertThat(signIn.status()).isEqualTo(200);
+        assertThat(signIn.url()).hasScheme("http").hasPort(port).hasPath("/oauth2/callback");
+        assertTheBrowserWentThroughTheSignInPage(signIn, URI.create(link.text("url")));
 
         Answer token = post("/v1/token", clientKey, "{\"mailbox\":\"" + mailbox + "\",\"min_ttl_seconds\":300}");
         assertThat(token.status()).as(token.body()).isEqualTo(200);
@@ -89,6 +95,54 @@ class MailboxEndToEndIntegrationTests extends ApiIntegrationTest {
         assertThat(dovecot.awaitRelayed(marker, Duration.ofSeconds(10))).as("relayed; Dovecot log:\n%s", dovecot.log())
             .isPresent();
         System.out.println("[e2e] " + mailbox + ": connected through the broker, IMAP INBOX listed and SMTP sent with its token");
+    }
+
+    /**
+     * The hops a real browser took: the link's redirect with PKCE and state, the provider's sign-in
+     * page over HTTPS (trusted through the SPKI pin alone), the posted user name, the provider's
+     * redirect back. The callback was a cross-site GET from the provider, which the broker accepts
+     * only with the binding cookie set by the link, so its success shows Chromium sent that cookie.
+     */
+    private void assertTheBrowserWentThroughTheSignInPage(ChromiumOwnerBrowser.SignIn signIn, URI link) {
+        List<ChromiumOwnerBrowser.Document> documents = signIn.documents();
+        assertThat(documents).as("pages and redirects").hasSize(4);
+        assertThat(documents.get(0)).extracting(ChromiumOwnerBrowser.Document::method, ChromiumOwnerBrowser.Document::url,
+                ChromiumOwnerBrowser.Document::status)
+            .containsExactly("GET", link, 302);
+
+        URI signInPage = documents.get(1).url();
+        assertThat(documents.get(1).status()).isEqualTo(200);
+        assertThat(signInPage.toString()).startsWith(idp.issuerUrl() + "/authorize?");
+        assertThat(signInPage.getQuery()).contains("prompt=login", "code_challenge_method=S256", "code_challenge=", "state=",
+                "redirect_uri=http://127.0.0.1:" + port + "/oauth2/callback");
+
+        assertThat(documents.get(2).method()).isEqualTo("POST");
+        assertThat(documents.get(2).url().toString()).startsWith(idp.issuerUrl() + "/authorize");
+        assertThat(documents.get(2).status()).isEqualTo(302);
+
+        URI callback = documents.get(3).url();
+        assertThat(documents.get(3).method()).isEqualTo("GET");
+        assertThat(callback.getQuery()).contains("code=[redacted]");
+        assertThat(parameter(callback, "state")).as("the state came back unchanged")
+            .isEqualTo(parameter(signInPage, "state"))
+            .startsWith(link.getPath().substring("/connect/".length()) + ".");
+        assertThat(signIn.cookies()).filteredOn(cookie -> cookie.name().equals("postern_connect"))
+            .singleElement()
+            .satisfies(cookie -> {
+                assertThat(cookie.httpOnly()).isTrue();
+                assertThat(cookie.sameSite()).isEqualTo("Lax");
+                assertThat(cookie.path()).isEqualTo("/oauth2/callback");
+            });
+        // The only request that left 127.0.0.1 is the sign-in page's web font, refused by the browser.
+        assertThat(signIn.blocked()).allMatch(origin -> origin.equals("https://fonts.googleapis.com"));
+    }
+
+    private static String parameter(URI uri, String name) {
+        return Arrays.stream(uri.getQuery().split("&"))
+            .filter(pair -> pair.startsWith(name + "="))
+            .map(pair -> pair.substring(name.length() + 1))
+            .findFirst()
+            .orElse(null);
     }
 
     @Test

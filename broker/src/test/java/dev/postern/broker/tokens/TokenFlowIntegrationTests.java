@@ -98,6 +98,43 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
     }
 
     @Test
+    void cachedIssuancesAreAuditedAsCountsThatAddUpToTheRequests() throws Exception {
+        String mailbox = "counted-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+        assertThat(token(mailbox, 300).status()).isEqualTo(200); // the refresh that fills the cache
+
+        int requests = 200;
+        List<CompletableFuture<Answer>> answers = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            answers.add(CompletableFuture.supplyAsync(() -> token(mailbox, 300)));
+        }
+        for (CompletableFuture<Answer> answer : answers) {
+            assertThat(answer.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+        }
+
+        // Reading the trail flushes the counts; a scheduled flush in between may have split them.
+        Answer trail = get("/v1/audit?action=token.issue&object_id=" + account + "&limit=500", ADMIN_KEY);
+        assertThat(trail.status()).as(trail.body()).isEqualTo(200);
+        long refreshes = 0, cached = 0, cacheEvents = 0;
+        for (var event : trail.json().path("items")) {
+            assertThat(event.path("outcome").asString()).isEqualTo("success");
+            switch (event.path("details").path("source").asString()) {
+                case "refresh" -> refreshes++;
+                case "cache" -> {
+                    cacheEvents++;
+                    cached += Long.parseLong(event.path("details").path("count").asString());
+                    assertThat(Instant.parse(event.path("details").path("first_at").asString()))
+                        .isBeforeOrEqualTo(Instant.parse(event.path("at").asString()));
+                }
+                default -> throw new AssertionError("unexpected event " + event);
+            }
+        }
+        assertThat(refreshes).isEqualTo(1);
+        assertThat(cached).as("every cached issuance counted once").isEqualTo(requests);
+        assertThat(cacheEvents).as("counted, not one event per request").isLessThan(requests / 4);
+    }
+
+    @Test
     void thousandConcurrentMissesCauseOneRefreshAndTheRotatedTokenIsStoredFirst() throws Exception {
         String mailbox = "bob-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
         String account = connect(mailbox);
@@ -134,6 +171,33 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         assertThat(after.accessToken().value()).isEqualTo(tokens.getFirst());
         assertThat(after.account().lastRefreshAt()).isAfter(before.account().lastRefreshAt());
         System.out.println("[single flight] 1000 concurrent misses -> " + refreshes + " refresh at the identity provider");
+    }
+
+    @Test
+    void eachSequentialMissRefreshesAgainWhenTheProviderGivesLessLifetimeThanAsked() {
+        String mailbox = "dave-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+        AccountRepository.StoredAccount before = accounts.find(account).orElseThrow();
+        accounts.save(before.account(), before.state(),
+                new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), before.version());
+        events.publishEvent(new AccountChangedEvent(before.account()));
+        idp.drainRecordedRequests();
+
+        // Each token lives 60 s and each request asks for 300: none may be answered from the refresh
+        // before it, even one that has just finished.
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            idp.nextTokenFor(mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofSeconds(60));
+            Answer answer = post("/v1/accounts/" + account + "/token", clientKey, "{\"min_ttl_seconds\":300}");
+            assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+            assertThat(answer.json().path("expires_in").asLong()).isBetween(1L, 60L);
+            tokens.add(answer.text("access_token"));
+        }
+        long refreshes = idp.drainRecordedRequests().stream()
+            .filter(request -> request.getBody().clone().readUtf8().contains("grant_type=refresh_token"))
+            .count();
+        assertThat(refreshes).isEqualTo(5);
+        assertThat(tokens).doesNotHaveDuplicates();
     }
 
     @Test
