@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import jakarta.annotation.PreDestroy;
 
@@ -304,6 +305,8 @@ public class TokenService {
         CompletableFuture<Optional<StoredAccount>> early = CompletableFuture.supplyAsync(() -> accounts.find(accountId),
                 refreshers);
         while (true) {
+            // Computed before the lease is written, so it ends no later than the lease in the store.
+            Instant leaseEnds = clock.instant().plus(properties.leaseDuration());
             RefreshLeases.Acquired lease = leases.tryAcquire(accountId);
             if (lease != RefreshLeases.Acquired.NO) {
                 try {
@@ -313,13 +316,14 @@ public class TokenService {
                     if (token == null) {
                         requireNoBackoff(accountId);
                         token = refreshAtProvider(stored, joined(app)
-                            .orElseThrow(() -> ApiException.conflict("app-missing", "The app of this mailbox no longer exists.")));
+                            .orElseThrow(() -> ApiException.conflict("app-missing", "The app of this mailbox no longer exists.")),
+                                leaseEnds);
                     }
                     answer(accountId, refresh, token);
                     return token;
                 }
                 finally {
-                    leases.release(accountId);
+                    releaseLease(accountId);
                 }
             }
             early = null;
@@ -332,6 +336,23 @@ public class TokenService {
                 }
                 sleep(100);
             }
+        }
+    }
+
+    /**
+     * Gives the lease back. When the store cannot take that, the refresh's outcome still stands
+     * (its token is stored, or the failure says why not) and the lease runs out by itself after
+     * {@code lease-duration}; an exception thrown here would replace a successful refresh with a
+     * 503. Found by RaftLeaderLossIntegrationTests: a Vault leader election between the save and
+     * the release.
+     */
+    private void releaseLease(String accountId) {
+        try {
+            leases.release(accountId);
+        }
+        catch (StoreUnavailableException ex) {
+            log.info("Could not give back the refresh lease of account {}; it runs out by itself: {}", accountId,
+                    ex.getMessage());
         }
     }
 
@@ -371,7 +392,7 @@ public class TokenService {
         }
     }
 
-    private IssuedToken refreshAtProvider(StoredAccount stored, AppRepository.StoredApp app) {
+    private IssuedToken refreshAtProvider(StoredAccount stored, AppRepository.StoredApp app, Instant leaseEnds) {
         Account account = stored.account();
         if (stored.state() == null) {
             throw ApiException.conflict("reauth-required", "This mailbox has no refresh token; connect it again.");
@@ -408,7 +429,7 @@ public class TokenService {
                 circuits.answered(endpoint);
                 sample.stop(refreshTimer);
                 backoffs.remove(account.id());
-                return save(stored, grant);
+                return save(stored, grant, leaseEnds);
             }
             catch (ProviderException ex) {
                 sample.stop(refreshTimer);
@@ -449,18 +470,29 @@ public class TokenService {
         return usable;
     }
 
-    /** Stores the rotated refresh token and the new access token, then remembers and returns it. */
-    private IssuedToken save(StoredAccount stored, TokenGrant grant) {
+    /**
+     * Stores the rotated refresh token and the new access token, then remembers and returns it.
+     * While the store is unavailable it tries again until {@code leaseEnds}.
+     */
+    private IssuedToken save(StoredAccount stored, TokenGrant grant, Instant leaseEnds) {
+        String accountId = stored.account().id();
         StoredAccessToken token = new StoredAccessToken(grant.accessToken(), grant.expiresAt(), grant.scope());
         StoredAccount current = stored;
         for (int attempt = 0;; attempt++) {
             Account refreshed = current.account().refreshed(clock.instant(), grant.scope());
+            StoredAccount base = current;
             try {
-                accounts.save(refreshed, grant.mailboxState(), token, current.version());
+                whileLeaseLasts(leaseEnds, accountId,
+                        () -> accounts.save(refreshed, grant.mailboxState(), token, base.version()));
                 return remember(refreshed, grant.accessToken(), grant.expiresAt(), grant.scope());
             }
             catch (VersionConflictException ex) {
-                current = accounts.find(stored.account().id()).orElseThrow(() -> ApiException.notFound("Account"));
+                current = whileLeaseLasts(leaseEnds, accountId, () -> accounts.find(accountId))
+                    .orElseThrow(() -> ApiException.notFound("Account"));
+                if (Objects.equals(current.state(), grant.mailboxState())) {
+                    // Our own write landed but its answer was lost (Vault lost its leader meanwhile).
+                    return remember(current.account(), grant.accessToken(), grant.expiresAt(), grant.scope());
+                }
                 if (current.account().status() == Account.Status.REVOKED || attempt >= 5) {
                     requireUsable(current.account());
                     throw ex;
@@ -473,6 +505,31 @@ public class TokenService {
                     return remember(current.account(), grant.accessToken(), grant.expiresAt(), grant.scope());
                 }
                 // Only metadata changed meanwhile: write our rotated refresh token over the new version.
+            }
+        }
+    }
+
+    /**
+     * A store operation of a refresh the provider has answered, tried again while the store is
+     * unavailable, until {@code leaseEnds}. The provider has rotated the refresh token, so the
+     * stored one is dead with providers that rotate strictly: giving up at the first 503 lost the
+     * mailbox when Vault's leader died under a refresh (found by RaftLeaderLossIntegrationTests).
+     * An election takes seconds, and the lease keeps other replicas from refreshing this mailbox
+     * meanwhile; past it, another replica may refresh with the old token, so the save stops.
+     */
+    private <T> T whileLeaseLasts(Instant leaseEnds, String accountId, Supplier<T> operation) {
+        for (int attempt = 0;; attempt++) {
+            try {
+                return operation.get();
+            }
+            catch (StoreUnavailableException ex) {
+                Duration wait = Duration.ofMillis(Math.min(1000, 250L << Math.min(attempt, 2)));
+                if (clock.instant().plus(wait).isAfter(leaseEnds) || Thread.currentThread().isInterrupted()) {
+                    log.warn("Could not store the rotated refresh token of account {} before its refresh lease ran out; "
+                            + "if the provider refuses the previous one, the mailbox must be connected again", accountId);
+                    throw ex;
+                }
+                sleep(wait.toMillis());
             }
         }
     }

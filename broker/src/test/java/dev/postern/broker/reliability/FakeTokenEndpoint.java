@@ -18,6 +18,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -30,7 +31,8 @@ import dev.postern.broker.testing.TestIdentityProvider;
 /**
  * A token endpoint on 127.0.0.1 in front of the test identity provider: it forwards requests
  * while healthy, answers a fault (a status with an optional Retry-After), or never answers. It
- * records when each refresh reached it, and for which refresh token. Made with
+ * records when each refresh reached it, for which refresh token, and what the provider answered,
+ * and can hold the provider's answer to one refresh (see {@link #holdRefreshOf}). Made with
  * {@link #issuingRefreshTokens}, it keeps the provider's code exchange (and so its id token) but
  * issues and rotates refresh tokens itself, so a test knows which refresh token every refresh
  * presented.
@@ -71,6 +73,43 @@ final class FakeTokenEndpoint implements AutoCloseable {
     }
 
     private final List<RefreshCall> refreshCalls = new CopyOnWriteArrayList<>();
+
+    /** The provider's status for each refresh forwarded to it (400: it refused the refresh token). */
+    private final List<Integer> refreshAnswers = new CopyOnWriteArrayList<>();
+
+    private final AtomicReference<HeldRefresh> held = new AtomicReference<>();
+
+    /**
+     * A refresh whose answer the endpoint keeps: the provider has answered it (and so rotated the
+     * refresh token) but the broker gets the answer only on {@link #release()}.
+     */
+    static final class HeldRefresh {
+
+        private final String refreshToken;
+
+        private final CountDownLatch answeredByProvider = new CountDownLatch(1);
+
+        private final CountDownLatch released = new CountDownLatch(1);
+
+        private HeldRefresh(String refreshToken) {
+            this.refreshToken = refreshToken;
+        }
+
+        /** Waits until the provider has answered the held refresh. */
+        boolean awaitProviderAnswer(Duration timeout) throws InterruptedException {
+            return answeredByProvider.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** Hands the provider's answer to the broker. */
+        void release() {
+            released.countDown();
+        }
+
+        @Override
+        public String toString() {
+            return "HeldRefresh[refreshToken=<redacted>]";
+        }
+    }
 
     FakeTokenEndpoint(TestIdentityProvider idp) throws IOException {
         this(idp, null, Duration.ZERO);
@@ -150,6 +189,17 @@ final class FakeTokenEndpoint implements AutoCloseable {
         }
     }
 
+    /**
+     * Holds the answer to the next refresh of {@code refreshToken}: the request is forwarded to the
+     * provider at once, its answer reaches the broker when the test releases it (at most
+     * {@link #LONGEST_HANG} later).
+     */
+    HeldRefresh holdRefreshOf(String refreshToken) {
+        HeldRefresh hold = new HeldRefresh(refreshToken);
+        held.set(hold);
+        return hold;
+    }
+
     /** From now on calls get no answer at all until {@link #healthy()} or {@link #close()}. */
     void hang() {
         hang = new CountDownLatch(1);
@@ -165,9 +215,15 @@ final class FakeTokenEndpoint implements AutoCloseable {
         return refreshCalls.stream().filter(call -> call.refreshToken().equals(refreshToken)).map(RefreshCall::nanoTime).toList();
     }
 
-    /** Forgets the refreshes so far (setting up also calls the endpoint). */
+    /** The provider's status for each refresh forwarded to it, in order. */
+    List<Integer> refreshAnswers() {
+        return List.copyOf(refreshAnswers);
+    }
+
+    /** Forgets the refreshes so far and their answers (setting up also calls the endpoint). */
     void forgetRefreshCalls() {
         refreshCalls.clear();
+        refreshAnswers.clear();
     }
 
     private void releaseHeldCalls() {
@@ -185,10 +241,10 @@ final class FakeTokenEndpoint implements AutoCloseable {
         if (grantType.equals("refresh_token")) {
             refreshCalls.add(new RefreshCall(System.nanoTime(), form.getOrDefault("refresh_token", "")));
         }
-        CountDownLatch held = hang;
-        if (held != null) {
+        CountDownLatch hanging = hang;
+        if (hanging != null) {
             try {
-                held.await(LONGEST_HANG.toMillis(), TimeUnit.MILLISECONDS);
+                hanging.await(LONGEST_HANG.toMillis(), TimeUnit.MILLISECONDS);
             }
             catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
@@ -220,6 +276,15 @@ final class FakeTokenEndpoint implements AutoCloseable {
         HttpResponse<byte[]> response;
         try {
             response = upstream.send(forward.build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (grantType.equals("refresh_token")) {
+                refreshAnswers.add(response.statusCode());
+                HeldRefresh hold = held.get();
+                if (hold != null && hold.refreshToken.equals(form.getOrDefault("refresh_token", ""))
+                        && held.compareAndSet(hold, null)) {
+                    hold.answeredByProvider.countDown();
+                    hold.released.await(LONGEST_HANG.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            }
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();

@@ -24,9 +24,14 @@ final class InProcessBroker implements AutoCloseable {
     }
 
     static InProcessBroker start(TestVault vault, String prefix, Map<String, Object> extra) {
+        return start(vault.address(), vault.rootToken(), prefix, extra);
+    }
+
+    /** A broker on the Vault at {@code vaultAddress} (one server, or a load balancer in front of a cluster). */
+    static InProcessBroker start(String vaultAddress, String vaultToken, String prefix, Map<String, Object> extra) {
         int port = TestVault.freePort();
         String adminKey = newAdminKey();
-        Map<String, Object> properties = properties(vault, prefix, port, adminKey);
+        Map<String, Object> properties = properties(vaultAddress, vaultToken, prefix, port, adminKey);
         properties.putAll(extra);
         ConfigurableApplicationContext context = new SpringApplicationBuilder(PosternApplication.class)
             // Arguments, not default properties: application.yml's ${ENV:default} values outrank those.
@@ -45,13 +50,19 @@ final class InProcessBroker implements AutoCloseable {
      * the same for a broker in this JVM and one in a child process ({@link BrokerProcess}).
      */
     static Map<String, Object> properties(TestVault vault, String prefix, int port, String adminKey) {
+        return properties(vault.address(), vault.rootToken(), prefix, port, adminKey);
+    }
+
+    /** {@link #properties(TestVault, String, int, String)} on any Vault address (a load balancer in front of a cluster). */
+    static Map<String, Object> properties(String vaultAddress, String vaultToken, String prefix, int port,
+            String adminKey) {
         TestIdentityProvider idp = TestIdentityProvider.shared();
         Map<String, Object> properties = new HashMap<>();
         properties.put("server.port", port);
         properties.put("postern.public-url", "http://127.0.0.1:" + port);
         properties.put("postern.store.type", "vault");
-        properties.put("postern.store.vault.uri", vault.address());
-        properties.put("postern.store.vault.token", vault.rootToken());
+        properties.put("postern.store.vault.uri", vaultAddress);
+        properties.put("postern.store.vault.token", vaultToken);
         properties.put("postern.store.vault.prefix", prefix);
         properties.put("postern.access.bootstrap-admin-key", adminKey);
         properties.put("spring.ssl.bundle.jks.idp.truststore.location", "file:" + idp.trustStoreFile());
