@@ -71,6 +71,19 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         return accounts.findAll().stream().filter(a -> a.mailbox().equals(mailbox)).findFirst().orElseThrow().id();
     }
 
+    /**
+     * Makes the account's token a miss everywhere (expired in the store, gone from memory) and
+     * forgets the provider's recorded requests; returns the account as it was.
+     */
+    private AccountRepository.StoredAccount expireTokenEverywhere(String account) {
+        AccountRepository.StoredAccount before = accounts.find(account).orElseThrow();
+        accounts.save(before.account(), before.state(),
+                new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), before.version());
+        events.publishEvent(new AccountChangedEvent(before.account()));
+        idp.drainRecordedRequests();
+        return before;
+    }
+
     private Answer token(String mailbox, int minTtl) {
         return post("/v1/token", clientKey, "{\"mailbox\":\"%s\",\"min_ttl_seconds\":%d}".formatted(mailbox, minTtl));
     }
@@ -138,12 +151,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
     void thousandConcurrentMissesCauseOneRefreshAndTheRotatedTokenIsStoredFirst() throws Exception {
         String mailbox = "bob-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
         String account = connect(mailbox);
-        AccountRepository.StoredAccount before = accounts.find(account).orElseThrow();
-        // Make the token a miss everywhere: expired in the store, gone from memory.
-        accounts.save(before.account(), before.state(),
-                new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), before.version());
-        events.publishEvent(new AccountChangedEvent(before.account()));
-        idp.drainRecordedRequests();
+        AccountRepository.StoredAccount before = expireTokenEverywhere(account);
 
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
@@ -177,11 +185,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
     void eachSequentialMissRefreshesAgainWhenTheProviderGivesLessLifetimeThanAsked() {
         String mailbox = "dave-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
         String account = connect(mailbox);
-        AccountRepository.StoredAccount before = accounts.find(account).orElseThrow();
-        accounts.save(before.account(), before.state(),
-                new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), before.version());
-        events.publishEvent(new AccountChangedEvent(before.account()));
-        idp.drainRecordedRequests();
+        expireTokenEverywhere(account);
 
         // Each token lives 60 s and each request asks for 300: none may be answered from the refresh
         // before it, even one that has just finished.
