@@ -72,7 +72,9 @@ public class AuditLog {
     private record Repeats(long count, Instant first, Instant last) {
 
         Repeats plus(Repeats other) {
-            return new Repeats(count + other.count, first, other.last);
+            // Concurrent requests may merge out of clock order.
+            return new Repeats(count + other.count, first.isBefore(other.first) ? first : other.first,
+                    last.isAfter(other.last) ? last : other.last);
         }
     }
 

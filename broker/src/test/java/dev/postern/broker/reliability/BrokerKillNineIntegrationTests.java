@@ -131,6 +131,7 @@ class BrokerKillNineIntegrationTests {
             }
             clients.shutdown();
             assertThat(clients.awaitTermination(2, TimeUnit.MINUTES)).as("the clients finished").isTrue();
+            assertThat(kill.done.await(60, TimeUnit.SECONDS)).as("the kill finished").isTrue();
             assertThat(kill.exitStatus).as("the broker was killed by SIGKILL (128 + 9)").isEqualTo(137);
             assertThat(kill.failure).as("holding the rotated answers").isNull();
             assertThat(unexpected).as("answers other than 200 before the kill").isEmpty();
@@ -234,6 +235,12 @@ class BrokerKillNineIntegrationTests {
 
         volatile int exitStatus = -1;
 
+        /**
+         * Counted down once the broker was killed and reaped, or the holding failed: the clients see
+         * their connections drop before {@code kill()} has returned the exit status.
+         */
+        final CountDownLatch done = new CountDownLatch(1);
+
         volatile Exception failure;
 
         KillInTheWindow(List<Provider> providers, BrokerProcess broker) {
@@ -260,10 +267,12 @@ class BrokerKillNineIntegrationTests {
                     allSent.countDown();
                     if (allSent.await(30, TimeUnit.SECONDS) && killed.compareAndSet(false, true)) {
                         exitStatus = broker.kill();
+                        done.countDown();
                     }
                 }
                 catch (InterruptedException | BrokenBarrierException | TimeoutException ex) {
                     failure = ex;
+                    done.countDown();
                 }
             };
         }
