@@ -68,12 +68,8 @@ class RefreshLeases {
             return Acquired.YES_UNCHANGED_SINCE_OURS;
         }
         Optional<StoredDocument> current = store.read(path(accountId));
-        if (current.isPresent()) {
-            Map<String, Object> data = current.get().document().data();
-            boolean held = Instant.parse(String.valueOf(data.get("until"))).isAfter(clock.instant());
-            if (held && !owner.equals(data.get("owner"))) {
-                return Acquired.NO;
-            }
+        if (current.isPresent() && heldByAnother(current.get())) {
+            return Acquired.NO;
         }
         return write(accountId, until, current.map(StoredDocument::version).orElse(SecretStore.NEW)) ? Acquired.YES
                 : Acquired.NO;
@@ -81,10 +77,12 @@ class RefreshLeases {
 
     /** Whether another process holds the lease of {@code accountId} and it has not run out. */
     boolean heldByAnother(String accountId) {
-        return store.read(path(accountId)).map(lease -> {
-            Map<String, Object> data = lease.document().data();
-            return !owner.equals(data.get("owner")) && Instant.parse(String.valueOf(data.get("until"))).isAfter(clock.instant());
-        }).orElse(false);
+        return store.read(path(accountId)).map(this::heldByAnother).orElse(false);
+    }
+
+    private boolean heldByAnother(StoredDocument lease) {
+        Map<String, Object> data = lease.document().data();
+        return !owner.equals(data.get("owner")) && Instant.parse(String.valueOf(data.get("until"))).isAfter(clock.instant());
     }
 
     /** Gives the lease of {@code accountId} back, unless another replica took it meanwhile (it had expired). */

@@ -24,6 +24,7 @@ import jakarta.annotation.PreDestroy;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.jspecify.annotations.Nullable;
@@ -108,6 +109,8 @@ public class TokenService {
     private final ConcurrentHashMap<String, CompletableFuture<IssuedToken>> inFlight = new ConcurrentHashMap<>();
 
     private final ConcurrentHashMap<String, Backoff> backoffs = new ConcurrentHashMap<>();
+
+    private final ConcurrentHashMap<String, Counter> requestCounters = new ConcurrentHashMap<>();
 
     private final JitteredBackoff backoffPolicy;
 
@@ -230,7 +233,9 @@ public class TokenService {
     }
 
     private void count(String outcome) {
-        meters.counter("postern_token_requests_total", "outcome", outcome).increment();
+        // Looked up once per outcome: this runs on every token request, a cached one included.
+        requestCounters.computeIfAbsent(outcome, o -> meters.counter("postern_token_requests_total", "outcome", o))
+            .increment();
     }
 
     /** Joins the refresh in flight for {@code accountId}, or starts the one. */
