@@ -39,6 +39,8 @@ class ArchitectureTests {
         .haveSimpleNameNotEndingWith("Controller")
         .and()
         .haveSimpleNameNotEndingWith("Filter")
+        .and()
+        .doNotHaveSimpleName("SecurityConfiguration")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("..broker.web..");

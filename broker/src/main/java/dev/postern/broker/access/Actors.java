@@ -18,9 +18,9 @@ public final class Actors {
 
     /** The authenticated caller of {@code request}. */
     public static ApiPrincipal principal(HttpServletRequest request) {
-        Object principal = request.getAttribute(ApiPrincipal.ATTRIBUTE);
-        if (principal instanceof ApiPrincipal caller) {
-            return caller;
+        if (request.getUserPrincipal() instanceof ApiKeyAuthentication authentication
+                && authentication.getPrincipal() != null) {
+            return authentication.getPrincipal();
         }
         throw new IllegalStateException("no authenticated API client on this request");
     }

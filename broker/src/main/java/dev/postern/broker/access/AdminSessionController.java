@@ -3,9 +3,7 @@ package dev.postern.broker.access;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
-import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.validation.Valid;
@@ -18,9 +16,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ResponseCookie;
 import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.security.web.csrf.CsrfToken;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -32,8 +32,10 @@ import dev.postern.broker.Role;
 import dev.postern.broker.audit.AuditLog;
 
 /**
- * Sign-in of the admin web app: {@code /admin/session} trades an admin API key for a session
- * cookie, so the key is typed once and never kept by the browser.
+ * Sign-in of the admin web app: {@code POST /admin/session} trades an admin API key for a
+ * servlet session (the {@code postern_session} cookie), so the key is typed once and never kept by
+ * the browser. {@code GET} tells who is signed in and hands out the session's CSRF token; sign-out
+ * ({@code DELETE}) is Spring Security's logout, configured in {@link SecurityConfiguration}.
  */
 @RestController
 @RequestMapping("/admin/session")
@@ -47,19 +49,22 @@ class AdminSessionController {
     /** The header that carries the session's CSRF token on every change. */
     static final String CSRF_HEADER = "X-CSRF-Token";
 
-    private final ApiClientService clients;
+    private final ApiKeyAuthenticationProvider keys;
 
-    private final AdminSessions sessions;
+    private final AdminSessionSecurityContextRepository sessions;
 
     private final FailedAuthentications failures;
 
+    private final ApiClientService clients;
+
     private final AuditLog audit;
 
-    AdminSessionController(ApiClientService clients, AdminSessions sessions, FailedAuthentications failures,
-            AuditLog audit) {
-        this.clients = clients;
+    AdminSessionController(ApiKeyAuthenticationProvider keys, AdminSessionSecurityContextRepository sessions,
+            FailedAuthentications failures, ApiClientService clients, AuditLog audit) {
+        this.keys = keys;
         this.sessions = sessions;
         this.failures = failures;
+        this.clients = clients;
         this.audit = audit;
     }
 
@@ -84,96 +89,45 @@ class AdminSessionController {
     // Only application/json is read (Spring answers 415 otherwise), and a cross-site page cannot
     // send that without a CORS preflight, which Postern never grants: no sign-in CSRF by form post.
     @PostMapping
-    ResponseEntity<Void> signIn(@Valid @RequestBody SignInRequest body, HttpServletRequest request) {
-        String source = request.getRemoteAddr();
-        if (failures.isLimited(source)) {
-            throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, "too-many-failed-authentications",
-                    "Too many failed authentications", "Too many failed authentications from this address; wait a minute.",
-                    Map.of(), Map.of(HttpHeaders.RETRY_AFTER, String.valueOf(FailedAuthentications.WINDOW.toSeconds())));
+    ResponseEntity<Void> signIn(@Valid @RequestBody SignInRequest body, HttpServletRequest request,
+            HttpServletResponse response) {
+        String key = body.apiKey().strip();
+        Authentication signedIn;
+        try {
+            signedIn = keys.authenticate(ApiKeyAuthentication.unchecked(key));
         }
-        Optional<ApiPrincipal> principal = clients.authenticate(body.apiKey().strip());
-        if (principal.isEmpty()) {
-            failures.record(source);
-            log.info("Refused an admin sign-in with an unknown, revoked or expired API key from {}", source);
+        catch (BadCredentialsException ex) {
+            boolean limited = failures.recordAndCheckLimit(request.getRemoteAddr(), key);
+            log.info("Refused an admin sign-in with an unknown, revoked or expired API key from {}",
+                    request.getRemoteAddr());
+            if (limited) {
+                throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, "too-many-failed-authentications",
+                        "Too many failed authentications",
+                        "Too many failed authentications from this address with this key; wait a minute.", Map.of(),
+                        Map.of(HttpHeaders.RETRY_AFTER, String.valueOf(FailedAuthentications.WINDOW.toSeconds())));
+            }
             throw new ApiException(HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized",
                     "The API key is unknown, revoked or expired.");
         }
-        String clientId = principal.get().clientId();
-        if (principal.get().role() != Role.ADMIN) {
-            audit.record(clientId, "session.create", "client", clientId, "denied", Map.of());
+        ApiPrincipal principal = (ApiPrincipal) signedIn.getPrincipal();
+        if (principal.role() != Role.ADMIN) {
+            audit.record(principal.clientId(), "session.create", "client", principal.clientId(), "denied", Map.of());
             throw ApiException.forbidden("The admin web app needs an API key with the role admin.");
         }
-        sessions.end(sessionCookie(request));
-        AdminSessions.Created created = sessions.create(clientId);
-        audit.success(clientId, "session.create", "client", clientId, Map.of());
-        return ResponseEntity.noContent()
-            .header(HttpHeaders.SET_COOKIE, cookie(created.id(), request, sessions.absoluteTimeout().toSeconds()))
-            .build();
+        sessions.signIn(signedIn, request, response);
+        audit.success(principal.clientId(), "session.create", "client", principal.clientId(), Map.of());
+        return ResponseEntity.noContent().build();
     }
 
     @GetMapping
-    ResponseEntity<SessionView> current(HttpServletRequest request) {
-        AdminSessions.AdminSession session = sessions.find(sessionCookie(request)).orElseThrow(AdminSessionController::signedOut);
-        ApiPrincipal principal = clients.principalOf(session.clientId())
-            .filter(p -> p.role() == Role.ADMIN)
-            .orElseThrow(AdminSessionController::signedOut);
+    ResponseEntity<SessionView> current(@AuthenticationPrincipal ApiPrincipal principal, CsrfToken csrf,
+            HttpServletRequest request) {
+        Instant expiresAt = sessions.absoluteExpiry(request).orElseThrow(() -> new ApiException(HttpStatus.UNAUTHORIZED,
+                "unauthorized", "Unauthorized", "Nobody is signed in with this browser, or the session has expired."));
         SessionView view = new SessionView(principal.clientId(), clients.nameOf(principal.clientId()).orElse(null),
-                principal.role().name().toLowerCase(Locale.ROOT), session.csrfToken(), sessions.absoluteExpiry(session),
+                principal.role().name().toLowerCase(Locale.ROOT), csrf.getToken(), expiresAt,
                 sessions.idleTimeout().toSeconds());
         // The answer holds the CSRF token: no cache may keep it.
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(view);
-    }
-
-    @DeleteMapping
-    ResponseEntity<Void> signOut(HttpServletRequest request) {
-        String id = sessionCookie(request);
-        Optional<AdminSessions.AdminSession> session = sessions.find(id);
-        if (session.isPresent()) {
-            // Without this, any page could sign an admin out by sending a DELETE with the cookie.
-            if (!session.get().csrfTokenMatches(request.getHeader(CSRF_HEADER))) {
-                throw ApiException.forbidden("Signing out with the session cookie needs the session's X-CSRF-Token header.");
-            }
-            sessions.end(id);
-            audit.success(session.get().clientId(), "session.delete", "client", session.get().clientId(), Map.of());
-        }
-        return ResponseEntity.noContent().header(HttpHeaders.SET_COOKIE, cookie("", request, 0)).build();
-    }
-
-    private static ApiException signedOut() {
-        return new ApiException(HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized",
-                "Nobody is signed in with this browser, or the session has expired.");
-    }
-
-    private static String cookie(String value, HttpServletRequest request, long maxAgeSeconds) {
-        return ResponseCookie.from(COOKIE, value)
-            .httpOnly(true)
-            .sameSite("Strict")
-            // Secure when the request came over TLS (directly or, with forwarded headers on, via a proxy);
-            // a plain-http loopback broker would otherwise never get its cookie back.
-            .secure(request.isSecure())
-            .path("/")
-            .maxAge(maxAgeSeconds)
-            .build()
-            .toString();
-    }
-
-    /** The session cookie's value on {@code request}, or {@code null}. */
-    static @Nullable String sessionCookie(HttpServletRequest request) {
-        Cookie[] cookies = request.getCookies();
-        if (cookies == null) {
-            return null;
-        }
-        for (Cookie cookie : cookies) {
-            if (COOKIE.equals(cookie.getName()) && !cookie.getValue().isEmpty()) {
-                return cookie.getValue();
-            }
-        }
-        return null;
-    }
-
-    /** Whether {@code request} cannot change anything, so needs no CSRF token. */
-    static boolean isSafeMethod(HttpServletRequest request) {
-        String method = request.getMethod();
-        return "GET".equals(method) || "HEAD".equals(method) || "OPTIONS".equals(method);
     }
 }

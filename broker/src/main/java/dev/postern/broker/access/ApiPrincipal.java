@@ -1,5 +1,6 @@
 package dev.postern.broker.access;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Set;
 
@@ -13,10 +14,8 @@ import dev.postern.broker.Role;
  * @param allowedApps apps whose mailboxes it may get tokens for
  * @param allowedAccounts mailboxes it may get tokens for
  */
-public record ApiPrincipal(String clientId, Role role, Set<String> allowedApps, Set<String> allowedAccounts) {
-
-    /** The request attribute that holds the principal. */
-    public static final String ATTRIBUTE = ApiPrincipal.class.getName();
+public record ApiPrincipal(String clientId, Role role, Set<String> allowedApps, Set<String> allowedAccounts)
+        implements Serializable {
 
     public ApiPrincipal {
         allowedApps = Set.copyOf(allowedApps);

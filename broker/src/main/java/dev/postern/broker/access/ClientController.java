@@ -21,7 +21,6 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.postern.broker.Allow;
 import dev.postern.broker.Role;
 
 /** API clients: {@code /v1/clients}. The key is in the create response and nowhere else, ever. */
@@ -61,7 +60,6 @@ class ClientController {
 
     @PostMapping
     @ResponseStatus(HttpStatus.CREATED)
-    @Allow(Role.ADMIN)
     ClientView create(@Valid @RequestBody CreateClientRequest body, HttpServletRequest request) {
         ApiClientService.CreatedClient created = clients.create(Actors.of(request), body.name().strip(), body.role(),
                 body.allowedApps() == null ? List.of() : body.allowedApps(),
@@ -70,13 +68,11 @@ class ClientController {
     }
 
     @GetMapping
-    @Allow(Role.ADMIN)
     List<ClientView> list() {
         return clients.list().stream().map(client -> ClientView.of(client, null)).toList();
     }
 
     @DeleteMapping("/{clientId}")
-    @Allow(Role.ADMIN)
     ClientView revoke(@PathVariable String clientId, HttpServletRequest request) {
         return ClientView.of(clients.revoke(Actors.of(request), clientId), null);
     }

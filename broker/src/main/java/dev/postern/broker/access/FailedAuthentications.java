@@ -8,13 +8,15 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import org.springframework.stereotype.Component;
 
 /**
- * Failed authentications per source address and minute, shared by API-key calls and the admin
- * sign-in so that neither is a way around the other's limit.
+ * Failed authentications per source address and key prefix and minute, shared by API-key calls and
+ * the admin sign-in. A key is always checked first, so a valid key is never refused because of
+ * someone else's guesses: the count only turns a further failure from 401 into 429 with
+ * {@code Retry-After}, which tells a misconfigured client to stop and slows a guesser down.
  */
 @Component
 class FailedAuthentications {
 
-    /** How long a source address is counted, and refused once over the limit. */
+    /** How long failures are counted. */
     static final Duration WINDOW = Duration.ofMinutes(1);
 
     private final int maxFailures;
@@ -28,13 +30,12 @@ class FailedAuthentications {
         this.maxFailures = properties.maxFailedAuthentications();
     }
 
-    /** Whether {@code source} has failed too often to be heard now. */
-    boolean isLimited(String source) {
-        AtomicInteger failed = failures.getIfPresent(source);
-        return failed != null && failed.get() >= maxFailures;
-    }
-
-    void record(String source) {
-        failures.get(source, s -> new AtomicInteger()).incrementAndGet();
+    /**
+     * Counts a failure of {@code key} from {@code source}; whether that pair is now over the limit.
+     * Only the key's public prefix is kept, never the key.
+     */
+    boolean recordAndCheckLimit(String source, String key) {
+        String pair = source + " " + ApiKeys.publicPrefix(key);
+        return failures.get(pair, p -> new AtomicInteger()).incrementAndGet() > maxFailures;
     }
 }

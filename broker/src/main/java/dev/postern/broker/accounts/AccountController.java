@@ -10,8 +10,6 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.postern.broker.Allow;
-import dev.postern.broker.Role;
 import dev.postern.broker.access.Actors;
 
 /** Connected mailboxes: {@code /v1/accounts}. */
@@ -26,19 +24,16 @@ class AccountController {
     }
 
     @GetMapping
-    @Allow({ Role.ADMIN, Role.MONITOR })
     List<Account> list() {
         return accounts.list();
     }
 
     @GetMapping("/{accountId}")
-    @Allow({ Role.ADMIN, Role.MONITOR })
     Account get(@PathVariable String accountId) {
         return accounts.get(accountId);
     }
 
     @DeleteMapping("/{accountId}")
-    @Allow(Role.ADMIN)
     Account revoke(@PathVariable String accountId, HttpServletRequest request) {
         return accounts.revoke(Actors.of(request), accountId);
     }

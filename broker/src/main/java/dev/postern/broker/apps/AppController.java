@@ -22,8 +22,6 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.postern.broker.Allow;
-import dev.postern.broker.Role;
 import dev.postern.broker.access.Actors;
 import dev.postern.broker.providers.ProviderKind;
 
@@ -65,32 +63,27 @@ class AppController {
 
     @PostMapping
     @ResponseStatus(HttpStatus.CREATED)
-    @Allow(Role.ADMIN)
     AppView create(@Valid @RequestBody AppRequest body, HttpServletRequest request) {
         return AppView.of(apps.create(Actors.of(request), body.fields()));
     }
 
     @GetMapping
-    @Allow(Role.ADMIN)
     List<AppView> list() {
         return apps.list().stream().map(AppView::of).toList();
     }
 
     @GetMapping("/{appId}")
-    @Allow(Role.ADMIN)
     AppView get(@PathVariable String appId) {
         return AppView.of(apps.get(appId));
     }
 
     @PatchMapping("/{appId}")
-    @Allow(Role.ADMIN)
     AppView update(@PathVariable String appId, @Valid @RequestBody AppRequest body, HttpServletRequest request) {
         return AppView.of(apps.update(Actors.of(request), appId, body.fields()));
     }
 
     @DeleteMapping("/{appId}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
-    @Allow(Role.ADMIN)
     void delete(@PathVariable String appId, HttpServletRequest request) {
         apps.delete(Actors.of(request), appId);
     }

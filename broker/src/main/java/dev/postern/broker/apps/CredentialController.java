@@ -19,8 +19,6 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.postern.broker.Allow;
-import dev.postern.broker.Role;
 import dev.postern.broker.access.Actors;
 
 /** Credentials of an app and their rotation: {@code /v1/apps/{app_id}/credentials}. */
@@ -69,7 +67,6 @@ class CredentialController {
 
     @PostMapping
     @ResponseStatus(HttpStatus.CREATED)
-    @Allow(Role.ADMIN)
     CreatedCredential create(@PathVariable String appId, @Valid @RequestBody CreateCredentialRequest body,
             HttpServletRequest request) {
         AppService.CredentialResult result = switch (body.type()) {
@@ -82,13 +79,11 @@ class CredentialController {
     }
 
     @PostMapping("/{credentialId}/verify")
-    @Allow(Role.ADMIN)
     CredentialView verify(@PathVariable String appId, @PathVariable String credentialId, HttpServletRequest request) {
         return CredentialView.of(apps.verify(Actors.of(request), appId, credentialId));
     }
 
     @PostMapping("/{credentialId}/promote")
-    @Allow(Role.ADMIN)
     AppController.AppView promote(@PathVariable String appId, @PathVariable String credentialId,
             @Valid @RequestBody(required = false) @Nullable PromoteRequest body, HttpServletRequest request) {
         boolean force = body != null && Boolean.TRUE.equals(body.force());
@@ -97,7 +92,6 @@ class CredentialController {
     }
 
     @DeleteMapping("/{credentialId}")
-    @Allow(Role.ADMIN)
     AppController.AppView delete(@PathVariable String appId, @PathVariable String credentialId,
             HttpServletRequest request) {
         return AppController.AppView.of(apps.deleteCredential(Actors.of(request), appId, credentialId));

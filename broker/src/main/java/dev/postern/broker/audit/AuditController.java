@@ -9,9 +9,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.postern.broker.Allow;
 import dev.postern.broker.ApiException;
-import dev.postern.broker.Role;
 
 /** The audit trail over HTTP: read only, newest first, paged and filtered. */
 @RestController
@@ -29,7 +27,6 @@ class AuditController {
     }
 
     @GetMapping
-    @Allow(Role.ADMIN)
     AuditPage list(@RequestParam(defaultValue = "50") int limit, @RequestParam(required = false) String cursor,
             @RequestParam(required = false) String action, @RequestParam(required = false) String actor,
             @RequestParam(name = "object_id", required = false) String objectId, @RequestParam(required = false) String outcome) {

@@ -29,8 +29,6 @@ import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.util.HtmlUtils;
 
-import dev.postern.broker.Allow;
-import dev.postern.broker.Role;
 import dev.postern.broker.access.Actors;
 import dev.postern.broker.accounts.Account;
 
@@ -56,7 +54,6 @@ class ConnectController {
 
     @PostMapping("/v1/apps/{appId}/connect-links")
     @ResponseStatus(HttpStatus.CREATED)
-    @Allow(Role.ADMIN)
     LinkView create(@PathVariable String appId, @Valid @RequestBody(required = false) @Nullable CreateLinkRequest body,
             HttpServletRequest request) {
         Duration lifetime = Duration.ofSeconds(body == null || body.expiresInSeconds() == null ? Duration.ofDays(7).toSeconds()

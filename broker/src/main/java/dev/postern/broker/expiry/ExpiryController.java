@@ -14,8 +14,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.postern.broker.Allow;
-import dev.postern.broker.Role;
 import dev.postern.broker.expiry.AlertStateRepository.AppAlerts;
 import dev.postern.broker.expiry.AlertStateRepository.FiredObject;
 
@@ -70,7 +68,6 @@ class ExpiryController {
     }
 
     @GetMapping
-    @Allow({ Role.ADMIN, Role.MONITOR })
     ExpiryView list() {
         ExpiryScanner.Snapshot snapshot = scanner.evaluate();
         Set<String> appIds = new TreeSet<>();

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
@@ -129,10 +130,9 @@ public class ExpiryScanner {
         return snapshot;
     }
 
-    /** The last scan, or a fresh judgement without alerting when none ran yet. */
-    public Snapshot current() {
-        Snapshot snapshot = last.get();
-        return snapshot != null ? snapshot : evaluate();
+    /** The last scan, if one ran: what health and metrics show, so that reading them never starts one. */
+    public Optional<Snapshot> lastScan() {
+        return Optional.ofNullable(last.get());
     }
 
     /** Judges every object now without alerting and without remote reads. */

@@ -18,9 +18,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.postern.broker.Allow;
 import dev.postern.broker.ApiException;
-import dev.postern.broker.Role;
 import dev.postern.broker.access.Actors;
 import dev.postern.broker.access.ApiPrincipal;
 import dev.postern.broker.accounts.Account;
@@ -65,7 +63,6 @@ class TokenController {
     }
 
     @PostMapping("/v1/accounts/{accountId}/token")
-    @Allow(Role.CLIENT)
     ResponseEntity<TokenResponse> forAccount(@PathVariable String accountId,
             @Valid @RequestBody(required = false) @Nullable TokenRequest body, HttpServletRequest request) {
         return answer(tokens.issue(Actors.principal(request), accountId,
@@ -73,7 +70,6 @@ class TokenController {
     }
 
     @PostMapping("/v1/token")
-    @Allow(Role.CLIENT)
     ResponseEntity<TokenResponse> forMailbox(@Valid @RequestBody MailboxTokenRequest body, HttpServletRequest request) {
         ApiPrincipal caller = Actors.principal(request);
         Account account = accounts.findByMailbox(body.mailbox(), a -> caller.mayUseAccount(a.id(), a.appId()))

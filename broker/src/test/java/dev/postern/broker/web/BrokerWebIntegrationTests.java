@@ -59,11 +59,16 @@ class BrokerWebIntegrationTests {
     }
 
     @Test
-    void healthIsUpWithTheEmbeddedStore() throws Exception {
-        HttpResponse<String> health = get("/actuator/health");
+    void healthIsUpWithTheEmbeddedStoreAndShowsItsDetailsOnlyToAnAdmin() throws Exception {
+        HttpResponse<String> anonymous = get("/actuator/health");
+        HttpResponse<String> admin = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health"))
+            .header("Authorization", "Bearer " + Files.readString(DATA.resolve("bootstrap-admin-key")).trim())
+            .build(), HttpResponse.BodyHandlers.ofString());
 
-        assertThat(health.statusCode()).isEqualTo(200);
-        assertThat(health.body()).contains("\"status\":\"UP\"").contains("\"backend\":\"embedded\"");
+        assertThat(anonymous.statusCode()).isEqualTo(200);
+        assertThat(anonymous.body()).contains("\"status\":\"UP\"").doesNotContain("embedded").doesNotContain("store");
+        assertThat(admin.statusCode()).isEqualTo(200);
+        assertThat(admin.body()).contains("\"status\":\"UP\"").contains("\"backend\":\"embedded\"");
     }
 
     @Test
@@ -77,14 +82,15 @@ class BrokerWebIntegrationTests {
     }
 
     @Test
-    void unknownPathThenProblemJsonWithTypeAndRequestId() throws Exception {
+    void unknownPathIsDeniedWithProblemJsonTypeAndRequestId() throws Exception {
         HttpResponse<String> response = get("/no-such-thing");
 
-        assertThat(response.statusCode()).isEqualTo(404);
+        // Deny by default: a path no rule lists is refused before anything could serve it.
+        assertThat(response.statusCode()).isEqualTo(401);
         assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
                 type -> assertThat(type).startsWith("application/problem+json"));
         String requestId = response.headers().firstValue(RequestIdFilter.HEADER).orElseThrow();
-        assertThat(response.body()).contains("\"type\":\"https://postern.dev/problems/not-found\"")
+        assertThat(response.body()).contains("\"type\":\"https://postern.dev/problems/unauthorized\"")
             .contains("\"request_id\":\"" + requestId + "\"")
             .doesNotContain("Exception")
             .doesNotContain("trace");
