@@ -322,9 +322,9 @@ class ConnectFlowAttackIntegrationTests extends ApiIntegrationTest {
             URI back = owner.signIn(changed, mailbox);
             assertThat(back.toString()).startsWith(tampered);
             if (tampered.contains("callback-evil")) {
-                // Landing on the broker at another path connects nothing.
+                // Landing on the broker at another path connects nothing: no access rule lists it.
                 HttpResponse<String> landed = owner.get(back);
-                assertThat(landed.statusCode()).isEqualTo(404);
+                assertThat(landed.statusCode()).isEqualTo(401);
                 assertNotConnected(mailbox);
             }
             idp.drainRecordedRequests();

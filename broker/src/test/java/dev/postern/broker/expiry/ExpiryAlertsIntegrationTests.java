@@ -138,7 +138,7 @@ class ExpiryAlertsIntegrationTests {
                 }
                 assertThat(receiver.deliveries().getLast().json().path("type").asString()).isEqualTo("expiry.expired");
 
-                Answer health = restarted.call("GET", "/actuator/health/expiry", null, null);
+                Answer health = restarted.call("GET", "/actuator/health/expiry", BrokerInstance.ADMIN_KEY, null);
                 assertThat(health.status()).isEqualTo(503);
                 assertThat(health.json().path("status").asString()).isEqualTo("DOWN");
                 assertThat(health.json().path("details").path("expired_in_use").get(0).path("id").asString())
@@ -177,7 +177,7 @@ class ExpiryAlertsIntegrationTests {
                 });
                 assertThat(all).extracting(Delivery::id).doesNotHaveDuplicates();
 
-                assertThat(restarted.call("GET", "/actuator/health/expiry", null, null).status()).isEqualTo(200);
+                assertThat(restarted.call("GET", "/actuator/health/expiry", BrokerInstance.ADMIN_KEY, null).status()).isEqualTo(200);
                 String metrics = restarted.call("GET", "/actuator/prometheus", BrokerInstance.ADMIN_KEY, null).body();
                 assertThat(metrics).contains("postern_credential_expiry_timestamp_seconds{app=\"" + appId + "\",credential=\""
                         + replacement + "\",type=\"client_secret\"}");

@@ -105,7 +105,7 @@ class VaultOutageIntegrationTests {
                 clients.shutdown();
                 assertThat(slowestMiss).isLessThan(READ_TIMEOUT.multipliedBy(2).plus(MARGIN));
 
-                BrokerApi.Answer health = api.call("GET", "/actuator/health", null, null);
+                BrokerApi.Answer health = api.call("GET", "/actuator/health", api.adminKey, null);
                 assertThat(health.status()).isEqualTo(503);
                 assertThat(health.json().path("components").path("store").path("status").asString()).isEqualTo("DOWN");
 

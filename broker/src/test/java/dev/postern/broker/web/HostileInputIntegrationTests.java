@@ -217,7 +217,8 @@ class HostileInputIntegrationTests extends ApiIntegrationTest {
         assertThat(error.headers().firstValue("Content-Type")).hasValueSatisfying(
                 type -> assertThat(type).startsWith("application/problem+json"));
         assertNoInternals("/error", error.body());
-        assertProblem("no such path", raw("GET", "/v1/no-such-thing", ADMIN_KEY, null, null), 404);
+        // Deny by default: no access rule lists it, so not even an admin reaches the router.
+        assertProblem("no such path", raw("GET", "/v1/no-such-thing", ADMIN_KEY, null, null), 403);
         assertProblem("no such method", raw("PUT", "/v1/apps", ADMIN_KEY, "application/json", "{}"), 405);
     }
 
