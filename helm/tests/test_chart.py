@@ -75,6 +75,19 @@ def only(docs, kind):
     return found[0]
 
 
+def service(docs, suffix=""):
+    """The http Service (the release's full name) or the one named with a suffix (-management)."""
+    name = only(docs, "Deployment")["metadata"]["name"] + suffix
+    found = [doc for doc in docs if doc["kind"] == "Service" and doc["metadata"]["name"] == name]
+    if len(found) != 1:
+        sys.exit(f"expected one Service {name}, rendered {len(found)}")
+    return found[0]
+
+
+def labels_match(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
 def broker(docs):
     return only(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
 
@@ -117,7 +130,7 @@ def check_no_inline_secrets(docs, scenario):
 
 def check_defaults():
     docs = render()
-    check(kinds(docs) == ["Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"],
+    check(kinds(docs) == ["Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service", "Service", "ServiceAccount"],
           f"defaults render exactly the core objects, got {kinds(docs)}")
     deployment = only(docs, "Deployment")
     pod = deployment["spec"]["template"]["spec"]
@@ -134,10 +147,16 @@ def check_defaults():
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
     check("emptyDir" in volumes.get(mounts.get("/tmp"), {}), "/tmp is an emptyDir")
-    check(container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}], "port 8080 named http")
-    check(container["startupProbe"]["httpGet"] == {"path": "/actuator/health/liveness", "port": "http"}, "startup probe path")
-    check(container["livenessProbe"]["httpGet"] == {"path": "/actuator/health/liveness", "port": "http"}, "liveness probe path")
-    check(container["readinessProbe"]["httpGet"] == {"path": "/actuator/health/readiness", "port": "http"}, "readiness probe path")
+    check(container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"},
+                                 {"name": "management", "containerPort": 8081, "protocol": "TCP"}],
+          "port 8080 named http, 8081 named management")
+    check(env_value(docs, "MANAGEMENT_SERVER_PORT") == "8081", "the actuator moves to port management (MANAGEMENT_SERVER_PORT)")
+    check(container["startupProbe"]["httpGet"] == {"path": "/actuator/health/liveness", "port": "management"},
+          "startup probe path, on port management")
+    check(container["livenessProbe"]["httpGet"] == {"path": "/actuator/health/liveness", "port": "management"},
+          "liveness probe path, on port management")
+    check(container["readinessProbe"]["httpGet"] == {"path": "/actuator/health/readiness", "port": "management"},
+          "readiness probe path, on port management")
     for bound in ("requests", "limits"):
         check(set(container["resources"].get(bound, {})) == {"cpu", "memory"}, f"resources {bound} for cpu and memory")
     for name, value in {"POSTERN_STORE": "vault", "POSTERN_ADDRESS": "0.0.0.0", "POSTERN_PORT": "8080",
@@ -150,16 +169,22 @@ def check_defaults():
     check(env_value(docs, "POSTERN_ACCESS_BOOTSTRAP_KEY_FILE").startswith("/tmp/"),
           "a generated bootstrap key is written under the writable /tmp")
     for absent in ("VAULT_TOKEN", "POSTERN_STORE_VAULT_APP_ROLE_ROLE_ID", "POSTERN_STORE_VAULT_APP_ROLE_SECRET_ID",
-                   "POSTERN_BOOTSTRAP_ADMIN_KEY", "POSTERN_STORE_VAULT_CA_CERTIFICATE"):
+                   "POSTERN_BOOTSTRAP_ADMIN_KEY", "POSTERN_STORE_VAULT_CA_CERTIFICATE", "POSTERN_PUBLIC_URL",
+                   "POSTERN_FORWARD_HEADERS_STRATEGY", "POSTERN_TRUSTED_PROXIES"):
         check(absent not in env_of(docs), f"defaults: no env {absent}")
     check(pod["automountServiceAccountToken"] is True, "kubernetes auth mounts the service account token")
     account = only(docs, "ServiceAccount")
     check(pod["serviceAccountName"] == account["metadata"]["name"], "the pod runs as the chart's service account")
 
-    service = only(docs, "Service")
-    check(service["spec"]["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}],
-          "Service port http -> http")
-    check(selects_pods(service["spec"]["selector"], docs), "Service selects the broker pods")
+    http = service(docs)
+    check(http["spec"]["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}],
+          "Service port http -> http, and no other port")
+    check(selects_pods(http["spec"]["selector"], docs), "Service selects the broker pods")
+    management = service(docs, "-management")
+    check(management["spec"]["type"] == "ClusterIP", "the management Service is ClusterIP")
+    check(management["spec"]["ports"] == [{"name": "management", "port": 8081, "targetPort": "management", "protocol": "TCP"}],
+          "management Service port management -> management")
+    check(selects_pods(management["spec"]["selector"], docs), "the management Service selects the broker pods")
 
     pdb = only(docs, "PodDisruptionBudget")
     check(pdb["spec"]["minAvailable"] == 1, "PDB minAvailable 1")
@@ -169,7 +194,7 @@ def check_defaults():
     check(selects_pods(policy["podSelector"]["matchLabels"], docs), "NetworkPolicy selects the broker pods")
     check(policy["policyTypes"] == ["Ingress", "Egress"], "NetworkPolicy restricts both directions")
     check(policy["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}],
-          "defaults: ingress only on port http")
+          "defaults: ingress only on port http; no pod may reach port management")
     egress = policy["egress"]
     check({(p["port"], p["protocol"]) for p in egress[0]["ports"]} == {(53, "UDP"), (53, "TCP")}, "egress DNS on 53")
     check(egress[0]["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}, "DNS egress only to kube-dns")
@@ -183,7 +208,7 @@ def check_defaults():
 def check_full_values():
     docs = render("-f", str(FULL_VALUES))
     check(kinds(docs) == ["Deployment", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "PrometheusRule",
-                          "Service", "ServiceAccount", "ServiceMonitor"], f"full values render every object, got {kinds(docs)}")
+                          "Service", "Service", "ServiceAccount", "ServiceMonitor"], f"full values render every object, got {kinds(docs)}")
     pod = only(docs, "Deployment")["spec"]["template"]["spec"]
     check(only(docs, "Deployment")["spec"]["replicas"] == 3, "replicaCount is used")
     check(env_value(docs, "POSTERN_STORE_VAULT_AUTHENTICATION") == "approle", "approle: authentication env")
@@ -208,18 +233,27 @@ def check_full_values():
     ingress = only(docs, "Ingress")["spec"]
     check(ingress["tls"] == [{"secretName": "postern-tls", "hosts": ["postern.example.com"]}], "Ingress TLS")
     backend = ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]
-    check(backend == {"name": only(docs, "Service")["metadata"]["name"], "port": {"name": "http"}},
+    check(backend == {"name": service(docs)["metadata"]["name"], "port": {"name": "http"}},
           "Ingress routes to the Service's http port")
+
+    check(env_value(docs, "POSTERN_PUBLIC_URL") == "https://postern.example.com", "publicUrl becomes POSTERN_PUBLIC_URL")
+    check(env_value(docs, "MANAGEMENT_SERVER_PORT") == "9000", "management.port becomes MANAGEMENT_SERVER_PORT")
+    check({"name": "management", "containerPort": 9000, "protocol": "TCP"} in broker(docs)["ports"],
+          "management.port is the container port named management")
+    check(service(docs, "-management")["spec"]["ports"][0]["port"] == 9000, "management.port is the management Service's port")
 
     monitor = only(docs, "ServiceMonitor")
     endpoint = monitor["spec"]["endpoints"][0]
-    check(endpoint["path"] == "/actuator/prometheus" and endpoint["port"] == "http", "ServiceMonitor scrapes /actuator/prometheus on http")
+    check(endpoint["path"] == "/actuator/prometheus" and endpoint["port"] == "management",
+          "ServiceMonitor scrapes /actuator/prometheus on port management")
     check(endpoint["authorization"] == {"type": "Bearer", "credentials": {"name": "postern-monitor", "key": "api-key"}},
           "ServiceMonitor's key from the existing Secret")
     check(monitor["metadata"]["labels"].get("release") == "kube-prometheus-stack", "ServiceMonitor selector labels")
-    service_labels = only(docs, "Service")["metadata"]["labels"]
-    check(all(service_labels.get(k) == v for k, v in monitor["spec"]["selector"]["matchLabels"].items()),
-          "ServiceMonitor selects the Service")
+    monitor_selector = monitor["spec"]["selector"]["matchLabels"]
+    check(labels_match(monitor_selector, service(docs, "-management")["metadata"]["labels"]),
+          "ServiceMonitor selects the management Service")
+    check(not labels_match(monitor_selector, service(docs)["metadata"]["labels"]),
+          "ServiceMonitor does not select the http Service")
     check(monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}, "ServiceMonitor looks in the release namespace")
 
     rule = only(docs, "PrometheusRule")
@@ -231,6 +265,11 @@ def check_full_values():
     check(policy["ingress"][0]["from"] == [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
         {"podSelector": {"matchLabels": {"app": "nocobase"}}}], "ingress only from the configured selectors")
+    check(policy["ingress"][0]["ports"] == [{"port": "http", "protocol": "TCP"}], "ingressFrom opens port http only")
+    check(policy["ingress"][1:] == [{"ports": [{"port": "management", "protocol": "TCP"}], "from": [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}]}],
+          "port management only from managementFrom")
     check(policy["egress"][1] == {"ports": [{"port": 443, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}]},
           "Vault egress: https without a port means 443, limited to vaultTo")
     check(policy["egress"][-1] == {"ports": [{"port": 587, "protocol": "TCP"}]}, "extraEgress is appended")
@@ -260,6 +299,58 @@ def check_other_auth_and_ca():
     check(only(docs, "Deployment")["metadata"]["name"] == "postern", "fullnameOverride names the objects")
     check("runAsUser" not in pod["securityContext"] and pod["securityContext"]["runAsNonRoot"] is True,
           "runAsUser null leaves the uid to the platform, still non-root")
+
+
+def values_file(tmp, values):
+    path = pathlib.Path(tmp) / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    return str(path)
+
+
+def check_ingress_routes_http_only():
+    """The Ingress reaches port http only, where the broker serves no /actuator (MANAGEMENT_SERVER_PORT)."""
+    values = {"ingress": {"enabled": True, "hosts": [
+        {"host": "postern.example.com", "paths": [{"path": "/", "pathType": "Prefix"},
+                                                  {"path": "/actuator", "pathType": "Prefix"}]},
+        {"host": "mail.example.com", "paths": [{"path": "/v1", "pathType": "Prefix"},
+                                               {"path": "/connect", "pathType": "ImplementationSpecific"}]}]},
+        "service": {"type": "LoadBalancer"}, "management": {"port": 9100}}
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = render("-f", values_file(tmp, values))
+    http, management = service(docs), service(docs, "-management")
+    management_ports = {"management", 9100}
+    backends = [path["backend"]["service"] for rule in only(docs, "Ingress")["spec"]["rules"]
+                for path in rule["http"]["paths"]]
+    check(len(backends) == 4, f"ingress: every configured path is rendered, got {len(backends)}")
+    for backend in backends:
+        check(backend == {"name": http["metadata"]["name"], "port": {"name": "http"}},
+              f"ingress: backend {backend} is the http Service's port http")
+        check(backend["name"] != management["metadata"]["name"], "ingress: no backend is the management Service")
+        check(not management_ports & set(backend["port"].values()), f"ingress: backend {backend} never uses the management port")
+    # Whatever the Ingress (or a LoadBalancer) reaches through the http Service is port http of the pod.
+    check(http["spec"]["type"] == "LoadBalancer" and http["spec"]["ports"] == [
+        {"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}],
+          "ingress: the published Service carries port http only, whatever its type")
+    check(management["spec"]["type"] == "ClusterIP", "ingress: the management Service stays ClusterIP with a LoadBalancer")
+    ports = {p["name"]: p["containerPort"] for p in broker(docs)["ports"]}
+    check(ports == {"http": 8080, "management": 9100} and env_value(docs, "MANAGEMENT_SERVER_PORT") == "9100",
+          "ingress: the actuator listens on its own port, not on http's 8080")
+
+
+def check_forwarded_headers():
+    docs = render("-f", str(FULL_VALUES))
+    check(env_value(docs, "POSTERN_FORWARD_HEADERS_STRATEGY") == "native",
+          "trusted proxies set: forward-headers strategy native")
+    trusted = env_value(docs, "POSTERN_TRUSTED_PROXIES")
+    check(trusted == r"10\.42\.\d{1,3}\.\d{1,3}|192\.168\.7\.20", f"trusted proxies joined with |, got {trusted}")
+    # Tomcat matches the whole address (Matcher.matches); Python's fullmatch reads this syntax the same way.
+    for address, trusted_proxy in (("10.42.3.7", True), ("192.168.7.20", True), ("10.43.3.7", False),
+                                   ("192.168.7.200", False), ("110.42.3.7", False), ("10.42.3.7.1", False)):
+        check(bool(re.fullmatch(trusted, address)) == trusted_proxy,
+              f"trusted proxies: {address} {'is' if trusted_proxy else 'is not'} trusted")
+    docs = render("--set", "ingress.enabled=true")
+    check(not {"POSTERN_FORWARD_HEADERS_STRATEGY", "POSTERN_TRUSTED_PROXIES"} & set(env_of(docs)),
+          "no trusted proxies: forwarded headers stay off (the broker's default none)")
 
 
 # Each alert the design asks for: name, a metric, the comparison that must appear, severity.
@@ -294,6 +385,18 @@ def check_notes():
     for warning in ("vault.auth.method=token", "replicaCount=1", "plain http", "no TLS", "node drains"):
         check(warning in notes, f"NOTES warn about {warning}")
     check("bootstrap-admin-key" not in notes, "NOTES skip the generated key hunt when a Secret is given")
+    check("publicUrl is \"empty" in notes, "NOTES warn that the Ingress is on without a public URL")
+    check("forwardedHeaders.trustedProxies is empty" in notes and "ingress controller's address" in notes,
+          "NOTES warn that failed-key limits and audit see the ingress controller without trusted proxies")
+    check("/actuator" not in notes.split("Check it")[0] and ":8081/actuator/health" in notes,
+          "NOTES check health on port management")
+    notes = render_notes("--set", "ingress.enabled=true", "--set", "publicUrl=http://postern.example.com")
+    check("publicUrl is \"http://postern.example.com\", not https" in notes, "NOTES warn about an http public URL")
+    notes = render_notes("-f", str(FULL_VALUES))
+    check("WARNING" not in notes, f"full values (https public URL, trusted proxies, TLS): NOTES without warnings, got {notes}")
+    check("managementFrom" not in notes, "full values: no NOTE about managementFrom when Prometheus is listed")
+    notes = render_notes("-f", str(FULL_VALUES), "--set-json", "networkPolicy.managementFrom=[]")
+    check("networkPolicy.managementFrom is empty" in notes, "NOTES: a ServiceMonitor with nobody allowed on port management")
 
 
 # Values the schema must refuse: (what, values, part of helm's message).
@@ -316,6 +419,26 @@ BAD_VALUES = [
     ("an existing service account without a name", {"serviceAccount": {"create": False}},
      "at '/serviceAccount/name': minLength: got 0, want 1"),
     ("a duration without unit", {"vault": {"readTimeout": "5"}}, "at '/vault/readTimeout'"),
+    ("the management port on http's 8080", {"management": {"port": 8080}}, "at '/management/port': 'not' failed"),
+    ("a management port as a string", {"management": {"port": "8081"}}, "at '/management/port': got string, want integer"),
+    ("trusted proxies as one string", {"forwardedHeaders": {"trustedProxies": r"10\.42\..*"}},
+     "at '/forwardedHeaders/trustedProxies': got string, want array"),
+    ("a trusted proxy expression matching everybody", {"forwardedHeaders": {"trustedProxies": [".*"]}},
+     "at '/forwardedHeaders/trustedProxies/0': 'not' failed"),
+    ("a public URL with a trailing slash", {"publicUrl": "https://postern.example.com/"}, "at '/publicUrl'"),
+    ("a public URL without scheme", {"publicUrl": "postern.example.com"}, "at '/publicUrl'"),
+    ("the management port through extraEnv", {"extraEnv": {"MANAGEMENT_SERVER_PORT": "8080"}},
+     "invalid propertyName 'MANAGEMENT_SERVER_PORT'"),
+    ("more actuator endpoints through extraEnv", {"extraEnv": {"MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE": "*"}},
+     "invalid propertyName 'MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE'"),
+    ("trusted proxies through extraEnv", {"extraEnv": {"SERVER_TOMCAT_REMOTEIP_INTERNAL_PROXIES": ".*"}},
+     "invalid propertyName 'SERVER_TOMCAT_REMOTEIP_INTERNAL_PROXIES'"),
+    ("the public URL through extraEnv", {"extraEnv": {"POSTERN_PUBLIC_URL": "https://postern.example.com"}},
+     "invalid propertyName 'POSTERN_PUBLIC_URL'"),
+    ("a ServiceMonitor without its key", {"metrics": {"serviceMonitor": {"enabled": True}}},
+     "at '/metrics/serviceMonitor/authorization/existingSecret': minLength: got 0, want 1"),
+    ("an unknown key in a managementFrom peer", {"networkPolicy": {"managementFrom": [{"namespace": "monitoring"}]}},
+     "at '/networkPolicy/managementFrom/0': additional properties 'namespace' not allowed"),
 ]
 
 
@@ -380,6 +503,8 @@ def main():
     check_defaults()
     check_full_values()
     check_other_auth_and_ca()
+    check_ingress_routes_http_only()
+    check_forwarded_headers()
     check_alert_rules()
     check_notes()
     refused = check_bad_values()

@@ -92,3 +92,12 @@ postern.caFile: where Vault's CA certificate is mounted in the pod.
 {{- define "postern.caFile" -}}
 /etc/postern/vault-ca/{{ .Values.vault.ca.key }}
 {{- end }}
+
+
+{{/*
+postern.managementServiceLabel: marks the management Service, so the ServiceMonitor selects it
+and never the http Service (both carry the same selector labels).
+*/}}
+{{- define "postern.managementServiceLabel" -}}
+postern.dev/service: management
+{{- end }}
