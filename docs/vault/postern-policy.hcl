@@ -1,14 +1,16 @@
 # Postern's Vault / OpenBao policy: least privilege for the default mounts.
 #
 #   KV v2 mount  secret/     documents under the prefix postern/
-#   Transit      transit/    key postern
+#   Transit      transit/    key postern-v2 (derived; encrypts and MACs every document)
+#                            key postern    (legacy; only decrypts documents written before v2)
 #
 # Exactly the calls VaultSecretStore makes, and nothing else. Install it with
 #
 #   bao policy write postern docs/vault/postern-policy.hcl     (or: vault policy write ...)
 #
 # Other mounts, prefix or key name (postern.store.vault.kv-mount, .prefix, .transit-mount,
-# .transit-key): replace "secret", "postern/" and "transit"/"postern" below accordingly.
+# .transit-key): replace "secret", "postern/" and "transit"/"postern" below accordingly (the
+# derived key is always the transit-key setting followed by "-v2").
 #
 # VaultPolicyIntegrationTests loads this very file into a real OpenBao, gives a token nothing but
 # this policy (not even "default") and runs the store with it.
@@ -28,20 +30,39 @@ path "secret/metadata/postern/*" {
   capabilities = ["list", "delete"]
 }
 
-# At start Postern reads the Transit key to check that it exists. It does NOT create it under this
-# policy: create the key once, as an operator, with `bao write -f transit/keys/postern` before the
-# first start. (Granting "create" and "update" here would let Postern create it itself, and would
-# also let it change the key's configuration: not recommended.)
-path "transit/keys/postern" {
+# At start Postern reads the derived Transit key to check that it exists, is derived, and when it
+# was created (legacy documents written after that are refused). It does NOT create it under this
+# policy: create the key once, as an operator, with `bao write transit/keys/postern-v2 derived=true`
+# before the first start. (Granting "create" and "update" here would let Postern create it itself,
+# and would also let it change the key's configuration: not recommended.)
+path "transit/keys/postern-v2" {
   capabilities = ["read"]
 }
 
-# Every secret field is encrypted before it is written to KV and decrypted after it is read,
-# in batches (batch_input): both are "update" (POST) calls.
-path "transit/encrypt/postern" {
+# Every secret field is encrypted before it is written to KV and decrypted after it is read, in
+# batches (batch_input), each with a context naming its document and field: both are "update" (POST).
+path "transit/encrypt/postern-v2" {
   capabilities = ["update"]
 }
 
+path "transit/decrypt/postern-v2" {
+  capabilities = ["update"]
+}
+
+# Every document carries an HMAC of its location, version, metadata and ciphertexts: "hmac" when it
+# is written, "verify" when it is read (a verified document is then remembered for 10 minutes).
+path "transit/hmac/postern-v2" {
+  capabilities = ["update"]
+}
+
+path "transit/verify/postern-v2" {
+  capabilities = ["update"]
+}
+
+# Legacy: documents written before the v2 format have secrets under the non-derived key "postern".
+# Postern decrypts them once, at the start that migrates them (and when such a document is read
+# before that). Once the log said the migration ran (or if you start on an empty store), remove
+# this rule; Postern never encrypts with this key.
 path "transit/decrypt/postern" {
   capabilities = ["update"]
 }

@@ -104,7 +104,14 @@ public final class EmbeddedSecretStore implements SecretStore, AutoCloseable {
             throw new SecretStoreException("the embedded store at " + this.file
                     + " is in use by another process; the embedded store serves one broker process, use Vault for more");
         }
-        this.entries = load();
+        try {
+            this.entries = load();
+        }
+        catch (RuntimeException ex) {
+            // A file that does not open must not keep the lock: the next try would read "in use".
+            closeQuietly();
+            throw ex;
+        }
         log.info("Embedded store opened at {} with {} documents", this.file, entries.size());
     }
 

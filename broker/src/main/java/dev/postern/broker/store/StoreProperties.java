@@ -52,7 +52,9 @@ public record StoreProperties(@DefaultValue("embedded") Type type, @DefaultValue
      * @param kvMount the KV v2 mount; the default is {@code secret}
      * @param prefix the folder inside the KV mount; the default is {@code postern/}
      * @param transitMount the Transit mount; the default is {@code transit}
-     * @param transitKey the Transit key that encrypts secret fields; the default is {@code postern}
+     * @param transitKey the Transit key's base name: secret fields are encrypted and documents MAC'd
+     *        with the derived key {@code <transitKey>-v2}; {@code <transitKey>} only decrypts
+     *        documents written before; the default is {@code postern}
      * @param caCertificate a PEM file of the CA that signed Vault's TLS certificate, when it is
      *        not in the JVM's trust store
      * @param connectTimeout how long to wait for a connection; the default is 2 seconds

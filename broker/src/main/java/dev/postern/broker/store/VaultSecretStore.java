@@ -1,14 +1,22 @@
 package dev.postern.broker.store;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -29,9 +37,22 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The store on HashiCorp Vault or OpenBao: each document is a KV v2 secret written with
- * {@code cas} on the version that was read, holding {@code data} (the document's metadata as one
- * JSON string) and {@code secrets}, each value first encrypted with a Transit key, so a reader
- * with KV rights but no Transit rights sees ciphertext only.
+ * {@code cas} on the version that was read, holding {@code format} ({@value #FORMAT}),
+ * {@code data} (the document's metadata as one JSON string), {@code secrets} and {@code mac}.
+ * Each secret value is encrypted with the derived Transit key {@code <transit-key>-v2} under a
+ * context made of the document's location and the field's name, so a ciphertext moved to another
+ * document or field does not decrypt. {@code mac} is a Transit HMAC (same key) over the location,
+ * the KV version being written, the {@code data} string and every ciphertext, checked on every
+ * read: someone with KV rights but no Transit rights can delete or corrupt a document, never change
+ * what Postern reads from it. A document that fails either check raises
+ * {@link DocumentIntegrityException} and is never used.
+ *
+ * <p>Documents written before this format (no {@code format}, secrets under the non-derived key
+ * {@code <transit-key>}, no MAC) are read only when KV says they were written before the
+ * {@code -v2} key was created: that instant comes from Transit, which a KV writer cannot change,
+ * so a legacy-looking document planted later is refused. {@link #prepare()} rewrites every legacy
+ * document in the new format once ({@link #FORMAT_MARKER} records that it ran), and any write
+ * upgrades the document it writes.
  *
  * <p>Plaintexts of ciphertexts this process recently encrypted or decrypted are kept in memory
  * for {@link #PLAINTEXT_CACHE_TTL} ({@link #PLAINTEXT_CACHE_BYTES} at most), keyed by the
@@ -59,6 +80,31 @@ public final class VaultSecretStore implements SecretStore {
 
     static final long PLAINTEXT_CACHE_BYTES = 32L * 1024 * 1024;
 
+    /** The value of {@code format} in documents with a MAC and bound ciphertexts. */
+    static final String FORMAT = "2";
+
+    /** Records that {@link #prepare()} migrated this store's legacy documents; only saves the walk. */
+    static final SecretPath FORMAT_MARKER = SecretPath.of(StoreCollection.SYSTEM, "store-format");
+
+    private static final String MAC_DOMAIN = "postern-document-v2";
+
+    /**
+     * MAC inputs (as a digest) with the MAC that Transit confirmed, for as long as a plaintext is
+     * cached: a document read again at the same version costs no Transit call. Keyed by content,
+     * not by (path, version), because a KV writer can delete a document's history and write a
+     * different one at a version number seen before.
+     */
+    private final Cache<String, Boolean> verifiedMacs = Caffeine.newBuilder()
+        .expireAfterWrite(PLAINTEXT_CACHE_TTL)
+        .maximumSize(100_000)
+        .build();
+
+    /** Refusals already logged, so a document read in a loop warns once. */
+    private final Cache<String, Boolean> reportedRefusals = Caffeine.newBuilder().maximumSize(10_000).build();
+
+    /** When the {@code -v2} key was created; legacy documents written later are refused. Null until known. */
+    private volatile Instant upgradedAt;
+
     private final JsonMapper json = JsonMapper.builder().build();
 
     private final Cache<String, String> plaintexts = Caffeine.newBuilder()
@@ -77,12 +123,16 @@ public final class VaultSecretStore implements SecretStore {
 
     private final String transitKey;
 
+    private final String legacyTransitKey;
+
     /**
      * @param vault an authenticated spring-vault template
      * @param kvMount the KV v2 mount, such as {@code secret}
      * @param prefix the folder inside the mount, such as {@code postern/}
      * @param transitMount the Transit mount, such as {@code transit}
-     * @param transitKey the Transit key name, such as {@code postern}
+     * @param transitKey the Transit key's base name, such as {@code postern}: documents are
+     *        encrypted and MAC'd with {@code <transitKey>-v2} (derived); {@code <transitKey>} only
+     *        decrypts documents written before
      */
     public VaultSecretStore(VaultOperations vault, String kvMount, String prefix, String transitMount,
             String transitKey) {
@@ -91,7 +141,8 @@ public final class VaultSecretStore implements SecretStore {
         String folder = trimSlashes(prefix);
         this.prefix = folder.isEmpty() ? "" : folder + "/";
         this.transitMount = trimSlashes(transitMount);
-        this.transitKey = transitKey;
+        this.transitKey = transitKey + "-v2";
+        this.legacyTransitKey = transitKey;
     }
 
     private static String trimSlashes(String value) {
@@ -99,32 +150,47 @@ public final class VaultSecretStore implements SecretStore {
     }
 
     /**
-     * Checks that Vault answers, is unsealed and that the Transit key exists, creating it when it
-     * is missing and the policy allows.
+     * Checks that Vault answers, is unsealed and that the derived Transit key exists, creating it
+     * when it is missing and the policy allows, then migrates documents still in the legacy format.
      *
      * @throws StoreUnavailableException with what to do when something is missing
      */
     public void prepare() {
         checkHealth();
         String keyPath = transitMount + "/keys/" + transitKey;
-        Integer status = call("read the Transit key '" + keyPath + "'", rest -> {
+        Map<String, Object> keyInfo = readKey(keyPath);
+        if (keyInfo == null) {
+            createKey(keyPath);
+            keyInfo = readKey(keyPath);
+        }
+        if (keyInfo == null || !Boolean.TRUE.equals(keyInfo.get("derived"))) {
+            throw new StoreUnavailableException("the Transit key '" + keyPath + "' is not a derived key: Postern binds "
+                    + "each ciphertext to its document with a context; a key's 'derived' cannot be changed, so "
+                    + "delete or rename it and create it with `bao write " + keyPath + " derived=true`");
+        }
+        upgradedAt = createdAt(keyInfo);
+        migrateLegacyDocuments();
+    }
+
+    private Map<String, Object> readKey(String keyPath) {
+        return call("read the Transit key '" + keyPath + "'", rest -> {
             try {
-                rest.exchange(keyPath, HttpMethod.GET, null, JSON_OBJECT);
-                return null;
+                return object(rest.exchange(keyPath, HttpMethod.GET, null, JSON_OBJECT).getBody().get("data"));
             }
             catch (HttpStatusCodeException ex) {
                 if (ex.getStatusCode().value() == HttpStatus.NOT_FOUND.value()) {
-                    return ex.getStatusCode().value();
+                    return null;
                 }
                 throw ex;
             }
         });
-        if (status == null) {
-            return;
-        }
+    }
+
+    private void createKey(String keyPath) {
         Integer created = call("create the Transit key '" + keyPath + "'", rest -> {
             try {
-                rest.exchange(keyPath, HttpMethod.POST, new HttpEntity<>(Map.of("type", "aes256-gcm96")), JSON_OBJECT);
+                rest.exchange(keyPath, HttpMethod.POST,
+                        new HttpEntity<>(Map.of("type", "aes256-gcm96", "derived", true)), JSON_OBJECT);
                 return 200;
             }
             catch (HttpStatusCodeException ex) {
@@ -137,15 +203,113 @@ public final class VaultSecretStore implements SecretStore {
         }
         if (created != 200) {
             throw new StoreUnavailableException("the Transit key '" + keyPath
-                    + "' is missing and Postern may not create it: create it with `bao write -f " + keyPath
-                    + "` or grant 'create' on it in Postern's policy");
+                    + "' is missing and Postern may not create it: create it with `bao write " + keyPath
+                    + " derived=true` or grant 'create' on it in Postern's policy");
         }
-        log.info("Created the Transit key '{}' at mount '{}'", transitKey, transitMount);
+        log.info("Created the derived Transit key '{}' at mount '{}'", transitKey, transitMount);
+    }
+
+    /** The creation time of the key's first version, as Transit reports it (seconds). */
+    private static Instant createdAt(Map<String, Object> keyInfo) {
+        Object first = object(keyInfo.get("keys")).get("1");
+        if (first instanceof Number seconds) {
+            return Instant.ofEpochSecond(seconds.longValue());
+        }
+        Object time = object(first).get("creation_time");
+        if (time != null) {
+            return Instant.parse(String.valueOf(time));
+        }
+        throw new StoreUnavailableException("cannot tell when the Transit key '" + keyInfo.get("name") + "' was created");
+    }
+
+    /** When the {@code -v2} key was created, or null when it does not exist yet (nothing is upgraded). */
+    private Instant upgradedAt() {
+        Instant known = upgradedAt;
+        if (known == null) {
+            Map<String, Object> keyInfo = readKey(transitMount + "/keys/" + transitKey);
+            if (keyInfo != null) {
+                known = createdAt(keyInfo);
+                upgradedAt = known;
+            }
+        }
+        return known;
+    }
+
+    /**
+     * Rewrites every legacy document in the current format, once: a marker records that it ran.
+     * Without the marker (first start after the upgrade, or someone deleted it) it walks the store;
+     * legacy documents written after the upgrade are refused there as on any read.
+     */
+    private void migrateLegacyDocuments() {
+        Optional<StoredDocument> marker;
+        try {
+            marker = read(FORMAT_MARKER);
+        }
+        catch (DocumentIntegrityException ex) {
+            marker = Optional.empty();
+        }
+        if (marker.isPresent() && FORMAT.equals(marker.get().document().data().get("format"))) {
+            return;
+        }
+        int[] counts = new int[2];
+        for (StoreCollection collection : StoreCollection.values()) {
+            walk(SecretPath.of(collection), path -> {
+                RawDocument raw = fetch(path);
+                if (raw == null || FORMAT.equals(raw.stored().get("format"))) {
+                    return;
+                }
+                try {
+                    StoredDocument legacy = open(raw);
+                    write(path, legacy.document(), legacy.version());
+                    counts[0]++;
+                }
+                catch (DocumentIntegrityException ex) {
+                    counts[1]++;
+                }
+                catch (VersionConflictException ex) {
+                    // Another replica migrated or changed it meanwhile: it is in the current format now.
+                }
+            });
+        }
+        try {
+            write(FORMAT_MARKER, SecretDocument.of(Map.of("format", FORMAT, "migrated_at", Instant.now().toString())),
+                    marker.map(StoredDocument::version).orElse(NEW));
+        }
+        catch (VersionConflictException ex) {
+            // Another replica finished the same migration.
+        }
+        if (counts[0] > 0 || counts[1] > 0) {
+            log.info("Migrated {} legacy documents to the authenticated format; {} refused (see the warnings above)",
+                    counts[0], counts[1]);
+        }
+    }
+
+    private void walk(SecretPath folder, Consumer<SecretPath> visitor) {
+        for (String name : listKeys(folder)) {
+            if (name.endsWith("/")) {
+                String id = name.substring(0, name.length() - 1);
+                if (SecretPath.isValidId(id)) {
+                    walk(folder.child(id), visitor);
+                }
+            }
+            else if (SecretPath.isValidId(name)) {
+                visitor.accept(folder.child(name));
+            }
+        }
+    }
+
+    /** One KV v2 secret as read, before any check. */
+    private record RawDocument(SecretPath path, long version, Instant createdAt, Map<String, Object> stored) {
     }
 
     @Override
     public Optional<StoredDocument> read(SecretPath path) {
         requireDocument(path);
+        RawDocument raw = fetch(path);
+        return raw == null ? Optional.empty() : Optional.of(open(raw));
+    }
+
+    private RawDocument fetch(SecretPath path) {
         Map<String, Object> body = call("read " + path, rest -> {
             try {
                 return rest.exchange(dataPath(path), HttpMethod.GET, null, JSON_OBJECT).getBody();
@@ -158,26 +322,69 @@ public final class VaultSecretStore implements SecretStore {
             }
         });
         if (body == null) {
-            return Optional.empty();
+            return null;
         }
         Map<String, Object> data = object(body.get("data"));
-        Map<String, Object> stored = object(data.get("data"));
-        long version = ((Number) object(data.get("metadata")).get("version")).longValue();
+        Map<String, Object> metadata = object(data.get("metadata"));
+        long version = ((Number) metadata.get("version")).longValue();
+        Object created = metadata.get("created_time");
+        return new RawDocument(path, version, created == null ? null : Instant.parse(String.valueOf(created)),
+                object(data.get("data")));
+    }
+
+    /** Checks a document as read and opens it, or refuses it. */
+    private StoredDocument open(RawDocument raw) {
+        SecretPath path = raw.path();
+        Map<String, Object> stored = raw.stored();
+        Object format = stored.get("format");
+        if (FORMAT.equals(format)) {
+            if (!(stored.get("data") instanceof String data) || !(stored.get("mac") instanceof String mac)
+                    || !(stored.getOrDefault("secrets", Map.of()) instanceof Map<?, ?>)) {
+                throw refuse(raw, "malformed document");
+            }
+            Map<String, String> sealed = strings(stored.get("secrets"));
+            verifyMac(raw, data, sealed, mac);
+            return new StoredDocument(path, raw.version(),
+                    new SecretDocument(json.readValue(data, JSON_MAP), decrypt(raw, sealed)));
+        }
+        if (format != null) {
+            throw refuse(raw, "unknown format");
+        }
+        Instant upgraded = upgradedAt();
+        if (upgraded != null && (raw.createdAt() == null || !raw.createdAt().isBefore(upgraded))) {
+            throw refuse(raw, "legacy format without a MAC, written after the upgrade");
+        }
         Object rawData = stored.get("data");
         Map<String, Object> documentData = rawData instanceof String text ? json.readValue(text, JSON_MAP) : object(rawData);
-        Map<String, String> sealedSecrets = strings(stored.get("secrets"));
-        return Optional.of(new StoredDocument(path, version,
-                new SecretDocument(documentData, decrypt(path, sealedSecrets))));
+        return new StoredDocument(path, raw.version(),
+                new SecretDocument(documentData, decryptLegacy(path, strings(stored.get("secrets")))));
+    }
+
+    private DocumentIntegrityException refuse(RawDocument raw, String check) {
+        if (reportedRefusals.asMap().putIfAbsent(raw.path() + "@" + raw.version() + " " + check, Boolean.TRUE) == null) {
+            log.warn("Refused the document at {} (version {}): {}. It was changed, moved or planted by someone "
+                    + "without Postern's Transit key and is not used; restore it from a backup or delete it",
+                    raw.path(), raw.version(), check);
+        }
+        return new DocumentIntegrityException(raw.path(), check);
     }
 
     @Override
     public long write(SecretPath path, SecretDocument document, long expectedVersion) {
         requireDocument(path);
+        String data = json.writeValueAsString(document.data());
+        Map<String, String> sealed = encrypt(path, document.secrets());
+        // KV v2 gives a cas write the next version number, so the MAC can name it: a document's
+        // older content copied back as a new version does not verify.
+        byte[] macInput = macInput(path, expectedVersion + 1, data, sealed);
+        String mac = hmac(path, macInput);
         Map<String, Object> stored = new LinkedHashMap<>();
+        stored.put("format", FORMAT);
         // One JSON string rather than a nested object: OpenBao refuses requests with more than a
-        // few thousand JSON strings, which a busy audit chunk reaches.
-        stored.put("data", json.writeValueAsString(document.data()));
-        stored.put("secrets", encrypt(path, document.secrets()));
+        // few thousand JSON strings, which a busy audit chunk reaches. It is also exactly the text the MAC covers.
+        stored.put("data", data);
+        stored.put("secrets", sealed);
+        stored.put("mac", mac);
         Map<String, Object> request = Map.of("options", Map.of("cas", expectedVersion), "data", stored);
         Map<String, Object> body = call("write " + path, rest -> {
             try {
@@ -192,6 +399,7 @@ public final class VaultSecretStore implements SecretStore {
                 throw ex;
             }
         });
+        verifiedMacs.put(macCacheKey(macInput, mac), Boolean.TRUE);
         return ((Number) object(body.get("data")).get("version")).longValue();
     }
 
@@ -206,6 +414,18 @@ public final class VaultSecretStore implements SecretStore {
 
     @Override
     public List<String> list(SecretPath folder) {
+        List<String> ids = new ArrayList<>();
+        for (String name : listKeys(folder)) {
+            if (!name.endsWith("/")) {
+                ids.add(name);
+            }
+        }
+        ids.sort(null);
+        return ids;
+    }
+
+    /** Documents and sub-folders (ending in {@code /}) directly inside {@code folder}. */
+    private List<String> listKeys(SecretPath folder) {
         Map<String, Object> body = call("list " + folder, rest -> {
             try {
                 return rest.exchange(kvMount + "/metadata/" + prefix + folder.relative() + "/?list=true",
@@ -221,15 +441,11 @@ public final class VaultSecretStore implements SecretStore {
         if (body == null) {
             return List.of();
         }
-        List<String> ids = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
         for (Object key : (List<?>) object(body.get("data")).get("keys")) {
-            String name = String.valueOf(key);
-            if (!name.endsWith("/")) {
-                ids.add(name);
-            }
+            keys.add(String.valueOf(key));
         }
-        ids.sort(null);
-        return ids;
+        return keys;
     }
 
     @Override
@@ -260,6 +476,84 @@ public final class VaultSecretStore implements SecretStore {
         return kvMount + "/data/" + prefix + path.relative();
     }
 
+    /** Where the document lives in Vault: what its MAC and its ciphertexts' contexts are bound to. */
+    private String location(SecretPath path) {
+        return kvMount + "/" + prefix + path.relative();
+    }
+
+    private String context(SecretPath path, String field) {
+        return Base64.getEncoder().encodeToString((location(path) + "\0" + field).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Length-prefixed fields, so no two different documents share an input. Package-private for tests. */
+    byte[] macInput(SecretPath path, long version, String data, Map<String, String> sealed) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            field(out, MAC_DOMAIN);
+            field(out, location(path));
+            out.writeLong(version);
+            field(out, data);
+            out.writeInt(sealed.size());
+            for (Map.Entry<String, String> secret : new TreeMap<>(sealed).entrySet()) {
+                field(out, secret.getKey());
+                field(out, secret.getValue());
+            }
+        }
+        catch (IOException ex) {
+            throw new IllegalStateException("cannot happen in memory", ex);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void field(DataOutputStream out, String value) throws IOException {
+        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(utf8.length);
+        out.write(utf8);
+    }
+
+    private static String macCacheKey(byte[] macInput, String mac) {
+        try {
+            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(macInput)) + " " + mac;
+        }
+        catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException("every JDK has SHA-256", ex);
+        }
+    }
+
+    private String hmac(SecretPath path, byte[] macInput) {
+        Map<String, Object> body = call("MAC " + path, rest -> rest.exchange(transitMount + "/hmac/" + transitKey,
+                HttpMethod.POST, new HttpEntity<>(Map.of("input", Base64.getEncoder().encodeToString(macInput))),
+                JSON_OBJECT).getBody());
+        return String.valueOf(object(body.get("data")).get("hmac"));
+    }
+
+    private void verifyMac(RawDocument raw, String data, Map<String, String> sealed, String mac) {
+        byte[] macInput = macInput(raw.path(), raw.version(), data, sealed);
+        String cacheKey = macCacheKey(macInput, mac);
+        if (verifiedMacs.getIfPresent(cacheKey) != null) {
+            return;
+        }
+        Map<String, Object> request = Map.of("input", Base64.getEncoder().encodeToString(macInput), "hmac", mac);
+        Boolean valid = call("verify the MAC of " + raw.path(), rest -> {
+            try {
+                Map<String, Object> body = rest.exchange(transitMount + "/verify/" + transitKey, HttpMethod.POST,
+                        new HttpEntity<>(request), JSON_OBJECT).getBody();
+                return Boolean.TRUE.equals(object(body.get("data")).get("valid"));
+            }
+            catch (HttpStatusCodeException ex) {
+                // 400: not a MAC of this key at all (no prefix, unknown key version).
+                if (ex.getStatusCode().value() == HttpStatus.BAD_REQUEST.value()) {
+                    return false;
+                }
+                throw ex;
+            }
+        });
+        if (!Boolean.TRUE.equals(valid)) {
+            throw refuse(raw, "MAC does not match the document's content and place");
+        }
+        verifiedMacs.put(cacheKey, Boolean.TRUE);
+    }
+
     private Map<String, String> encrypt(SecretPath path, Map<String, String> secrets) {
         if (secrets.isEmpty()) {
             return Map.of();
@@ -268,19 +562,42 @@ public final class VaultSecretStore implements SecretStore {
         List<Map<String, String>> batch = new ArrayList<>();
         for (String name : names) {
             batch.add(Map.of("plaintext",
-                    Base64.getEncoder().encodeToString(secrets.get(name).getBytes(StandardCharsets.UTF_8))));
+                    Base64.getEncoder().encodeToString(secrets.get(name).getBytes(StandardCharsets.UTF_8)),
+                    "context", context(path, name)));
         }
-        List<Map<String, Object>> results = transit("encrypt", path, batch);
+        List<Map<String, Object>> results = transit("encrypt", transitKey, path, batch);
+        if (results == null) {
+            throw new SecretStoreException("Vault Transit could not encrypt a secret of " + path);
+        }
         Map<String, String> sealed = new LinkedHashMap<>();
         for (int i = 0; i < names.size(); i++) {
             String ciphertext = String.valueOf(results.get(i).get("ciphertext"));
             sealed.put(names.get(i), ciphertext);
-            plaintexts.put(ciphertext, secrets.get(names.get(i)));
+            plaintexts.put(context(path, names.get(i)) + " " + ciphertext, secrets.get(names.get(i)));
         }
         return sealed;
     }
 
-    private Map<String, String> decrypt(SecretPath path, Map<String, String> sealed) {
+    private Map<String, String> decrypt(RawDocument raw, Map<String, String> sealed) {
+        SecretPath path = raw.path();
+        Map<String, String> secrets = decrypt(path, transitKey, sealed, name -> context(path, name));
+        if (secrets == null) {
+            throw refuse(raw, "a secret field does not decrypt for this document and field");
+        }
+        return secrets;
+    }
+
+    private Map<String, String> decryptLegacy(SecretPath path, Map<String, String> sealed) {
+        Map<String, String> secrets = decrypt(path, legacyTransitKey, sealed, null);
+        if (secrets == null) {
+            throw new SecretStoreException("Vault Transit could not decrypt a secret of " + path);
+        }
+        return secrets;
+    }
+
+    /** Plaintexts by field, or null when Transit refused a ciphertext. */
+    private Map<String, String> decrypt(SecretPath path, String key, Map<String, String> sealed,
+            Function<String, String> contexts) {
         if (sealed.isEmpty()) {
             return Map.of();
         }
@@ -288,34 +605,55 @@ public final class VaultSecretStore implements SecretStore {
         List<String> names = new ArrayList<>();
         List<Map<String, String>> batch = new ArrayList<>();
         sealed.forEach((name, ciphertext) -> {
-            String known = plaintexts.getIfPresent(ciphertext);
+            String cacheKey = (contexts == null ? key : contexts.apply(name)) + " " + ciphertext;
+            String known = plaintexts.getIfPresent(cacheKey);
             secrets.put(name, known);
             if (known == null) {
                 names.add(name);
-                batch.add(Map.of("ciphertext", ciphertext));
+                batch.add(contexts == null ? Map.of("ciphertext", ciphertext)
+                        : Map.of("ciphertext", ciphertext, "context", contexts.apply(name)));
             }
         });
         if (!batch.isEmpty()) {
-            List<Map<String, Object>> results = transit("decrypt", path, batch);
+            List<Map<String, Object>> results = transit("decrypt", key, path, batch);
+            if (results == null) {
+                return null;
+            }
             for (int i = 0; i < names.size(); i++) {
                 byte[] plain = Base64.getDecoder().decode(String.valueOf(results.get(i).get("plaintext")));
                 String plaintext = new String(plain, StandardCharsets.UTF_8);
-                secrets.put(names.get(i), plaintext);
-                plaintexts.put(sealed.get(names.get(i)), plaintext);
+                String name = names.get(i);
+                secrets.put(name, plaintext);
+                plaintexts.put((contexts == null ? key : contexts.apply(name)) + " " + sealed.get(name), plaintext);
             }
         }
         return secrets;
     }
 
-    private List<Map<String, Object>> transit(String operation, SecretPath path, List<Map<String, String>> batch) {
-        Map<String, Object> body = call(operation + " secrets of " + path,
-                rest -> rest.exchange(transitMount + "/" + operation + "/" + transitKey, HttpMethod.POST,
-                        new HttpEntity<>(Map.of("batch_input", batch)), JSON_OBJECT).getBody());
+    /** The batch results, or null when Transit refused an item (400, or an item with an error). */
+    private List<Map<String, Object>> transit(String operation, String key, SecretPath path,
+            List<Map<String, String>> batch) {
+        Map<String, Object> body = call(operation + " secrets of " + path, rest -> {
+            try {
+                return rest.exchange(transitMount + "/" + operation + "/" + key, HttpMethod.POST,
+                        new HttpEntity<>(Map.of("batch_input", batch)), JSON_OBJECT).getBody();
+            }
+            catch (HttpStatusCodeException ex) {
+                // A batch with a failed item answers 400: a ciphertext that is not this key's, or not for this context.
+                if (ex.getStatusCode().value() == HttpStatus.BAD_REQUEST.value()) {
+                    return null;
+                }
+                throw ex;
+            }
+        });
+        if (body == null) {
+            return null;
+        }
         List<Map<String, Object>> results = new ArrayList<>();
         for (Object result : (List<?>) object(body.get("data")).get("batch_results")) {
             Map<String, Object> item = object(result);
             if (item.get("error") != null && !String.valueOf(item.get("error")).isEmpty()) {
-                throw new SecretStoreException("Vault Transit could not " + operation + " a secret of " + path);
+                return null;
             }
             results.add(item);
         }

@@ -49,6 +49,7 @@ import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.providers.ProviderException;
 import dev.postern.broker.providers.TokenGrant;
 import dev.postern.broker.providers.TokenProviders;
+import dev.postern.broker.store.DocumentIntegrityException;
 import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.store.VersionConflictException;
 
@@ -278,6 +279,10 @@ public class TokenService {
             if (ex.getCause() instanceof StoreUnavailableException unavailable) {
                 // An expected outage, not a bug: 503 store-unavailable with Retry-After, no stack trace.
                 throw unavailable;
+            }
+            if (ex.getCause() instanceof DocumentIntegrityException refused) {
+                // Already logged by the store with the path; 500 store-integrity, no stack trace.
+                throw refused;
             }
             log.error("Token refresh failed", ex.getCause());
             throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error",

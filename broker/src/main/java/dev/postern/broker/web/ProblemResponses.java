@@ -27,6 +27,7 @@ import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 import dev.postern.broker.ApiException;
 import dev.postern.broker.store.InvalidSecretPathException;
+import dev.postern.broker.store.DocumentIntegrityException;
 import dev.postern.broker.store.SecretStoreException;
 import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.store.VersionConflictException;
@@ -73,6 +74,15 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> invalidId(InvalidSecretPathException ex, HttpServletRequest request) {
         return ResponseEntity.status(HttpStatus.NOT_FOUND)
             .body(Problems.of(HttpStatus.NOT_FOUND, "not-found", "Not found", "No such object.", request));
+    }
+
+    // The store logged the path and the failed check once at WARN; the caller learns neither.
+    @ExceptionHandler(DocumentIntegrityException.class)
+    ResponseEntity<ProblemDetail> storeIntegrity(DocumentIntegrityException ex, HttpServletRequest request) {
+        return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
+            .body(Problems.of(HttpStatus.INTERNAL_SERVER_ERROR, "store-integrity", "Stored data refused",
+                    "A stored document failed its integrity check and was not used; an operator must restore it.",
+                    request));
     }
 
     @ExceptionHandler(SecretStoreException.class)

@@ -70,6 +70,37 @@ class EmbeddedSecretStoreTests extends SecretStoreContractTests {
             .hasMessageContaining("master key is not the one");
     }
 
+    /**
+     * The embedded store is one AES-GCM message: its JSON (metadata, secrets, versions) cannot be
+     * read or edited without the master key, and any changed byte fails the tag. So an edit, a
+     * document moved inside the file or a value spliced from another file is refused at open; a
+     * per-document MAC or per-field AAD under the same master key would add nothing (whoever can
+     * make one can rewrite the whole file).
+     */
+    @Test
+    void fileWhenAnyByteIsChangedThenRefusedAtOpen() throws Exception {
+        store.write(SecretPath.of(StoreCollection.CLIENTS, "cli_e"),
+                SecretDocument.of(Map.of("name", "reporting", "role", "client")), SecretStore.NEW);
+        ((EmbeddedSecretStore) store).close();
+        Path file = folder.resolve("store.bin");
+        byte[] original = Files.readAllBytes(file);
+
+        for (int position : new int[] { 12, 20, original.length / 2, original.length - 1 }) {
+            byte[] changed = original.clone();
+            changed[position] ^= 0x01;
+            Files.write(file, changed);
+            assertThatThrownBy(() -> new EmbeddedSecretStore(file, key).close()).as("byte %d changed", position)
+                .isInstanceOf(SecretStoreException.class)
+                .hasMessageContaining("altered");
+        }
+
+        Files.write(file, original);
+        try (EmbeddedSecretStore reopened = new EmbeddedSecretStore(file, key)) {
+            assertThat(reopened.read(SecretPath.of(StoreCollection.CLIENTS, "cli_e")).orElseThrow().document().data())
+                .containsEntry("role", "client");
+        }
+    }
+
     @Test
     void openWhileAnotherHoldsTheFileThenRefused() {
         assertThatThrownBy(() -> new EmbeddedSecretStore(folder.resolve("store.bin"), key))

@@ -44,8 +44,9 @@ class VaultPolicyIntegrationTests {
     @BeforeEach
     void tokenWithOnlyThePosternPolicy() {
         // The policy does not allow creating the Transit key: an operator creates it, as vault.md says.
-        if (vault.api("GET", "transit/keys/postern", null).statusCode() == 404) {
-            expectSuccess(vault.api("POST", "transit/keys/postern", "{\"type\":\"aes256-gcm96\"}"), "create the key");
+        if (vault.api("GET", "transit/keys/postern-v2", null).statusCode() == 404) {
+            expectSuccess(vault.api("POST", "transit/keys/postern-v2", "{\"type\":\"aes256-gcm96\",\"derived\":true}"),
+                    "create the key");
         }
         policyToken = tokenWithPolicy(vault, "postern-docs-policy");
     }
@@ -135,15 +136,15 @@ class VaultPolicyIntegrationTests {
 
             assertThatThrownBy(store::prepare).isInstanceOf(StoreUnavailableException.class)
                 .hasMessageContaining("may not create it")
-                .hasMessageContaining("bao write -f transit/keys/postern");
-            assertThat(own.api("GET", "transit/keys/postern", null).statusCode()).isEqualTo(404);
+                .hasMessageContaining("bao write transit/keys/postern-v2 derived=true");
+            assertThat(own.api("GET", "transit/keys/postern-v2", null).statusCode()).isEqualTo(404);
         }
     }
 
     @Test
     void ownWritesAreReadBackWithoutTransitWhileAnotherProcessNeedsTheDecryptRight() {
         String policy = documentedPolicy();
-        String decryptRule = "path \"transit/decrypt/postern\" {\n  capabilities = [\"update\"]\n}\n";
+        String decryptRule = "path \"transit/decrypt/postern-v2\" {\n  capabilities = [\"update\"]\n}\n";
         assertThat(policy).contains(decryptRule);
         String noDecrypt = tokenWithPolicy(vault, "postern-without-decrypt", policy.replace(decryptRule, ""));
         SecretPath path = SecretPath.of(StoreCollection.ACCOUNTS, "acc_cached");

@@ -57,7 +57,9 @@ class VaultSecretStoreIntegrationTests extends SecretStoreContractTests {
         new VaultSecretStore(VaultStores.template(vault.address(), vault.rootToken()), "secret", "p/", "transit", key)
             .prepare();
 
-        assertThat(vault.api("GET", "transit/keys/" + key, null).statusCode()).isEqualTo(200);
+        HttpResponse<String> created = vault.api("GET", "transit/keys/" + key + "-v2", null);
+        assertThat(created.statusCode()).isEqualTo(200);
+        assertThat(created.body()).contains("\"derived\":true");
     }
 
     @Test

@@ -1,0 +1,272 @@
+package dev.postern.broker.store;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.postern.broker.testing.TestVault;
+import dev.postern.broker.testing.VaultExtension;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Store integrity against a real OpenBao: someone who can write KV but has no Transit rights can
+ * delete or corrupt documents, never change what Postern reads from them; ciphertexts are bound
+ * to their document and field; documents in today's legacy format are read and migrated, and a
+ * legacy-format document planted after the migration is refused.
+ */
+@ExtendWith(VaultExtension.class)
+class VaultDocumentIntegrityIntegrationTests {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final TestVault vault;
+
+    /** Inside {@code secret/data/postern/*}, so a KV-only policy can name it. */
+    private final String prefix = "postern/integrity-" + UUID.randomUUID() + "/";
+
+    VaultDocumentIntegrityIntegrationTests(TestVault vault) {
+        this.vault = vault;
+    }
+
+    private VaultSecretStore rootStore(String transitKey) {
+        VaultSecretStore store = new VaultSecretStore(VaultStores.template(vault.address(), vault.rootToken()), "secret",
+                prefix, "transit", transitKey);
+        store.prepare();
+        return store;
+    }
+
+    @Test
+    void kvWriteWithoutTransitRightsThatMakesAClientAdminThenRefusedOnRead() {
+        VaultSecretStore store = rootStore("postern");
+        SecretPath client = SecretPath.of(StoreCollection.CLIENTS, "cli_intruder");
+        store.write(client, SecretDocument.of(Map.of("name", "reporting", "role", "client", "key_hash", "abc")),
+                SecretStore.NEW);
+        String kvOnly = kvOnlyToken();
+        assertThat(vault.api("POST", "transit/hmac/postern-v2", "{\"input\":\"aGk=\"}", kvOnly).statusCode())
+            .as("the intruder has no Transit rights").isEqualTo(403);
+
+        // The intruder edits the metadata JSON as stored and writes it back as a new version.
+        Map<String, Object> stored = rawData(client, kvOnly);
+        stored.put("data", String.valueOf(stored.get("data")).replace("\"role\":\"client\"", "\"role\":\"admin\""));
+        assertThat(String.valueOf(stored.get("data"))).contains("\"role\":\"admin\"");
+        rawWrite(client, stored, kvOnly);
+
+        assertThatThrownBy(() -> store.read(client)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("clients/cli_intruder")
+            .hasMessageContaining("MAC")
+            .hasMessageNotContaining("admin");
+        // A replica that never saw the document (no cache) refuses it too.
+        assertThatThrownBy(() -> rootStore("postern").read(client)).isInstanceOf(DocumentIntegrityException.class);
+
+        // Stripping the MAC and format to pass as a legacy document does not help either.
+        stored.remove("mac");
+        stored.remove("format");
+        rawWrite(client, stored, kvOnly);
+        assertThatThrownBy(() -> store.read(client)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("legacy format");
+
+        // Nor does moving another, valid document onto this path (here: the same content re-signed nowhere).
+        SecretPath admin = SecretPath.of(StoreCollection.CLIENTS, "cli_admin");
+        store.write(admin, SecretDocument.of(Map.of("name", "ops", "role", "admin", "key_hash", "abc")), SecretStore.NEW);
+        Map<String, Object> moved = rawData(admin, kvOnly);
+        rawWrite(client, moved, kvOnly);
+        assertThatThrownBy(() -> store.read(client)).isInstanceOf(DocumentIntegrityException.class);
+        assertThat(store.read(admin).orElseThrow().document().data()).containsEntry("role", "admin");
+    }
+
+    @Test
+    void ciphertextCopiedIntoAnotherDocumentOrFieldThenRefused() {
+        VaultSecretStore store = rootStore("postern");
+        SecretPath a = SecretPath.of(StoreCollection.ACCOUNTS, "acc_a");
+        SecretPath b = SecretPath.of(StoreCollection.ACCOUNTS, "acc_b");
+        store.write(a, new SecretDocument(Map.of("mailbox", "a@example.com"), Map.of("refresh_token", "placeholder-rt-a")),
+                SecretStore.NEW);
+        store.write(b, new SecretDocument(Map.of("mailbox", "b@example.com"),
+                Map.of("refresh_token", "placeholder-rt-b", "other", "placeholder-other-b")), SecretStore.NEW);
+        String stolen = secrets(rawData(a, vault.rootToken())).get("refresh_token");
+
+        // Plain copy into the other document: the MAC (which covers every ciphertext) refuses it.
+        Map<String, Object> intoB = rawData(b, vault.rootToken());
+        Map<String, String> sealed = secrets(intoB);
+        sealed.put("refresh_token", stolen);
+        intoB.put("secrets", sealed);
+        rawWrite(b, intoB, vault.rootToken());
+        assertThatThrownBy(() -> store.read(b)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("MAC");
+
+        // Even with a valid MAC (made here with the root token, as someone with hmac but no decrypt
+        // rights could), the ciphertext does not decrypt outside its document and field.
+        resignAndWrite(store, b, intoB);
+        assertThatThrownBy(() -> rootStore("postern").read(b)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("does not decrypt");
+
+        // The same within one document: another field's ciphertext.
+        SecretPath c = SecretPath.of(StoreCollection.ACCOUNTS, "acc_c");
+        store.write(c, new SecretDocument(Map.of(), Map.of("refresh_token", "placeholder-rt-c", "other", "x")),
+                SecretStore.NEW);
+        Map<String, Object> swapped = rawData(c, vault.rootToken());
+        Map<String, String> fields = secrets(swapped);
+        fields.put("other", fields.get("refresh_token"));
+        swapped.put("secrets", fields);
+        resignAndWrite(store, c, swapped);
+        assertThatThrownBy(() -> rootStore("postern").read(c)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("does not decrypt");
+
+        assertThat(store.read(a).orElseThrow().document().secret("refresh_token")).isEqualTo("placeholder-rt-a");
+    }
+
+    @Test
+    void documentsInTodaysFormatAreReadAndMigratedAndALegacyDocumentPlantedLaterIsRefused() throws Exception {
+        // Today's main: a non-derived key named by transit-key, secrets encrypted without context,
+        // metadata as a JSON string, no format and no MAC, written with cas.
+        String base = "legacy-" + UUID.randomUUID();
+        expectSuccess(vault.api("POST", "transit/keys/" + base, "{\"type\":\"aes256-gcm96\"}"), "create the old key");
+        SecretPath app = SecretPath.of(StoreCollection.APPS, "app_old");
+        SecretPath client = SecretPath.of(StoreCollection.CLIENTS, "cli_old");
+        SecretPath event = SecretPath.of(StoreCollection.AUDIT, "day_1", "chunk_1");
+        legacyWrite(app, Map.of("name", "Contoso mail"), Map.of("client_secret", legacyEncrypt(base, "placeholder-secret")));
+        legacyWrite(client, Map.of("name", "ops", "role", "admin"), Map.of());
+        legacyWrite(event, Map.of("events", List.of(Map.of("id", "evt_1"))), Map.of());
+        // The -v2 key's creation time (seconds) is the cut-off: let a second pass.
+        Thread.sleep(1100);
+
+        VaultSecretStore store = rootStore(base);
+
+        for (SecretPath migrated : List.of(app, client, event)) {
+            JsonNode raw = JSON.readTree(vault.api("GET", "secret/data/" + prefix + migrated.relative(), null).body())
+                .path("data");
+            assertThat(raw.path("data").path("format").asString()).as(migrated.toString()).isEqualTo("2");
+            assertThat(raw.path("data").path("mac").asString()).startsWith("vault:v1:");
+            assertThat(raw.path("metadata").path("version").asLong()).isEqualTo(2);
+        }
+        StoredDocument appRead = store.read(app).orElseThrow();
+        assertThat(appRead.document().data()).containsEntry("name", "Contoso mail");
+        assertThat(appRead.document().secret("client_secret")).isEqualTo("placeholder-secret");
+        assertThat(rootStore(base).read(app).orElseThrow().document().secret("client_secret"))
+            .as("decrypted with the derived key by a store without caches").isEqualTo("placeholder-secret");
+        assertThat(store.read(client).orElseThrow().document().data()).containsEntry("role", "admin");
+        assertThat(store.read(event).orElseThrow().document().data()).containsKey("events");
+
+        // After the migration, a document in the legacy format is refused: a new one and an old one rewritten.
+        SecretPath planted = SecretPath.of(StoreCollection.CLIENTS, "cli_planted");
+        legacyWrite(planted, Map.of("name", "intruder", "role", "admin"), Map.of());
+        assertThatThrownBy(() -> store.read(planted)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("legacy format");
+        Map<String, Object> downgraded = new LinkedHashMap<>();
+        downgraded.put("data", "{\"name\":\"ops\",\"role\":\"admin\",\"key_hash\":\"intruder\"}");
+        downgraded.put("secrets", Map.of());
+        rawWrite(client, downgraded, vault.rootToken());
+        assertThatThrownBy(() -> store.read(client)).isInstanceOf(DocumentIntegrityException.class);
+
+        // A restart, even with the migration marker deleted, migrates nothing planted and still starts.
+        vault.api("DELETE", "secret/metadata/" + prefix + VaultSecretStore.FORMAT_MARKER.relative(), null);
+        VaultSecretStore restarted = rootStore(base);
+        assertThatThrownBy(() -> restarted.read(planted)).isInstanceOf(DocumentIntegrityException.class);
+        assertThat(JSON.readTree(vault.api("GET", "secret/data/" + prefix + planted.relative(), null).body())
+            .path("data").path("data").path("format").isMissingNode()).isTrue();
+        assertThat(restarted.read(app).orElseThrow().document().secret("client_secret")).isEqualTo("placeholder-secret");
+    }
+
+    @Test
+    void macCheckCostPerReadMeasured() {
+        VaultSecretStore store = rootStore("postern");
+        SecretPath path = SecretPath.of(StoreCollection.APPS, "app_timing");
+        store.write(path, SecretDocument.of(Map.of("name", "timing", "token_endpoint", "https://login.example/token")),
+                SecretStore.NEW);
+        int reads = 300;
+        // One HTTP client for every store, so only the Transit verify call differs between the two loops.
+        var template = VaultStores.template(vault.address(), vault.rootToken());
+        for (int i = 0; i < 50; i++) {
+            new VaultSecretStore(template, "secret", prefix, "transit", "postern").read(path).orElseThrow();
+            store.read(path).orElseThrow();
+        }
+        long cached = 0;
+        long verified = 0;
+        for (int i = 0; i < reads; i++) {
+            long start = System.nanoTime();
+            assertThat(store.read(path).orElseThrow().document().data()).containsEntry("name", "timing");
+            cached += System.nanoTime() - start;
+            // A store with empty caches verifies the MAC at Transit on its first read.
+            VaultSecretStore fresh = new VaultSecretStore(template, "secret", prefix, "transit", "postern");
+            start = System.nanoTime();
+            assertThat(fresh.read(path).orElseThrow().document().data()).containsEntry("name", "timing");
+            verified += System.nanoTime() - start;
+        }
+        System.out.printf("[store-integrity] %d reads each: KV read with the MAC verification cached %.3f ms/read; "
+                + "KV read + Transit verify %.3f ms/read; the MAC check adds %.3f ms per uncached read%n", reads,
+                cached / 1e6 / reads, verified / 1e6 / reads, (verified - cached) / 1e6 / reads);
+    }
+
+    private String kvOnlyToken() {
+        String policy = """
+                path "secret/data/postern/*" { capabilities = ["create", "read", "update"] }
+                path "secret/metadata/postern/*" { capabilities = ["list", "read", "delete"] }
+                """;
+        expectSuccess(vault.api("PUT", "sys/policies/acl/postern-kv-only",
+                JSON.writeValueAsString(Map.of("policy", policy))), "write the policy");
+        HttpResponse<String> created = vault.api("POST", "auth/token/create",
+                JSON.writeValueAsString(Map.of("policies", List.of("postern-kv-only"), "no_default_policy", true,
+                        "ttl", "10m")));
+        expectSuccess(created, "create a token");
+        return JSON.readTree(created.body()).path("auth").path("client_token").asString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> rawData(SecretPath path, String token) {
+        HttpResponse<String> raw = vault.api("GET", "secret/data/" + prefix + path.relative(), null, token);
+        expectSuccess(raw, "read " + path);
+        Map<String, Object> body = JSON.readValue(raw.body(), Map.class);
+        return new LinkedHashMap<>((Map<String, Object>) ((Map<String, Object>) body.get("data")).get("data"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> secrets(Map<String, Object> stored) {
+        return new LinkedHashMap<>((Map<String, String>) stored.getOrDefault("secrets", Map.of()));
+    }
+
+    private void rawWrite(SecretPath path, Map<String, Object> stored, String token) {
+        expectSuccess(vault.api("POST", "secret/data/" + prefix + path.relative(),
+                JSON.writeValueAsString(Map.of("data", stored)), token), "write " + path);
+    }
+
+    /** Writes {@code stored} as the next version with a MAC that Transit made for it. */
+    private void resignAndWrite(VaultSecretStore store, SecretPath path, Map<String, Object> stored) {
+        long next = JSON.readTree(vault.api("GET", "secret/data/" + prefix + path.relative(), null).body())
+            .path("data").path("metadata").path("version").asLong() + 1;
+        byte[] input = store.macInput(path, next, String.valueOf(stored.get("data")), secrets(stored));
+        HttpResponse<String> mac = vault.api("POST", "transit/hmac/postern-v2",
+                JSON.writeValueAsString(Map.of("input", Base64.getEncoder().encodeToString(input))));
+        expectSuccess(mac, "MAC");
+        stored.put("mac", JSON.readTree(mac.body()).path("data").path("hmac").asString());
+        rawWrite(path, stored, vault.rootToken());
+    }
+
+    private String legacyEncrypt(String key, String plaintext) {
+        HttpResponse<String> encrypted = vault.api("POST", "transit/encrypt/" + key, JSON.writeValueAsString(
+                Map.of("plaintext", Base64.getEncoder().encodeToString(plaintext.getBytes(StandardCharsets.UTF_8)))));
+        expectSuccess(encrypted, "encrypt");
+        return JSON.readTree(encrypted.body()).path("data").path("ciphertext").asString();
+    }
+
+    private void legacyWrite(SecretPath path, Map<String, Object> data, Map<String, String> sealed) {
+        expectSuccess(vault.api("POST", "secret/data/" + prefix + path.relative(), JSON.writeValueAsString(
+                Map.of("options", Map.of("cas", 0), "data",
+                        Map.of("data", JSON.writeValueAsString(data), "secrets", sealed)))), "legacy write " + path);
+    }
+
+    private static void expectSuccess(HttpResponse<String> response, String what) {
+        assertThat(response.statusCode() / 100).as("%s: %s %s", what, response.statusCode(), response.body())
+            .isEqualTo(2);
+    }
+}
