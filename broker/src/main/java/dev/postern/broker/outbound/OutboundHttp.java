@@ -3,15 +3,10 @@ package dev.postern.broker.outbound;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.HttpURLConnection;
-import java.net.Proxy;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.net.http.HttpTimeoutException;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 
-import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 
 import org.jspecify.annotations.Nullable;
@@ -19,7 +14,6 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.client.ClientHttpRequestInterceptor;
 import org.springframework.http.client.ClientHttpResponse;
-import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.RestClient;
 
@@ -52,30 +46,7 @@ public class OutboundHttp {
      */
     public RestClient restClient(Duration timeout, @Nullable SSLContext ssl) {
         CheckingSocketFactory sockets = new CheckingSocketFactory(context(ssl).getSocketFactory(), policy);
-        SimpleClientHttpRequestFactory factory = new SimpleClientHttpRequestFactory() {
-
-            @Override
-            protected HttpURLConnection openConnection(URL url, @Nullable Proxy proxy) throws IOException {
-                try {
-                    policy.checkUrl(url.toURI());
-                }
-                catch (URISyntaxException ex) {
-                    throw new EndpointNotAllowedException(AddressRules.Rule.HTTPS_ONLY, "not a valid URL");
-                }
-                return (HttpURLConnection) url.openConnection(Proxy.NO_PROXY);
-            }
-
-            @Override
-            protected void prepareConnection(HttpURLConnection connection, String httpMethod) throws IOException {
-                super.prepareConnection(connection, httpMethod);
-                connection.setInstanceFollowRedirects(false);
-                if (connection instanceof HttpsURLConnection https) {
-                    https.setSSLSocketFactory(sockets);
-                }
-            }
-        };
-        factory.setConnectTimeout(timeout);
-        factory.setReadTimeout(timeout);
+        GuardedRequestFactory factory = new GuardedRequestFactory(policy, sockets, timeout);
         long deadlineNanos = timeout.multipliedBy(2).toNanos();
         return RestClient.builder()
             .requestFactory(factory)
