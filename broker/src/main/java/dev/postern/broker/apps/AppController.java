@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
@@ -39,11 +40,19 @@ class AppController {
     record AppRequest(@Nullable @Size(max = 100) String name, @Nullable ProviderKind provider,
             @Nullable @Size(max = 255) String tenant, @Nullable @Size(max = 255) String clientId,
             @Nullable @Size(max = 50) List<@NotBlank @Size(max = 255) String> scopes, @Nullable URI authorizeEndpoint,
-            @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint) {
+            @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint,
+            @Schema(description = "On PATCH only: the app's active client secret again, required to change the tenant, "
+                    + "client id or an endpoint of an app that holds credentials (else 409 credential-bound)",
+                    accessMode = Schema.AccessMode.WRITE_ONLY) @Nullable @Size(max = 1024) String clientSecret) {
 
         AppService.AppFields fields() {
             return new AppService.AppFields(name, provider, tenant, clientId, scopes, authorizeEndpoint, tokenEndpoint,
-                    userinfoEndpoint);
+                    userinfoEndpoint, clientSecret);
+        }
+
+        @Override
+        public String toString() {
+            return "AppRequest[name=" + name + ", provider=" + provider + "]";
         }
     }
 

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 
 import dev.postern.broker.ApiException;
@@ -21,6 +22,8 @@ import dev.postern.broker.apps.AppRepository.StoredApp;
 import dev.postern.broker.apps.Credential.CredentialState;
 import dev.postern.broker.apps.Credential.CredentialType;
 import dev.postern.broker.audit.AuditLog;
+import dev.postern.broker.outbound.EndpointNotAllowedException;
+import dev.postern.broker.outbound.OutboundPolicy;
 import dev.postern.broker.providers.ClientAuthentication;
 import dev.postern.broker.providers.CredentialCheck;
 import dev.postern.broker.providers.CredentialVerifier;
@@ -58,8 +61,11 @@ public class AppService {
 
     private final Clock clock;
 
+    private final OutboundPolicy outbound;
+
     public AppService(AppRepository apps, CertificateGenerator certificates, CredentialVerifier verifier,
-            AuditLog audit, Clock clock) {
+            AuditLog audit, Clock clock, OutboundPolicy outbound) {
+        this.outbound = outbound;
         this.apps = apps;
         this.certificates = certificates;
         this.verifier = verifier;
@@ -78,10 +84,17 @@ public class AppService {
      * @param authorizeEndpoint a generic provider's authorize endpoint
      * @param tokenEndpoint a generic provider's token endpoint
      * @param userinfoEndpoint a generic provider's userinfo endpoint
+     * @param clientSecret on an update, the app's client secret again: the proof that allows changing
+     *        where an app that holds credentials sends them (see {@link #update})
      */
     public record AppFields(@Nullable String name, @Nullable ProviderKind provider, @Nullable String tenant,
             @Nullable String clientId, @Nullable List<String> scopes, @Nullable URI authorizeEndpoint,
-            @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint) {
+            @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint, @Nullable String clientSecret) {
+
+        @Override
+        public String toString() {
+            return "AppFields[name=" + name + ", provider=" + provider + "]";
+        }
     }
 
     /** A credential and the warnings its creation raised. */
@@ -97,6 +110,10 @@ public class AppService {
     }
 
     public AppRegistration create(String actor, AppFields fields) {
+        if (fields.clientSecret() != null) {
+            throw ApiException.invalidField("client_secret",
+                    "is not taken here: add credentials with POST /v1/apps/{id}/credentials");
+        }
         if (fields.provider() == null) {
             throw ApiException.invalidField("provider", "must be one of microsoft, google, generic");
         }
@@ -111,7 +128,17 @@ public class AppService {
         return app;
     }
 
-    /** Changes the fields given (not {@code null}); the provider cannot change. */
+    /**
+     * Changes the fields given (not {@code null}); the provider cannot change. On an app that holds
+     * credentials, a change of where they are sent (tenant, client id, authorize, token or userinfo
+     * endpoint) is refused with {@code 409 credential-bound} unless the request carries the client
+     * secret of the active credential (of any client-secret credential when none is active) again:
+     * otherwise an admin could send the stored secret, and mailboxes' refresh tokens, to a host of
+     * their own. With that proof, the proven credential is kept and every other credential is
+     * deleted with its secret, because nobody showed it may go to the new destination. An app whose
+     * credential is a certificate cannot be moved: register a new app and add a new credential there.
+     * Old and new values are audited (endpoints and ids are not secrets).
+     */
     public AppRegistration update(String actor, String appId, AppFields fields) {
         StoredApp stored = load(appId);
         AppRegistration current = stored.app();
@@ -124,9 +151,80 @@ public class AppService {
                 pick(fields.tokenEndpoint(), current.tokenEndpoint()),
                 pick(fields.userinfoEndpoint(), current.userinfoEndpoint()), current.createdAt(), clock.instant(),
                 current.credentials()));
-        save(changed, stored.secrets(), stored.version());
-        audit.success(actor, "app.update", "app", appId, Map.of());
+        Map<String, String> details = destinationChanges(current, changed);
+        Map<String, String> secrets = stored.secrets();
+        if (!details.isEmpty() && !current.credentials().isEmpty()) {
+            Credential proven = provenCredential(current, secrets, fields.clientSecret());
+            if (proven == null) {
+                Map<String, String> refused = new LinkedHashMap<>(details);
+                refused.put("reason", "credential-bound");
+                refused.put("secret_given", Boolean.toString(fields.clientSecret() != null));
+                audit.record(actor, "app.update", "app", appId, "failure", refused);
+                throw ApiException.conflict("credential-bound", "This app holds credentials, and the change of "
+                        + String.join(", ", changedFields(details)) + " would send them to a new destination. "
+                        + "Repeat the change with client_secret set to the app's active client secret (the other "
+                        + "credentials are then deleted), or register a new app and add a new credential there.");
+            }
+            String removed = current.credentials().stream().map(Credential::id).filter(id -> !id.equals(proven.id()))
+                .reduce((a, b) -> a + "," + b).orElse("");
+            changed = changed.withCredentials(List.of(proven), changed.updatedAt());
+            secrets = Map.of(proven.id(), secrets.get(proven.id()));
+            details.put("proven_credential_id", proven.id());
+            if (!removed.isEmpty()) {
+                details.put("removed_credential_ids", removed);
+            }
+        }
+        else if (fields.clientSecret() != null) {
+            throw ApiException.invalidField("client_secret",
+                    "is taken only with a change of tenant, client_id or an endpoint on an app with credentials");
+        }
+        save(changed, secrets, stored.version());
+        audit.success(actor, "app.update", "app", appId, details);
         return changed;
+    }
+
+    /** The fields that decide where credentials go, old and new, for those that change. */
+    private static Map<String, String> destinationChanges(AppRegistration before, AppRegistration after) {
+        Map<String, String> details = new LinkedHashMap<>();
+        change(details, "tenant", before.tenant(), after.tenant());
+        change(details, "client_id", before.clientId(), after.clientId());
+        change(details, "authorize_endpoint", before.authorizeEndpoint(), after.authorizeEndpoint());
+        change(details, "token_endpoint", before.tokenEndpoint(), after.tokenEndpoint());
+        change(details, "userinfo_endpoint", before.userinfoEndpoint(), after.userinfoEndpoint());
+        return details;
+    }
+
+    private static void change(Map<String, String> details, String field, @Nullable Object before, @Nullable Object after) {
+        if (!java.util.Objects.equals(before, after)) {
+            details.put(field + "_old", before == null ? "" : before.toString());
+            details.put(field + "_new", after == null ? "" : after.toString());
+        }
+    }
+
+    private static List<String> changedFields(Map<String, String> details) {
+        return details.keySet().stream().filter(key -> key.endsWith("_old")).map(key -> key.substring(0, key.length() - 4))
+            .toList();
+    }
+
+    /**
+     * The client-secret credential whose stored secret equals {@code given} (compared in constant
+     * time): the active one when there is one, else any; {@code null} when none matches.
+     */
+    private static @Nullable Credential provenCredential(AppRegistration app, Map<String, String> secrets,
+            @Nullable String given) {
+        if (given == null || given.isEmpty()) {
+            return null;
+        }
+        List<Credential> candidates = app.activeCredential().map(List::of).orElse(app.credentials());
+        byte[] givenBytes = given.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (Credential candidate : candidates) {
+            String stored = secrets.get(candidate.id());
+            if (candidate.type() == CredentialType.CLIENT_SECRET && stored != null && java.security.MessageDigest
+                .isEqual(stored.getBytes(java.nio.charset.StandardCharsets.UTF_8), givenBytes)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     public void delete(String actor, String appId) {
@@ -342,7 +440,7 @@ public class AppService {
         }
     }
 
-    private static AppRegistration validated(AppRegistration app) {
+    private AppRegistration validated(AppRegistration app) {
         if (app.name().isBlank() || app.name().length() > 100) {
             throw ApiException.invalidField("name", "must be 1 to 100 characters");
         }
@@ -393,18 +491,24 @@ public class AppService {
         }
     }
 
-    private static void requireEndpoint(@Nullable URI endpoint, String field, boolean required) {
+    private void requireEndpoint(@Nullable URI endpoint, String field, boolean required) {
         if (endpoint == null) {
             if (required) {
                 throw ApiException.invalidField(field, "is required for a generic provider");
             }
             return;
         }
-        String host = endpoint.getHost();
-        boolean loopback = "127.0.0.1".equals(host) || "localhost".equals(host) || "[::1]".equals(host);
-        if (host == null || !("https".equals(endpoint.getScheme()) || ("http".equals(endpoint.getScheme()) && loopback))
-                || endpoint.getUserInfo() != null || endpoint.getFragment() != null) {
+        if (endpoint.getHost() == null || endpoint.getUserInfo() != null || endpoint.getFragment() != null) {
             throw ApiException.invalidField(field, "must be an https URL without credentials or fragment");
+        }
+        try {
+            outbound.checkStored(endpoint);
+        }
+        catch (EndpointNotAllowedException ex) {
+            throw new ApiException(HttpStatus.BAD_REQUEST, "endpoint-not-allowed", "Endpoint not allowed",
+                    "The " + field + " is not a public https destination: rule '" + ex.rule().code() + "' ("
+                            + ex.rule().description() + ").",
+                    Map.of("errors", Map.of(field, ex.getMessage()), "rule", ex.rule().code()), Map.of());
         }
     }
 

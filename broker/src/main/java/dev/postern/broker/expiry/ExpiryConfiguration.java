@@ -17,6 +17,8 @@ import org.springframework.mail.javamail.JavaMailSender;
 
 import dev.postern.broker.PublicUrl;
 import dev.postern.broker.apps.AppRepository;
+import dev.postern.broker.outbound.OutboundHttp;
+import dev.postern.broker.outbound.OutboundMsalHttpClient;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreIds;
 
@@ -27,15 +29,18 @@ class ExpiryConfiguration {
     @Bean
     @ConditionalOnMissingBean
     GraphTokenSource graphTokenSource(ExpiryProperties properties,
-            @Value("${postern.providers.microsoft-authority-host:https://login.microsoftonline.com}") URI authorityHost) {
-        return new MsalGraphTokenSource(authorityHost, properties.graphBaseUrl(), properties.graphDiscovery().timeout());
+            @Value("${postern.providers.microsoft-authority-host:https://login.microsoftonline.com}") URI authorityHost,
+            OutboundHttp outbound) {
+        return new MsalGraphTokenSource(authorityHost, properties.graphBaseUrl(), properties.graphDiscovery().timeout(),
+                new OutboundMsalHttpClient(outbound.restClient(properties.graphDiscovery().timeout(), null)));
     }
 
     @Bean
     AppCredentialSource appCredentialSource(AppRepository apps, ExpiryProperties properties, GraphTokenSource tokens,
-            Clock clock) {
+            Clock clock, OutboundHttp outbound) {
         GraphApplicationReader graph = properties.graphDiscovery().enabled()
-                ? new GraphApplicationReader(properties.graphBaseUrl(), tokens, properties.graphDiscovery().timeout())
+                ? new GraphApplicationReader(properties.graphBaseUrl(), tokens, properties.graphDiscovery().timeout(),
+                        outbound)
                 : null;
         return new AppCredentialSource(apps, properties.graphDiscovery(), graph, clock);
     }
@@ -85,8 +90,9 @@ class ExpiryConfiguration {
     }
 
     @Bean
-    WebhookNotifier expiryWebhookNotifier(ExpiryProperties properties, NotificationDelivery delivery, Clock clock) {
-        return new WebhookNotifier(properties.webhook(), delivery, clock);
+    WebhookNotifier expiryWebhookNotifier(ExpiryProperties properties, NotificationDelivery delivery, Clock clock,
+            OutboundHttp outbound) {
+        return new WebhookNotifier(properties.webhook(), delivery, clock, outbound);
     }
 
     @Bean

@@ -1,11 +1,7 @@
 package dev.postern.broker.expiry;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,10 +9,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.postern.broker.apps.AppRepository.StoredApp;
+import dev.postern.broker.outbound.EndpointNotAllowedException;
+import dev.postern.broker.outbound.OutboundHttp;
 
 /**
  * Reads an app's secrets and certificates as Entra ID has them:
@@ -29,17 +29,17 @@ public class GraphApplicationReader {
 
     private final GraphTokenSource tokens;
 
-    private final HttpClient http;
-
-    private final Duration timeout;
+    private final RestClient http;
 
     private final JsonMapper json = JsonMapper.builder().build();
 
-    public GraphApplicationReader(URI graphBaseUrl, GraphTokenSource tokens, Duration timeout) {
+    public GraphApplicationReader(URI graphBaseUrl, GraphTokenSource tokens, Duration timeout, OutboundHttp outbound) {
         this.graphBaseUrl = graphBaseUrl;
         this.tokens = tokens;
-        this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.http = outbound.restClient(timeout, null);
+    }
+
+    private record Answer(int statusCode, String body) {
     }
 
     /** A failure to read from Graph; its message names the cause, never a token or secret. */
@@ -71,22 +71,20 @@ public class GraphApplicationReader {
         String key = URLEncoder.encode("'" + clientId.replace("'", "''") + "'", StandardCharsets.UTF_8).replace("+", "%20");
         URI uri = URI.create(graphBaseUrl.toString().replaceAll("/+$", "") + "/v1.0/applications(appId=" + key
                 + ")?$select=passwordCredentials,keyCredentials");
-        HttpRequest request = HttpRequest.newBuilder(uri)
-            .timeout(timeout)
-            .header("Authorization", "Bearer " + tokens.accessToken(app))
-            .header("Accept", "application/json")
-            .GET()
-            .build();
-        HttpResponse<String> response;
+        String accessToken = tokens.accessToken(app);
+        Answer response;
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            response = http.get()
+                .uri(uri)
+                .header("Authorization", "Bearer " + accessToken)
+                .header("Accept", "application/json")
+                .exchange((request, answer) -> new Answer(answer.getStatusCode().value(),
+                        new String(answer.getBody().readAllBytes(), StandardCharsets.UTF_8)), true);
         }
-        catch (IOException ex) {
-            throw new GraphException("Graph did not answer: " + ex.getClass().getSimpleName());
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new GraphException("interrupted");
+        catch (ResourceAccessException ex) {
+            Throwable cause = ex.getCause() == null ? ex : ex.getCause();
+            throw new GraphException("Graph did not answer: " + (cause instanceof EndpointNotAllowedException refused
+                    ? "refused by the rule '" + refused.rule().code() + "'" : cause.getClass().getSimpleName()));
         }
         if (response.statusCode() != 200) {
             throw new GraphException("Graph answered " + response.statusCode() + graphError(response.body()));

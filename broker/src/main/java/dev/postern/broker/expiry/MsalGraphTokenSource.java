@@ -13,6 +13,7 @@ import com.microsoft.aad.msal4j.ClientCredentialFactory;
 import com.microsoft.aad.msal4j.ClientCredentialParameters;
 import com.microsoft.aad.msal4j.ConfidentialClientApplication;
 import com.microsoft.aad.msal4j.IClientCredential;
+import com.microsoft.aad.msal4j.IHttpClient;
 import com.microsoft.aad.msal4j.MsalServiceException;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -38,8 +39,11 @@ public class MsalGraphTokenSource implements GraphTokenSource {
 
     private final java.time.Duration timeout;
 
-    public MsalGraphTokenSource(URI authorityHost, URI graphBaseUrl, java.time.Duration timeout) {
+    private final IHttpClient httpClient;
+
+    public MsalGraphTokenSource(URI authorityHost, URI graphBaseUrl, java.time.Duration timeout, IHttpClient httpClient) {
         this.authorityHost = authorityHost;
+        this.httpClient = httpClient;
         this.graphBaseUrl = graphBaseUrl;
         this.timeout = timeout;
     }
@@ -58,6 +62,7 @@ public class MsalGraphTokenSource implements GraphTokenSource {
             return ConfidentialClientApplication.builder(app.clientId(), credential(active, secret))
                 .authority(authorityHost.toString().replaceAll("/+$", "") + "/" + app.tenant() + "/")
                 .instanceDiscovery(false)
+                .httpClient(httpClient)
                 .build()
                 .acquireToken(ClientCredentialParameters.builder(Set.of(scope)).build())
                 .get(timeout.toMillis(), TimeUnit.MILLISECONDS)

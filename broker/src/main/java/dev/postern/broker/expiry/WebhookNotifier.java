@@ -2,9 +2,6 @@ package dev.postern.broker.expiry;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
@@ -18,8 +15,13 @@ import javax.crypto.spec.SecretKeySpec;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.context.event.EventListener;
+import org.springframework.http.MediaType;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClient;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.postern.broker.outbound.EndpointNotAllowedException;
+import dev.postern.broker.outbound.OutboundHttp;
 import dev.postern.broker.store.StoreIds;
 
 /**
@@ -45,12 +47,13 @@ public class WebhookNotifier {
 
     private final Clock clock;
 
-    private final HttpClient http;
+    private final RestClient http;
 
     private final JsonMapper json = JsonMapper.builder().build();
 
-    /** A notifier that posts to {@code webhook.url}, or does nothing while it is unset. */
-    public WebhookNotifier(ExpiryProperties.Webhook webhook, NotificationDelivery delivery, Clock clock) {
+    /** A notifier that posts to {@code webhook.url} through {@code outbound}, or does nothing while it is unset. */
+    public WebhookNotifier(ExpiryProperties.Webhook webhook, NotificationDelivery delivery, Clock clock,
+            OutboundHttp outbound) {
         this.url = webhook.url();
         if (url != null && (webhook.secret() == null || webhook.secret().isBlank())) {
             throw new IllegalStateException(
@@ -60,7 +63,7 @@ public class WebhookNotifier {
         this.timeout = webhook.timeout();
         this.delivery = delivery;
         this.clock = clock;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.http = outbound.restClient(timeout, null);
     }
 
     /** The signing key of a {@code whsec_} secret; the message never quotes the secret. */
@@ -102,23 +105,26 @@ public class WebhookNotifier {
             return;
         }
         String timestamp = Long.toString(clock.instant().getEpochSecond());
-        HttpRequest request = HttpRequest.newBuilder(url)
-            .timeout(timeout)
-            .header("Content-Type", "application/json")
-            .header("webhook-id", messageId)
-            .header("webhook-timestamp", timestamp)
-            .header("webhook-signature", sign(key, messageId, timestamp, body))
-            .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
-            .build();
-        HttpResponse<Void> response;
+        int status;
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.discarding());
+            status = http.post()
+                .uri(url)
+                .contentType(MediaType.APPLICATION_JSON)
+                .header("webhook-id", messageId)
+                .header("webhook-timestamp", timestamp)
+                .header("webhook-signature", sign(key, messageId, timestamp, body))
+                .body(body.getBytes(StandardCharsets.UTF_8))
+                .exchange((request, response) -> response.getStatusCode().value(), true);
         }
-        catch (IOException ex) {
-            throw new IOException("no answer: " + ex.getClass().getSimpleName());
+        catch (ResourceAccessException ex) {
+            // The receiver's answer is never quoted: only the kind of failure (a refused destination names its rule).
+            Throwable cause = ex.getCause();
+            throw new IOException("no answer: " + (cause instanceof EndpointNotAllowedException refused
+                    ? "refused by the rule '" + refused.rule().code() + "'"
+                    : cause == null ? ex.getClass().getSimpleName() : cause.getClass().getSimpleName()));
         }
-        if (response.statusCode() / 100 != 2) {
-            throw new IOException("HTTP " + response.statusCode());
+        if (status / 100 != 2) {
+            throw new IOException("HTTP " + status);
         }
     }
 

@@ -6,8 +6,8 @@ import org.jspecify.annotations.Nullable;
  * What the provider said of a credential in a live test.
  *
  * @param accepted whether the provider accepted the app's credential
- * @param error the OAuth {@code error} code when it did not (such as {@code invalid_client})
- * @param description the provider's {@code error_description}, shortened, never a secret
+ * @param error a {@link ProviderErrors} code when it did not (such as {@code invalid_client})
+ * @param description the fixed description of that code: never text the peer sent
  */
 public record CredentialCheck(boolean accepted, @Nullable String error, @Nullable String description) {
 
@@ -15,9 +15,9 @@ public record CredentialCheck(boolean accepted, @Nullable String error, @Nullabl
         return new CredentialCheck(true, null, null);
     }
 
-    static CredentialCheck refused(String error, @Nullable String description) {
-        String shortened = description == null ? null
-                : description.length() > 300 ? description.substring(0, 300) + "…" : description;
-        return new CredentialCheck(false, error, shortened);
+    /** Refused with {@code error}, mapped to the catalogue; the description is the catalogue's, never the peer's. */
+    static CredentialCheck refused(String error) {
+        String code = ProviderErrors.code(error);
+        return new CredentialCheck(false, code, ProviderErrors.describe(code));
     }
 }

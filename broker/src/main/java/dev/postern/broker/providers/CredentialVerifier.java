@@ -47,16 +47,16 @@ public class CredentialVerifier {
             return CredentialCheck.ok();
         }
         catch (ProviderException ex) {
-            return CredentialCheck.refused(ex.error(), ex.getMessage());
+            return CredentialCheck.refused(ex.error());
         }
         catch (IllegalArgumentException ex) {
-            return CredentialCheck.refused("invalid_configuration", "the tenant or credential is malformed");
+            return CredentialCheck.refused("invalid_configuration");
         }
     }
 
     private CredentialCheck verifyWithRefreshProbe(ProviderClient client) {
         if (!(client.authentication() instanceof ClientAuthentication.Secret secret)) {
-            return CredentialCheck.refused("unsupported_credential", "this provider takes client secrets only");
+            return CredentialCheck.refused("unsupported_credential");
         }
         MultiValueMap<String, String> form = new LinkedMultiValueMap<>();
         form.add("grant_type", "refresh_token");
@@ -73,17 +73,15 @@ public class CredentialVerifier {
                         new String(response.getBody().readAllBytes(), StandardCharsets.UTF_8)));
         }
         catch (ResourceAccessException ex) {
-            return CredentialCheck.refused("unreachable", "the token endpoint did not answer");
+            return CredentialCheck.refused(ProviderErrors.ofFailure(ex));
         }
     }
 
     private CredentialCheck interpretProbe(int status, String body) {
         String error = null;
-        String description = null;
         try {
             JsonNode answer = json.readTree(body);
             error = answer.path("error").asString(null);
-            description = answer.path("error_description").asString(null);
         }
         catch (RuntimeException ex) {
             // not JSON: judged on the status alone
@@ -92,8 +90,8 @@ public class CredentialVerifier {
             return CredentialCheck.ok(); // the client was authenticated; only our made-up refresh token was refused
         }
         if (status / 100 == 2) {
-            return CredentialCheck.refused("unexpected_success", "the token endpoint accepted a made-up refresh token");
+            return CredentialCheck.refused("unexpected_success");
         }
-        return CredentialCheck.refused(error == null ? "http_" + status : error, description);
+        return CredentialCheck.refused(error == null ? ProviderErrors.OTHER : error);
     }
 }

@@ -26,6 +26,8 @@ import com.microsoft.aad.msal4j.MsalServiceException;
 import com.microsoft.aad.msal4j.RefreshTokenParameters;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
+
+import dev.postern.broker.outbound.OutboundMsalHttpClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -43,13 +45,13 @@ class MicrosoftTokenProvider implements TokenProvider {
 
     private final ProvidersProperties properties;
 
-    private final MsalHttpClient httpClient;
+    private final OutboundMsalHttpClient httpClient;
 
     private final JsonMapper json = JsonMapper.builder().build();
 
     MicrosoftTokenProvider(ProvidersProperties properties, ProviderHttp http) {
         this.properties = properties;
-        this.httpClient = new MsalHttpClient(http.httpClient(), properties.timeout());
+        this.httpClient = http.msalHttpClient();
     }
 
     @Override
@@ -193,8 +195,10 @@ class MicrosoftTokenProvider implements TokenProvider {
                 throw ProviderException.of(service.errorCode(), status, firstLine(service.getMessage()),
                         retryAfter(service.headers()));
             }
-            throw new ProviderException(ProviderException.Kind.RETRY_LATER, "unreachable",
-                    "Microsoft could not be reached (" + ex.getCause().getClass().getSimpleName() + ")", null);
+            String code = ProviderErrors.ofFailure(ex.getCause());
+            ProviderException.Kind kind = code.equals(ProviderErrors.TIMEOUT) || code.equals(ProviderErrors.UNREACHABLE)
+                    ? ProviderException.Kind.RETRY_LATER : ProviderException.Kind.FAILED;
+            throw new ProviderException(kind, code, "Microsoft could not be called: " + ProviderErrors.describe(code), null);
         }
         catch (TimeoutException ex) {
             call.cancel(true);

@@ -111,9 +111,11 @@ abstract class OAuth2TokenProvider implements TokenProvider {
                 });
         }
         catch (ResourceAccessException ex) {
-            throw new ProviderException(ProviderException.Kind.RETRY_LATER,
-                    ex.getCause() instanceof java.net.http.HttpTimeoutException ? "timeout" : "unreachable",
-                    "the identity provider could not be reached", null);
+            String code = ProviderErrors.ofFailure(ex);
+            ProviderException.Kind kind = code.equals(ProviderErrors.TIMEOUT) || code.equals(ProviderErrors.UNREACHABLE)
+                    ? ProviderException.Kind.RETRY_LATER : ProviderException.Kind.FAILED;
+            throw new ProviderException(kind, code, "the identity provider could not be called: "
+                    + ProviderErrors.describe(code), null);
         }
         String refreshToken = answer.path("refresh_token").asString(previousRefreshToken);
         if (refreshToken == null) {

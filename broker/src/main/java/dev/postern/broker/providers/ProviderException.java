@@ -31,14 +31,14 @@ public class ProviderException extends RuntimeException {
     public ProviderException(Kind kind, String error, String message, @Nullable Duration retryAfter) {
         super(message);
         this.kind = kind;
-        this.error = error;
+        this.error = ProviderErrors.code(error);
         this.retryAfter = retryAfter;
     }
 
     /** Classifies an OAuth error code (and the HTTP status when there is no code). */
     public static ProviderException of(@Nullable String error, int status, @Nullable String description,
             @Nullable Duration retryAfter) {
-        String code = error == null || error.isBlank() ? "http_" + status : error;
+        String code = ProviderErrors.code(error);
         Kind kind = switch (code) {
             case "invalid_grant", "interaction_required", "consent_required", "login_required" -> Kind.REAUTH_REQUIRED;
             case "invalid_client", "unauthorized_client" -> Kind.CLIENT_REJECTED;
@@ -53,7 +53,7 @@ public class ProviderException extends RuntimeException {
         return kind;
     }
 
-    /** The OAuth error code, or {@code http_<status>}, {@code timeout}, {@code unreachable}. */
+    /** The error code, always one of {@link ProviderErrors}' catalogue. */
     public String error() {
         return error;
     }

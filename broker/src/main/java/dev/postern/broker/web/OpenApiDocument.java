@@ -1,6 +1,7 @@
 package dev.postern.broker.web;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import io.swagger.v3.oas.models.Components;
@@ -16,10 +17,13 @@ import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
+import io.swagger.v3.oas.models.servers.Server;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import tools.jackson.databind.PropertyNamingStrategies;
+
+import dev.postern.broker.PublicUrl;
 
 /**
  * The v1 contract as an OpenAPI document at {@code /v3/api-docs}: bearer API keys, and the RFC
@@ -34,9 +38,14 @@ class OpenApiDocument {
 
     static final String API_KEY = "api_key";
 
+    /**
+     * The document names {@code postern.public-url} as its server: springdoc would otherwise
+     * build it from the request's Host header, which any caller can forge.
+     */
     @Bean
-    OpenAPI posternOpenApi() {
+    OpenAPI posternOpenApi(PublicUrl publicUrl) {
         return new OpenAPI()
+            .servers(List.of(new Server().url(publicUrl.publicUrl().toString().replaceAll("/+$", ""))))
             .info(new Info().title("Postern v1 API")
                 .version("v1")
                 .description("Credential vault and token broker for mail. JSON with snake_case names; "

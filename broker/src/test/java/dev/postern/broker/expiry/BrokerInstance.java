@@ -55,6 +55,7 @@ final class BrokerInstance implements AutoCloseable {
         properties.put("postern.store.vault.prefix", prefix);
         properties.put("postern.access.bootstrap-admin-key", ADMIN_KEY);
         properties.put("postern.public-url", "https://postern.example.test");
+        properties.put("postern.outbound.allowed-hosts", "127.0.0.1,localhost");
         properties.putAll(extra);
         ConfigurableApplicationContext context = new SpringApplicationBuilder(PosternApplication.class)
             .initializers(ctx -> {

@@ -69,6 +69,7 @@ final class InProcessBroker implements AutoCloseable {
         properties.put("spring.ssl.bundle.jks.idp.truststore.password", TestIdentityProvider.TRUST_STORE_PASSWORD);
         properties.put("spring.ssl.bundle.jks.idp.truststore.type", "PKCS12");
         properties.put("postern.providers.ssl-bundle", "idp");
+        properties.put("postern.outbound.allowed-hosts", "127.0.0.1,localhost");
         return properties;
     }
 

@@ -49,6 +49,7 @@ public abstract class ApiIntegrationTest {
         String prefix = "postern-api-" + UUID.randomUUID() + "/";
         registry.add("postern.store.vault.prefix", () -> prefix);
         registry.add("postern.access.bootstrap-admin-key", () -> ADMIN_KEY);
+        registry.add("postern.outbound.allowed-hosts", () -> "127.0.0.1,localhost");
     }
 
     @LocalServerPort

@@ -75,4 +75,20 @@ class OpenApiIntegrationTests extends ApiIntegrationTest {
         assertThat(doc.path("components").path("securitySchemes").path("api_key").path("scheme").asString())
             .isEqualTo("bearer");
     }
+
+    /** The document's server is {@code postern.public-url}, never the Host header a caller sent. */
+    @Test
+    void aForgedHostHeaderDoesNotBecomeTheServer() throws Exception {
+        String answer;
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write(("GET /v3/api-docs HTTP/1.1\r\nHost: evil.example:4444\r\n"
+                    + "X-Forwarded-Host: evil-forwarded.example\r\nConnection: close\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        assertThat(answer).startsWith("HTTP/1.1 200");
+        assertThat(answer).doesNotContain("evil.example").doesNotContain("evil-forwarded.example");
+        assertThat(document().path("servers").get(0).path("url").asString()).isEqualTo("http://127.0.0.1:" + port);
+    }
 }
