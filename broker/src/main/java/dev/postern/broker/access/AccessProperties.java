@@ -16,8 +16,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        {@code data/bootstrap-admin-key}
  * @param keyCacheTtl how long a recognised API key is remembered without reading the store; the
  *        default is 30 seconds, also the longest a revocation takes to reach other replicas
- * @param maxFailedAuthentications failed authentications allowed per source address and minute
- *        before it gets 429; the default is 20
+ * @param maxFailedAuthentications failed authentications per source address, key prefix and minute
+ *        before further failures of that pair get 429 (a valid key is always let in); the default is 20
  */
 @ConfigurationProperties("postern.access")
 public record AccessProperties(@Nullable String bootstrapAdminKey,
