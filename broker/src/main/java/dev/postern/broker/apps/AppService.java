@@ -78,10 +78,11 @@ public class AppService {
      * @param authorizeEndpoint a generic provider's authorize endpoint
      * @param tokenEndpoint a generic provider's token endpoint
      * @param userinfoEndpoint a generic provider's userinfo endpoint
+     * @param allowedTenants the Entra directory ids whose mailboxes may connect
      */
     public record AppFields(@Nullable String name, @Nullable ProviderKind provider, @Nullable String tenant,
             @Nullable String clientId, @Nullable List<String> scopes, @Nullable URI authorizeEndpoint,
-            @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint) {
+            @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint, @Nullable List<String> allowedTenants) {
     }
 
     /** A credential and the warnings its creation raised. */
@@ -104,7 +105,8 @@ public class AppService {
         AppRegistration app = validated(new AppRegistration(StoreIds.newId("app"), orEmpty(fields.name()),
                 fields.provider(), fields.tenant(), orEmpty(fields.clientId()),
                 fields.scopes() == null ? fields.provider().defaultScopes() : fields.scopes(),
-                fields.authorizeEndpoint(), fields.tokenEndpoint(), fields.userinfoEndpoint(), now, now, List.of()));
+                fields.authorizeEndpoint(), fields.tokenEndpoint(), fields.userinfoEndpoint(), now, now, List.of(),
+                tenantIds(fields.allowedTenants())));
         apps.save(app, Map.of(), dev.postern.broker.store.SecretStore.NEW);
         audit.success(actor, "app.create", "app", app.id(),
                 Map.of("provider", app.provider().name().toLowerCase(Locale.ROOT), "name", app.name()));
@@ -123,9 +125,12 @@ public class AppService {
                 pick(fields.scopes(), current.scopes()), pick(fields.authorizeEndpoint(), current.authorizeEndpoint()),
                 pick(fields.tokenEndpoint(), current.tokenEndpoint()),
                 pick(fields.userinfoEndpoint(), current.userinfoEndpoint()), current.createdAt(), clock.instant(),
-                current.credentials()));
+                current.credentials(), pick(tenantIds(fields.allowedTenants()), current.allowedTenants())));
         save(changed, stored.secrets(), stored.version());
-        audit.success(actor, "app.update", "app", appId, Map.of());
+        audit.success(actor, "app.update", "app", appId, changed.allowedTenants().equals(current.allowedTenants())
+                ? Map.of()
+                : Map.of("allowed_tenants", String.join(" ", changed.allowedTenants()), "previous_allowed_tenants",
+                        String.join(" ", current.allowedTenants())));
         return changed;
     }
 
@@ -363,16 +368,26 @@ public class AppService {
                 }
                 requireNone(app.authorizeEndpoint(), "authorize_endpoint");
                 requireNone(app.tokenEndpoint(), "token_endpoint");
+                if (app.allowedTenants().size() > 100
+                        || app.allowedTenants().stream().anyMatch(id -> !GUID.matcher(id).matches())) {
+                    throw ApiException.invalidField("allowed_tenants", "must be up to 100 directory (tenant) ids, GUIDs");
+                }
+                if (app.multiTenant() && app.allowedTenants().isEmpty()) {
+                    throw ApiException.invalidField("allowed_tenants", "is required when tenant is '" + tenant
+                            + "': list the directory (tenant) ids whose mailboxes may connect");
+                }
             }
             case GOOGLE -> {
                 requireClientId(app);
                 requireNone(app.tenant(), "tenant");
+                requireNoTenantList(app);
                 requireNone(app.authorizeEndpoint(), "authorize_endpoint");
                 requireNone(app.tokenEndpoint(), "token_endpoint");
             }
             case GENERIC -> {
                 requireClientId(app);
                 requireNone(app.tenant(), "tenant");
+                requireNoTenantList(app);
                 requireEndpoint(app.authorizeEndpoint(), "authorize_endpoint", true);
                 requireEndpoint(app.tokenEndpoint(), "token_endpoint", true);
                 requireEndpoint(app.userinfoEndpoint(), "userinfo_endpoint", false);
@@ -385,6 +400,18 @@ public class AppService {
         if (app.clientId().isBlank() || app.clientId().length() > 255 || app.clientId().chars().anyMatch(Character::isWhitespace)) {
             throw ApiException.invalidField("client_id", "must be the client id, 1 to 255 characters without spaces");
         }
+    }
+
+    private static void requireNoTenantList(AppRegistration app) {
+        if (!app.allowedTenants().isEmpty()) {
+            throw ApiException.invalidField("allowed_tenants", "does not apply to this provider");
+        }
+    }
+
+    /** Tenant ids as stored: trimmed, lower case, each once; {@code null} stays {@code null} (not given). */
+    private static @Nullable List<String> tenantIds(@Nullable List<String> ids) {
+        return ids == null ? null
+                : ids.stream().map(id -> id == null ? "" : id.strip().toLowerCase(Locale.ROOT)).distinct().toList();
     }
 
     private static void requireNone(@Nullable Object value, String field) {
