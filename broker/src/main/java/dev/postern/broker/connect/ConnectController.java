@@ -71,8 +71,9 @@ class ConnectController {
         return new LinkView(link.ref(), link.appId(), issued.url(), link.expiresAt(), link.loginHint());
     }
 
-    @GetMapping("/connect/{linkSecret}")
-    ResponseEntity<String> start(@PathVariable String linkSecret, HttpServletRequest request) {
+    /** {@code linkId} is the link secret: the name stays as published in the OpenAPI document. */
+    @GetMapping("/connect/{linkId}")
+    ResponseEntity<String> start(@PathVariable("linkId") String linkSecret, HttpServletRequest request) {
         try {
             ConnectService.Start start = connect.start(linkSecret);
             // Behind a TLS ingress the request itself looks like plain http: the public URL decides.
