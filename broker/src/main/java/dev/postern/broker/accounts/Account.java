@@ -4,6 +4,7 @@ import java.time.Instant;
 
 import org.jspecify.annotations.Nullable;
 
+import dev.postern.broker.providers.ProviderIdentity;
 import dev.postern.broker.providers.ProviderKind;
 
 /**
@@ -20,9 +21,12 @@ import dev.postern.broker.providers.ProviderKind;
  * @param connectedAt when the owner last connected it
  * @param lastRefreshAt when its refresh token was last used
  * @param lastError the last failure, or {@code null}
+ * @param identity who connected it, which every reconnect must match; {@code null} for an account
+ *        connected before Postern recorded it, bound at its next connect
  */
 public record Account(String id, String appId, ProviderKind provider, String mailbox, Status status, String scope,
-        Instant createdAt, Instant connectedAt, @Nullable Instant lastRefreshAt, @Nullable AccountError lastError) {
+        Instant createdAt, Instant connectedAt, @Nullable Instant lastRefreshAt, @Nullable AccountError lastError,
+        @Nullable ProviderIdentity identity) {
 
     /** Where a mailbox stands. */
     public enum Status {
@@ -40,14 +44,17 @@ public record Account(String id, String appId, ProviderKind provider, String mai
     }
 
     public Account withStatus(Status newStatus, @Nullable AccountError error) {
-        return new Account(id, appId, provider, mailbox, newStatus, scope, createdAt, connectedAt, lastRefreshAt, error);
+        return new Account(id, appId, provider, mailbox, newStatus, scope, createdAt, connectedAt, lastRefreshAt, error,
+                identity);
     }
 
     public Account refreshed(Instant at, String newScope) {
-        return new Account(id, appId, provider, mailbox, Status.ACTIVE, newScope, createdAt, connectedAt, at, null);
+        return new Account(id, appId, provider, mailbox, Status.ACTIVE, newScope, createdAt, connectedAt, at, null,
+                identity);
     }
 
-    public Account reconnected(Instant at, String newScope) {
-        return new Account(id, appId, provider, mailbox, Status.ACTIVE, newScope, createdAt, at, at, null);
+    /** Connected again by {@code by}: the same identity, or the first one recorded, or a rebind after a revoke. */
+    public Account reconnected(Instant at, String newScope, ProviderIdentity by) {
+        return new Account(id, appId, provider, mailbox, Status.ACTIVE, newScope, createdAt, at, at, null, by);
     }
 }

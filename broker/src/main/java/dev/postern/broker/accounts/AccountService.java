@@ -5,8 +5,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 import com.github.benmanes.caffeine.cache.Cache;
@@ -16,6 +18,7 @@ import org.springframework.stereotype.Service;
 
 import dev.postern.broker.ApiException;
 import dev.postern.broker.audit.AuditLog;
+import dev.postern.broker.providers.ProviderIdentity;
 import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.providers.TokenGrant;
 import dev.postern.broker.store.SecretStore;
@@ -66,13 +69,21 @@ public class AccountService {
     }
 
     /**
-     * Stores the tokens of a mailbox that just connected through {@code appId}: the account of the
-     * same app and mailbox is updated, else one is created.
+     * Stores the tokens of a mailbox that just connected through {@code appId}, signed in as
+     * {@code grant.identity()}: the account of the same app and mailbox is updated, else one is
+     * created. An account is bound to the identity that first connected it; a reconnect by another
+     * identity (issuer, tenant or subject) changes nothing and is refused, unless an admin revoked
+     * the account first, which makes the next connect a deliberate rebind. An account connected
+     * before identities were recorded is bound at its next connect.
+     *
+     * @throws IdentityMismatchException when the mailbox is bound to another identity
      */
     public Account connect(String actor, String appId, ProviderKind provider, String mailbox, TokenGrant grant) {
+        ProviderIdentity identity = Objects.requireNonNull(grant.identity(), "a connect needs the signed-in identity");
         Instant now = clock.instant();
         String address = mailbox.toLowerCase(Locale.ROOT);
         for (int attempt = 0;; attempt++) {
+            // One read of every account, as before; the (app, mailbox) index is another change's work.
             Optional<Account> existing = accounts.findAll()
                 .stream()
                 .filter(a -> a.appId().equals(appId) && a.mailbox().equals(address))
@@ -83,15 +94,17 @@ public class AccountService {
                 Account account;
                 if (existing.isPresent()) {
                     AccountRepository.StoredAccount stored = accounts.find(existing.get().id()).orElseThrow();
-                    account = stored.account().reconnected(now, grant.scope());
+                    Account current = stored.account();
+                    String action = bindingChange(actor, current, identity);
+                    account = current.reconnected(now, grant.scope(), identity);
                     accounts.save(account, grant.mailboxState(), accessToken, stored.version());
-                    audit.success(actor, "account.reconnect", "account", account.id(), Map.of("app_id", appId, "mailbox", address));
+                    audit.success(actor, action, "account", account.id(), identityDetails(appId, address, identity));
                 }
                 else {
                     account = new Account(StoreIds.newId("acc"), appId, provider, address, Account.Status.ACTIVE,
-                            grant.scope(), now, now, now, null);
+                            grant.scope(), now, now, now, null, identity);
                     accounts.save(account, grant.mailboxState(), accessToken, SecretStore.NEW);
-                    audit.success(actor, "account.connect", "account", account.id(), Map.of("app_id", appId, "mailbox", address));
+                    audit.success(actor, "account.connect", "account", account.id(), identityDetails(appId, address, identity));
                 }
                 byMailbox.invalidate(address);
                 events.publishEvent(new AccountChangedEvent(account));
@@ -103,6 +116,43 @@ public class AccountService {
                 }
             }
         }
+    }
+
+    /**
+     * The audit action of connecting {@code current} again as {@code identity}: {@code account.reconnect}
+     * for the bound identity (or the first one recorded), {@code account.rebind} after a revoke.
+     *
+     * @throws IdentityMismatchException, audited as a denied reconnect, for another identity
+     */
+    private String bindingChange(String actor, Account current, ProviderIdentity identity) {
+        ProviderIdentity bound = current.identity();
+        if (current.status() == Account.Status.REVOKED) {
+            return bound == null || bound.equals(identity) ? "account.reconnect" : "account.rebind";
+        }
+        if (bound == null || bound.equals(identity)) {
+            return "account.reconnect";
+        }
+        Map<String, String> details = new LinkedHashMap<>(identityDetails(current.appId(), current.mailbox(), identity));
+        details.put("reason", "identity_mismatch");
+        details.put("bound_subject", bound.subject());
+        audit.record(actor, "account.reconnect", "account", current.id(), "denied", details);
+        throw new IdentityMismatchException("This mailbox is connected to another account: you signed in as someone "
+                + "else than the person who connected it. Nothing was changed. If the mailbox really changed hands, "
+                + "an administrator must delete (revoke) it in Postern first; then open a new connect link.");
+    }
+
+    private static Map<String, String> identityDetails(String appId, String address, ProviderIdentity identity) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("app_id", appId);
+        details.put("mailbox", address);
+        details.put("subject", identity.subject());
+        if (identity.issuer() != null) {
+            details.put("issuer", identity.issuer());
+        }
+        if (identity.tenantId() != null) {
+            details.put("tenant_id", identity.tenantId());
+        }
+        return details;
     }
 
     /** Revokes a mailbox locally: its refresh token and access token are forgotten. */

@@ -41,13 +41,14 @@ class AppController {
             @Nullable @Size(max = 255) String tenant, @Nullable @Size(max = 255) String clientId,
             @Nullable @Size(max = 50) List<@NotBlank @Size(max = 255) String> scopes, @Nullable URI authorizeEndpoint,
             @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint,
+            @Nullable @Size(max = 100) List<@Size(max = 64) String> allowedTenants,
             @Schema(description = "On PATCH only: the app's active client secret again, required to change the tenant, "
                     + "client id or an endpoint of an app that holds credentials (else 409 credential-bound)",
                     accessMode = Schema.AccessMode.WRITE_ONLY) @Nullable @Size(max = 1024) String clientSecret) {
 
         AppService.AppFields fields() {
             return new AppService.AppFields(name, provider, tenant, clientId, scopes, authorizeEndpoint, tokenEndpoint,
-                    userinfoEndpoint, clientSecret);
+                    userinfoEndpoint, allowedTenants, clientSecret);
         }
 
         @Override
@@ -59,13 +60,13 @@ class AppController {
     /** An app as the API shows it. */
     record AppView(String id, String name, String provider, @Nullable String tenant, String clientId,
             List<String> scopes, @Nullable URI authorizeEndpoint, @Nullable URI tokenEndpoint,
-            @Nullable URI userinfoEndpoint, Instant createdAt, Instant updatedAt, @Nullable String activeCredentialId,
-            List<CredentialController.CredentialView> credentials) {
+            @Nullable URI userinfoEndpoint, List<String> allowedTenants, Instant createdAt, Instant updatedAt,
+            @Nullable String activeCredentialId, List<CredentialController.CredentialView> credentials) {
 
         static AppView of(AppRegistration app) {
             return new AppView(app.id(), app.name(), app.provider().name().toLowerCase(Locale.ROOT), app.tenant(),
                     app.clientId(), app.scopes(), app.authorizeEndpoint(), app.tokenEndpoint(), app.userinfoEndpoint(),
-                    app.createdAt(), app.updatedAt(), app.activeCredential().map(Credential::id).orElse(null),
+                    app.allowedTenants(), app.createdAt(), app.updatedAt(), app.activeCredential().map(Credential::id).orElse(null),
                     app.credentials().stream().map(CredentialController.CredentialView::of).toList());
         }
     }

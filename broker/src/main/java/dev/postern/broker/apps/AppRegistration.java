@@ -24,14 +24,24 @@ import dev.postern.broker.providers.ProviderKind;
  * @param createdAt when it was registered
  * @param updatedAt when it last changed
  * @param credentials its credentials, oldest first
+ * @param allowedTenants the Entra directory ids whose mailboxes may connect (lower case GUIDs); required
+ *        when {@code tenant} is {@code organizations} or {@code common}, empty for other providers
  */
 public record AppRegistration(String id, String name, ProviderKind provider, @Nullable String tenant, String clientId,
         List<String> scopes, @Nullable URI authorizeEndpoint, @Nullable URI tokenEndpoint,
-        @Nullable URI userinfoEndpoint, Instant createdAt, Instant updatedAt, List<Credential> credentials) {
+        @Nullable URI userinfoEndpoint, Instant createdAt, Instant updatedAt, List<Credential> credentials,
+        List<String> allowedTenants) {
 
     public AppRegistration {
         scopes = List.copyOf(scopes);
         credentials = List.copyOf(credentials);
+        // Apps stored before the field existed have none.
+        allowedTenants = allowedTenants == null ? List.of() : List.copyOf(allowedTenants);
+    }
+
+    /** Whether the tenant is a multi-tenant authority ({@code organizations}, {@code common}) that any directory signs in at. */
+    public boolean multiTenant() {
+        return "organizations".equalsIgnoreCase(tenant) || "common".equalsIgnoreCase(tenant);
     }
 
     /** The credential in use, if one was promoted. */
@@ -46,6 +56,6 @@ public record AppRegistration(String id, String name, ProviderKind provider, @Nu
 
     AppRegistration withCredentials(List<Credential> newCredentials, Instant now) {
         return new AppRegistration(id, name, provider, tenant, clientId, scopes, authorizeEndpoint, tokenEndpoint,
-                userinfoEndpoint, createdAt, now, newCredentials);
+                userinfoEndpoint, createdAt, now, newCredentials, allowedTenants);
     }
 }

@@ -84,12 +84,14 @@ public class AppService {
      * @param authorizeEndpoint a generic provider's authorize endpoint
      * @param tokenEndpoint a generic provider's token endpoint
      * @param userinfoEndpoint a generic provider's userinfo endpoint
+     * @param allowedTenants the Entra directory ids whose mailboxes may connect
      * @param clientSecret on an update, the app's client secret again: the proof that allows changing
      *        where an app that holds credentials sends them (see {@link #update})
      */
     public record AppFields(@Nullable String name, @Nullable ProviderKind provider, @Nullable String tenant,
             @Nullable String clientId, @Nullable List<String> scopes, @Nullable URI authorizeEndpoint,
-            @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint, @Nullable String clientSecret) {
+            @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint, @Nullable List<String> allowedTenants,
+            @Nullable String clientSecret) {
 
         @Override
         public String toString() {
@@ -121,7 +123,8 @@ public class AppService {
         AppRegistration app = validated(new AppRegistration(StoreIds.newId("app"), orEmpty(fields.name()),
                 fields.provider(), fields.tenant(), orEmpty(fields.clientId()),
                 fields.scopes() == null ? fields.provider().defaultScopes() : fields.scopes(),
-                fields.authorizeEndpoint(), fields.tokenEndpoint(), fields.userinfoEndpoint(), now, now, List.of()));
+                fields.authorizeEndpoint(), fields.tokenEndpoint(), fields.userinfoEndpoint(), now, now, List.of(),
+                tenantIds(fields.allowedTenants())));
         apps.save(app, Map.of(), dev.postern.broker.store.SecretStore.NEW);
         audit.success(actor, "app.create", "app", app.id(),
                 Map.of("provider", app.provider().name().toLowerCase(Locale.ROOT), "name", app.name()));
@@ -150,7 +153,7 @@ public class AppService {
                 pick(fields.scopes(), current.scopes()), pick(fields.authorizeEndpoint(), current.authorizeEndpoint()),
                 pick(fields.tokenEndpoint(), current.tokenEndpoint()),
                 pick(fields.userinfoEndpoint(), current.userinfoEndpoint()), current.createdAt(), clock.instant(),
-                current.credentials()));
+                current.credentials(), pick(tenantIds(fields.allowedTenants()), current.allowedTenants())));
         Map<String, String> details = destinationChanges(current, changed);
         Map<String, String> secrets = stored.secrets();
         if (!details.isEmpty() && !current.credentials().isEmpty()) {
@@ -179,7 +182,12 @@ public class AppService {
                     "is taken only with a change of tenant, client_id or an endpoint on an app with credentials");
         }
         save(changed, secrets, stored.version());
-        audit.success(actor, "app.update", "app", appId, details);
+        Map<String, String> audited = new LinkedHashMap<>(details);
+        if (!changed.allowedTenants().equals(current.allowedTenants())) {
+            audited.put("allowed_tenants", String.join(" ", changed.allowedTenants()));
+            audited.put("previous_allowed_tenants", String.join(" ", current.allowedTenants()));
+        }
+        audit.success(actor, "app.update", "app", appId, audited);
         return changed;
     }
 
@@ -461,16 +469,26 @@ public class AppService {
                 }
                 requireNone(app.authorizeEndpoint(), "authorize_endpoint");
                 requireNone(app.tokenEndpoint(), "token_endpoint");
+                if (app.allowedTenants().size() > 100
+                        || app.allowedTenants().stream().anyMatch(id -> !GUID.matcher(id).matches())) {
+                    throw ApiException.invalidField("allowed_tenants", "must be up to 100 directory (tenant) ids, GUIDs");
+                }
+                if (app.multiTenant() && app.allowedTenants().isEmpty()) {
+                    throw ApiException.invalidField("allowed_tenants", "is required when tenant is '" + tenant
+                            + "': list the directory (tenant) ids whose mailboxes may connect");
+                }
             }
             case GOOGLE -> {
                 requireClientId(app);
                 requireNone(app.tenant(), "tenant");
+                requireNoTenantList(app);
                 requireNone(app.authorizeEndpoint(), "authorize_endpoint");
                 requireNone(app.tokenEndpoint(), "token_endpoint");
             }
             case GENERIC -> {
                 requireClientId(app);
                 requireNone(app.tenant(), "tenant");
+                requireNoTenantList(app);
                 requireEndpoint(app.authorizeEndpoint(), "authorize_endpoint", true);
                 requireEndpoint(app.tokenEndpoint(), "token_endpoint", true);
                 requireEndpoint(app.userinfoEndpoint(), "userinfo_endpoint", false);
@@ -483,6 +501,18 @@ public class AppService {
         if (app.clientId().isBlank() || app.clientId().length() > 255 || app.clientId().chars().anyMatch(Character::isWhitespace)) {
             throw ApiException.invalidField("client_id", "must be the client id, 1 to 255 characters without spaces");
         }
+    }
+
+    private static void requireNoTenantList(AppRegistration app) {
+        if (!app.allowedTenants().isEmpty()) {
+            throw ApiException.invalidField("allowed_tenants", "does not apply to this provider");
+        }
+    }
+
+    /** Tenant ids as stored: trimmed, lower case, each once; {@code null} stays {@code null} (not given). */
+    private static @Nullable List<String> tenantIds(@Nullable List<String> ids) {
+        return ids == null ? null
+                : ids.stream().map(id -> id == null ? "" : id.strip().toLowerCase(Locale.ROOT)).distinct().toList();
     }
 
     private static void requireNone(@Nullable Object value, String field) {

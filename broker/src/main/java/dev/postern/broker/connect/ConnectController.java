@@ -49,6 +49,10 @@ class ConnectController {
             @Nullable @Min(300) @Max(2_592_000) Integer expiresInSeconds) {
     }
 
+    /**
+     * A link as made: {@code id} is the short hash the audit trail names it by; {@code url} is the
+     * capability itself, shown this once.
+     */
     record LinkView(String id, String appId, URI url, Instant expiresAt, @Nullable String loginHint) {
     }
 
@@ -58,19 +62,24 @@ class ConnectController {
             HttpServletRequest request) {
         Duration lifetime = Duration.ofSeconds(body == null || body.expiresInSeconds() == null ? Duration.ofDays(7).toSeconds()
                 : body.expiresInSeconds());
-        ConnectLink link = connect.createLink(Actors.of(request), appId, body == null ? null : body.loginHint(), lifetime);
-        return new LinkView(link.id(), link.appId(), connect.linkUrl(link.id()), link.expiresAt(), link.loginHint());
+        ConnectService.IssuedLink issued = connect.createLink(Actors.of(request), appId,
+                body == null ? null : body.loginHint(), lifetime);
+        ConnectLink link = issued.link();
+        return new LinkView(link.ref(), link.appId(), issued.url(), link.expiresAt(), link.loginHint());
     }
 
+    /** {@code linkId} is the link secret: the name stays as published in the OpenAPI document. */
     @GetMapping("/connect/{linkId}")
-    ResponseEntity<String> start(@PathVariable String linkId, HttpServletRequest request) {
+    ResponseEntity<String> start(@PathVariable("linkId") String linkSecret, HttpServletRequest request) {
         try {
-            ConnectService.Start start = connect.start(linkId);
+            ConnectService.Start start = connect.start(linkSecret);
+            // Behind a TLS ingress the request itself looks like plain http: the public URL decides.
+            boolean secure = connect.httpsOnly() || request.isSecure();
             ResponseCookie binding = ResponseCookie.from(BINDING_COOKIE, start.browserBinding())
                 .httpOnly(true)
-                .secure(request.isSecure())
+                .secure(secure)
                 // None lets the provider's cross-site form_post carry it back; browsers allow None only with Secure.
-                .sameSite(request.isSecure() ? "None" : "Lax")
+                .sameSite(secure ? "None" : "Lax")
                 .path("/oauth2/callback")
                 .maxAge(ConnectService.ATTEMPT_LIFETIME)
                 .build();

@@ -1,5 +1,8 @@
 package dev.postern.broker.connect;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -15,11 +18,17 @@ import dev.postern.broker.store.StoreCollection;
 import dev.postern.broker.store.StoredDocument;
 
 /**
- * Keeps connect links in {@code connect-links/{id}}; the sign-in attempt's state, PKCE verifier
- * and browser binding are secret fields, written with CAS so a link is used once.
+ * Keeps connect links in {@code connect-links/{hash}}, named by the SHA-256 of the link secret so
+ * that neither a KV listing nor a store path reveals a usable link; the sign-in attempt's state,
+ * PKCE verifier and browser binding are secret fields, written with CAS so a link is used once.
  */
 @Repository
 class ConnectLinkRepository {
+
+    /** The prefix of link document ids. */
+    static final String PREFIX = "lnh_";
+
+    private static final char[] BASE32 = "abcdefghijklmnopqrstuvwxyz234567".toCharArray();
 
     private final SecretStore store;
 
@@ -45,11 +54,43 @@ class ConnectLinkRepository {
     record StoredLink(ConnectLink link, @Nullable Attempt attempt, long version) {
     }
 
-    Optional<StoredLink> find(String linkId) {
-        if (!SecretPath.isValidId(linkId)) {
+    /** The link stored under {@code documentId} (a {@link ConnectLink#id()}). */
+    Optional<StoredLink> find(String documentId) {
+        if (!SecretPath.isValidId(documentId) || !documentId.startsWith(PREFIX)) {
             return Optional.empty();
         }
-        return store.read(path(linkId)).map(this::toStored);
+        return store.read(path(documentId)).map(this::toStored);
+    }
+
+    /** The link whose URL carries {@code secret}. */
+    Optional<StoredLink> findBySecret(String secret) {
+        return SecretPath.isValidId(secret) ? find(documentId(secret)) : Optional.empty();
+    }
+
+    /** The store id of the link with {@code secret}: {@code lnh_} and the base32 SHA-256 of the secret (56 characters). */
+    static String documentId(String secret) {
+        byte[] digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
+        }
+        catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
+        StringBuilder id = new StringBuilder(PREFIX);
+        long bits = 0;
+        int available = 0;
+        for (byte b : digest) {
+            bits = (bits << 8) | (b & 0xff);
+            available += 8;
+            while (available >= 5) {
+                available -= 5;
+                id.append(BASE32[(int) ((bits >> available) & 31)]);
+            }
+        }
+        if (available > 0) {
+            id.append(BASE32[(int) ((bits << (5 - available)) & 31)]);
+        }
+        return id.toString();
     }
 
     long save(ConnectLink link, @Nullable Attempt attempt, long expectedVersion) {
@@ -70,7 +111,7 @@ class ConnectLinkRepository {
         return new StoredLink(link, attempt, stored.version());
     }
 
-    private static SecretPath path(String linkId) {
-        return SecretPath.of(StoreCollection.CONNECT_LINKS, linkId);
+    private static SecretPath path(String documentId) {
+        return SecretPath.of(StoreCollection.CONNECT_LINKS, documentId);
     }
 }

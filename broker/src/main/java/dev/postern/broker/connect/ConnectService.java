@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -21,6 +22,7 @@ import dev.postern.broker.ApiException;
 import dev.postern.broker.PublicUrl;
 import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.accounts.IdentityMismatchException;
 import dev.postern.broker.apps.AppRegistration;
 import dev.postern.broker.apps.AppRepository;
 import dev.postern.broker.apps.AppService;
@@ -31,6 +33,8 @@ import dev.postern.broker.connect.ConnectLinkRepository.StoredLink;
 import dev.postern.broker.providers.AuthorizationRequest;
 import dev.postern.broker.providers.ProviderClient;
 import dev.postern.broker.providers.ProviderException;
+import dev.postern.broker.providers.ProviderIdentity;
+import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.providers.TokenGrant;
 import dev.postern.broker.providers.TokenProviders;
 import dev.postern.broker.store.SecretStore;
@@ -40,14 +44,23 @@ import dev.postern.broker.store.VersionConflictException;
 /**
  * The owner's side of connecting a mailbox: one-time connect links, the trip to the provider
  * with PKCE (S256) and a state bound to the link, and the callback that stores the mailbox's
- * refresh token. The state is checked on the server, because Microsoft answers with a
- * cross-site {@code form_post} that carries no SameSite=Lax cookie; a browser-binding cookie is
- * checked whenever the browser sends it.
+ * refresh token. The state is checked on the server. A browser-binding cookie ties the callback
+ * to the browser that opened the link: under an https {@code postern.public-url} it is
+ * {@code SameSite=None; Secure}, so the provider's cross-site {@code form_post} carries it, and it
+ * is required; on a plain-http loopback address (the quickstart) browsers refuse {@code None}
+ * without {@code Secure}, so a {@code form_post} without it is accepted on the state alone.
+ * <p>
+ * The mailbox is bound to the identity that connected it (see {@link AccountService#connect}); its
+ * address is the one the provider vouches for, and a Microsoft sign-in must come from the app's
+ * tenant or one of its allowed tenants.
  */
 @Service
 public class ConnectService {
 
     private static final Logger log = LoggerFactory.getLogger(ConnectService.class);
+
+    private static final Pattern GUID = Pattern
+        .compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     /** How long an owner may take between opening the link and coming back from the provider. */
     static final Duration ATTEMPT_LIFETIME = Duration.ofMinutes(15);
@@ -84,25 +97,49 @@ public class ConnectService {
         return publicUrl.resolve("/oauth2/callback");
     }
 
-    /** The URL of a connect link. */
-    public URI linkUrl(String linkId) {
-        return publicUrl.resolve("/connect/" + linkId);
+    /** Whether {@code postern.public-url} is https: then cookies are Secure and the callback needs the browser's cookie. */
+    public boolean httpsOnly() {
+        return "https".equalsIgnoreCase(publicUrl.publicUrl().getScheme());
+    }
+
+    /**
+     * A link just made, with its URL: the only time the URL (a bearer capability) exists; it is
+     * never stored, logged or audited.
+     *
+     * @param link the stored link
+     * @param url the URL to hand to the mailbox owner
+     */
+    public record IssuedLink(ConnectLink link, URI url) {
+
+        @Override
+        public String toString() {
+            return "IssuedLink[" + link.ref() + ", url=(redacted)]";
+        }
     }
 
     /** Creates a one-time connect link for {@code appId}. */
-    public ConnectLink createLink(String actor, String appId, @Nullable String loginHint, Duration lifetime) {
+    public IssuedLink createLink(String actor, String appId, @Nullable String loginHint, Duration lifetime) {
         AppRepository.StoredApp app = apps.find(appId).orElseThrow(() -> ApiException.notFound("App " + appId));
         if (app.app().activeCredential().isEmpty()) {
             throw ApiException.conflict("no-active-credential",
                     "The app has no active credential yet: add, verify and promote one first.");
         }
         Instant now = clock.instant();
-        ConnectLink link = new ConnectLink(StoreIds.newUnguessableId("lnk"), appId,
+        String secret = StoreIds.newUnguessableId("lnk");
+        ConnectLink link = new ConnectLink(ConnectLinkRepository.documentId(secret), appId,
                 loginHint == null ? null : loginHint.strip().toLowerCase(Locale.ROOT), actor, now, now.plus(lifetime),
                 null, null, null);
         links.save(link, null, SecretStore.NEW);
-        audit.success(actor, "connect_link.create", "connect_link", link.id(), Map.of("app_id", appId));
-        return link;
+        audit.success(actor, "connect_link.create", "connect_link", link.ref(), Map.of("app_id", appId));
+        return new IssuedLink(link, publicUrl.resolve("/connect/" + secret));
+    }
+
+    /** Whether {@code link} can still be opened: not used, not expired, as the store has it now. */
+    boolean stillOpen(ConnectLink link) {
+        return links.find(link.id())
+            .map(StoredLink::link)
+            .filter(stored -> stored.usedAt() == null && clock.instant().isBefore(stored.expiresAt()))
+            .isPresent();
     }
 
     /**
@@ -119,15 +156,17 @@ public class ConnectService {
         }
     }
 
-    /** Starts the sign-in of link {@code linkId}. */
-    public Start start(String linkId) {
-        StoredLink stored = links.find(linkId).orElseThrow(() -> new ConnectException("This connect link does not exist."));
+    /** Starts the sign-in of the link whose URL carries {@code secret}. */
+    public Start start(String secret) {
+        StoredLink stored = links.findBySecret(secret)
+            .orElseThrow(() -> new ConnectException("This connect link does not exist."));
         checkUsable(stored.link());
         AppRepository.StoredApp app = apps.find(stored.link().appId())
             .orElseThrow(() -> new ConnectException("The app of this link no longer exists."));
         ProviderClient client = activeClient(app);
-        Attempt attempt = new Attempt(linkId + "." + randomToken(), randomToken(), randomToken());
         ConnectLink link = stored.link();
+        // The state travels through the provider: it names the link by its hash, never by its secret.
+        Attempt attempt = new Attempt(link.id() + "." + randomToken(), randomToken(), randomToken());
         ConnectLink started = new ConnectLink(link.id(), link.appId(), link.loginHint(), link.createdBy(),
                 link.createdAt(), link.expiresAt(), null, null, clock.instant());
         try {
@@ -150,7 +189,8 @@ public class ConnectService {
      * @param error the provider's {@code error}, when not
      * @param browserBinding the binding cookie, when the browser sent it
      * @param crossSitePost whether this is the provider's cross-site {@code form_post}, which
-     *        cannot carry a SameSite=Lax cookie
+     *        cannot carry a SameSite=Lax cookie; accepted without the cookie only when
+     *        {@code postern.public-url} is plain http
      * @return the connected account
      * @throws ConnectException saying exactly why not
      */
@@ -159,8 +199,8 @@ public class ConnectService {
         if (state == null || state.isBlank() || state.indexOf('.') < 1) {
             throw new ConnectException("The answer from the sign-in has no valid state. Open your connect link again.");
         }
-        String linkId = state.substring(0, state.indexOf('.'));
-        StoredLink stored = links.find(linkId)
+        String documentId = state.substring(0, state.indexOf('.'));
+        StoredLink stored = links.find(documentId)
             .orElseThrow(() -> new ConnectException("The state does not belong to any connect link."));
         Attempt attempt = stored.attempt();
         if (attempt == null || !constantTimeEquals(attempt.state(), state)) {
@@ -172,11 +212,13 @@ public class ConnectService {
         if (stored.link().attemptStartedAt() == null || stored.link().attemptStartedAt().plus(ATTEMPT_LIFETIME).isBefore(now)) {
             throw new ConnectException("The sign-in took longer than 15 minutes. Open your connect link again.");
         }
-        if (browserBinding != null ? !constantTimeEquals(attempt.browserBinding(), browserBinding) : !crossSitePost) {
+        boolean cookieOptional = crossSitePost && !httpsOnly();
+        if (browserBinding != null ? !constantTimeEquals(attempt.browserBinding(), browserBinding) : !cookieOptional) {
             throw new ConnectException("This sign-in was started in another browser. Open your connect link in this one.");
         }
         // Consume the attempt before using the code: the same state can never be used twice.
         ConnectLink link = stored.link();
+        String actor = "connect-link:" + link.ref();
         long version;
         try {
             version = links.save(link, null, stored.version());
@@ -185,7 +227,7 @@ public class ConnectService {
             throw new ConnectException("This sign-in was already completed.");
         }
         if (error != null) {
-            audit.record("connect-link:" + linkId, "account.connect", "connect_link", linkId, "failure", Map.of("error", error));
+            audit.record(actor, "account.connect", "connect_link", link.ref(), "failure", Map.of("error", error));
             throw new ConnectException("access_denied".equals(error)
                     ? "Consent was denied at the sign-in, so Postern may not read this mailbox. Open the link again to retry."
                     : "The provider refused the sign-in (" + error + "). Open your connect link again, or ask your administrator.");
@@ -201,34 +243,83 @@ public class ConnectService {
                 .exchangeCode(activeClient(app), code, redirectUri(), attempt.codeVerifier());
         }
         catch (ProviderException ex) {
-            log.info("Code exchange for connect link {} failed: {}", linkId, ex.error());
-            audit.record("connect-link:" + linkId, "account.connect", "connect_link", linkId, "failure", Map.of("error", ex.error()));
+            log.info("Code exchange for connect link {} failed: {}", link.ref(), ex.error());
+            audit.record(actor, "account.connect", "connect_link", link.ref(), "failure", Map.of("error", ex.error()));
             throw new ConnectException("The provider did not accept the sign-in (" + ex.error() + "). Open your connect link again.");
+        }
+        ProviderIdentity identity = grant.identity();
+        if (identity == null) {
+            throw refused(actor, link, "no_subject", "The provider did not say who signed in (its answer had no 'sub' "
+                    + "claim): the app must ask for the 'openid' scope.");
+        }
+        String tenantRefusal = tenantRefusal(app.app(), identity);
+        if (tenantRefusal != null) {
+            throw refused(actor, link, "tenant_not_allowed", tenantRefusal);
         }
         String mailbox = grant.username();
         if (mailbox == null) {
-            throw new ConnectException("The provider did not tell which mailbox signed in (its answer had the claims "
-                    + grant.claims().keySet() + "): the app must ask for the 'openid' and 'email' scopes.");
+            throw refused(actor, link, "no_verified_mailbox", noMailboxReason(app.app(), grant));
         }
-        checkTenant(app.app(), grant);
         if (link.loginHint() != null && !link.loginHint().equals(mailbox)) {
             throw new ConnectException("You signed in as " + mailbox + ", but this link is for " + link.loginHint()
                     + ". Sign in with that mailbox.");
         }
-        Account account = accounts.connect("connect-link:" + linkId, app.app().id(), app.app().provider(), mailbox, grant);
+        Account account;
+        try {
+            account = accounts.connect(actor, app.app().id(), app.app().provider(), mailbox, grant);
+        }
+        catch (IdentityMismatchException ex) {
+            throw new ConnectException(ex.getMessage());
+        }
         ConnectLink used = new ConnectLink(link.id(), link.appId(), link.loginHint(), link.createdBy(), link.createdAt(),
                 link.expiresAt(), now, account.id(), link.attemptStartedAt());
         links.save(used, null, version);
         return account;
     }
 
-    private static void checkTenant(AppRegistration app, TokenGrant grant) {
-        String tid = grant.claims().get("tid");
-        if (app.tenant() != null && tid != null && app.tenant().matches("[0-9a-fA-F-]{36}")
-                && !app.tenant().equalsIgnoreCase(tid)) {
-            throw new ConnectException("This mailbox belongs to another Microsoft tenant than the app's. Sign in with "
-                    + "a mailbox of your organisation.");
+    private ConnectException refused(String actor, ConnectLink link, String reason, String message) {
+        audit.record(actor, "account.connect", "connect_link", link.ref(), "denied", Map.of("error", reason));
+        return new ConnectException(message);
+    }
+
+    private static String noMailboxReason(AppRegistration app, TokenGrant grant) {
+        if (app.provider() == ProviderKind.MICROSOFT) {
+            return "Microsoft did not name the mailbox that signed in (no 'preferred_username' or 'upn' claim): the "
+                    + "app must ask for the 'openid' and 'profile' scopes.";
         }
+        if (grant.claims().containsKey("email")) {
+            return "The provider did not confirm that the e-mail address of this sign-in is yours (no "
+                    + "'email_verified: true'), so Postern cannot use it as the mailbox address. Ask your administrator.";
+        }
+        return "The provider did not tell which mailbox signed in (its answer had the claims " + grant.claims().keySet()
+                + "): the app must ask for the 'openid' and 'email' scopes.";
+    }
+
+    /**
+     * Why a Microsoft sign-in from {@code identity}'s tenant may not connect through {@code app},
+     * or {@code null} when it may: a GUID tenant must be the token's {@code tid}; a multi-tenant
+     * authority ({@code organizations}, {@code common}) needs the {@code tid} in the app's allowed
+     * tenants, and refuses every sign-in while that list is empty; a list, when set, always applies.
+     */
+    private static @Nullable String tenantRefusal(AppRegistration app, ProviderIdentity identity) {
+        if (app.provider() != ProviderKind.MICROSOFT) {
+            return null;
+        }
+        String tid = identity.tenantId() == null ? null : identity.tenantId().toLowerCase(Locale.ROOT);
+        String tenant = app.tenant();
+        if (tenant != null && GUID.matcher(tenant).matches() && !tenant.equalsIgnoreCase(tid)) {
+            return "This mailbox belongs to another Microsoft tenant than the app's. Sign in with a mailbox of your "
+                    + "organisation.";
+        }
+        if (app.multiTenant() && app.allowedTenants().isEmpty()) {
+            return "This app accepts Microsoft sign-ins from any organisation but lists no allowed tenants, so it "
+                    + "connects no mailbox. Ask your administrator to set the app's allowed tenants.";
+        }
+        if (!app.allowedTenants().isEmpty() && (tid == null || !app.allowedTenants().contains(tid))) {
+            return "This mailbox belongs to a Microsoft tenant this app does not accept. Sign in with a mailbox of "
+                    + "your organisation, or ask your administrator to add your tenant to the app.";
+        }
+        return null;
     }
 
     private void checkUsable(ConnectLink link) {

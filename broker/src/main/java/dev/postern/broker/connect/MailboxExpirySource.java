@@ -40,7 +40,8 @@ class MailboxExpirySource implements ExpiringObjectSource {
 
     private final Clock clock;
 
-    private final Map<String, ConnectLink> reconnectLinks = new ConcurrentHashMap<>();
+    /** The reconnect link made per account; its URL exists only here, in memory. */
+    private final Map<String, ConnectService.IssuedLink> reconnectLinks = new ConcurrentHashMap<>();
 
     MailboxExpirySource(AccountService accounts, ConnectService connect, MailboxProperties properties, Clock clock) {
         this.accounts = accounts;
@@ -73,8 +74,8 @@ class MailboxExpirySource implements ExpiringObjectSource {
     }
 
     private URI reconnectUrl(Account account, Instant now) {
-        ConnectLink link = reconnectLinks.get(account.id());
-        if (link == null || link.usedAt() != null || !link.expiresAt().isAfter(now.plus(Duration.ofDays(1)))) {
+        ConnectService.IssuedLink link = reconnectLinks.get(account.id());
+        if (link == null || !link.link().expiresAt().isAfter(now.plus(Duration.ofDays(1))) || !connect.stillOpen(link.link())) {
             try {
                 link = connect.createLink(Actors.SYSTEM, account.appId(), account.mailbox(), RECONNECT_LINK_LIFETIME);
                 reconnectLinks.put(account.id(), link);
@@ -84,6 +85,6 @@ class MailboxExpirySource implements ExpiringObjectSource {
                 return null;
             }
         }
-        return connect.linkUrl(link.id());
+        return link.url();
     }
 }

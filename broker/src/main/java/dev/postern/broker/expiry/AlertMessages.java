@@ -94,10 +94,7 @@ public final class AlertMessages {
         if (alert.actionUrl() != null) {
             map.put("action_url", alert.actionUrl().toString());
         }
-        if (alert.object().kind() == ExpiringObject.Kind.MAILBOX) {
-            // Left for the accounts package: a fresh connect link once it can mint one.
-            map.put("reconnect_url", alert.object().reconnectUrl() == null ? null : alert.object().reconnectUrl().toString());
-        }
+        // No reconnect link for a mailbox: alerts reach shared channels, and a link is a bearer capability.
         return map;
     }
 }

@@ -25,6 +25,13 @@ import org.jspecify.annotations.Nullable;
 public record ExpiringObject(Kind kind, String id, String appId, String label, Instant expiresAt, Hint hint,
         boolean managed, @Nullable URI reconnectUrl) {
 
+    @Override
+    public String toString() {
+        // The reconnect link is a bearer capability: never printed.
+        return "ExpiringObject[" + kind.value() + " " + id + " of " + appId + ", expiresAt=" + expiresAt + ", hint=" + hint
+                + ", reconnectUrl=" + (reconnectUrl == null ? "none" : "(redacted)") + "]";
+    }
+
     /** The kinds of expiring object. */
     public enum Kind {
 

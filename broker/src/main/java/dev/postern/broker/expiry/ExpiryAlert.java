@@ -13,8 +13,8 @@ import org.jspecify.annotations.Nullable;
  * @param threshold the threshold crossed in this scan ({@code 30d}, ..., {@code expired},
  *        {@code reauth_required}); when a scan finds several at once, the most urgent
  * @param daysLeft whole days left (negative once expired)
- * @param actionUrl the admin UI page to rotate an app credential, or the mailbox's reconnect
- *        link when its source gave one
+ * @param actionUrl the admin UI page to act on: the app's page for a credential, the mailboxes page
+ *        for a mailbox (never a connect link, which is a bearer capability)
  */
 public record ExpiryAlert(ExpiringObject object, ExpiryState state, String threshold, long daysLeft,
         @Nullable URI actionUrl) {
@@ -27,9 +27,8 @@ public record ExpiryAlert(ExpiringObject object, ExpiryState state, String thres
     /** What a person must do, in one sentence. */
     public String action() {
         if (object.kind() == ExpiringObject.Kind.MAILBOX) {
-            return actionUrl == null
-                    ? "The mailbox owner must reconnect the mailbox: ask an admin for a connect link."
-                    : "The mailbox owner must reconnect the mailbox: " + actionUrl;
+            return "The mailbox owner must reconnect the mailbox: an admin sends them a connect link from "
+                    + (actionUrl == null ? "the admin UI" : actionUrl) + ".";
         }
         String where = actionUrl == null ? "in the admin UI" : "at " + actionUrl;
         if (!object.managed()) {

@@ -9,11 +9,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import jakarta.servlet.http.HttpServletRequest;
+
 import org.jspecify.annotations.Nullable;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
+import dev.postern.broker.Role;
+import dev.postern.broker.access.Actors;
 import dev.postern.broker.expiry.AlertStateRepository.AppAlerts;
 import dev.postern.broker.expiry.AlertStateRepository.FiredObject;
 
@@ -48,7 +52,8 @@ class ExpiryController {
      * @param managed {@code false} when found only in Entra ID
      * @param firedThresholds the alerts already sent for it
      * @param incidentId the app's open incident, or {@code null}
-     * @param reconnectUrl a mailbox's reconnect link, or {@code null}
+     * @param reconnectUrl a mailbox's reconnect link, for an admin only (a monitor sees the
+     *        {@code reauth_required} state, not the link: it is a bearer capability), else {@code null}
      */
     record Item(String kind, String id, String appId, String label, Instant expiresAt, long daysLeft, String state,
             String usage, boolean managed, List<String> firedThresholds, @Nullable String incidentId,
@@ -68,7 +73,8 @@ class ExpiryController {
     }
 
     @GetMapping
-    ExpiryView list() {
+    ExpiryView list(HttpServletRequest request) {
+        boolean admin = Actors.principal(request).role() == Role.ADMIN;
         ExpiryScanner.Snapshot snapshot = scanner.evaluate();
         Set<String> appIds = new TreeSet<>();
         snapshot.objects().forEach(o -> appIds.add(o.object().appId()));
@@ -81,7 +87,7 @@ class ExpiryController {
             items.add(new Item(object.kind().value(), object.id(), object.appId(), object.label(), object.expiresAt(),
                     expiry.daysLeft(), expiry.state().value(), object.hint().name().toLowerCase(Locale.ROOT),
                     object.managed(), fired == null ? List.of() : List.copyOf(fired.fired()),
-                    appAlerts == null ? null : appAlerts.incidentId(), object.reconnectUrl()));
+                    appAlerts == null ? null : appAlerts.incidentId(), admin ? object.reconnectUrl() : null));
         }
         Map<String, String> discoveryErrors = new java.util.TreeMap<>();
         appSources.forEach(source -> discoveryErrors.putAll(source.discoveryErrors()));

@@ -267,7 +267,8 @@ public class ExpiryScanner {
 
     private @Nullable URI actionUrl(ExpiringObject object) {
         if (object.kind() == ExpiringObject.Kind.MAILBOX) {
-            return object.reconnectUrl();
+            // Never the reconnect link itself: alerts go to shared channels, and a link is a bearer capability.
+            return publicUrl.resolve("/admin/#/mailboxes");
         }
         return publicUrl.resolve("/admin/apps/" + object.appId());
     }

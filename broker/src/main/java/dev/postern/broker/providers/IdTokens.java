@@ -3,6 +3,7 @@ package dev.postern.broker.providers;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
@@ -18,20 +19,31 @@ final class IdTokens {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    /** The identity claims kept from an id_token or a userinfo answer. */
+    static final String[] IDENTITY_CLAIMS = { "sub", "email", "email_verified", "preferred_username", "upn", "tid",
+            "oid", "iss", "name" };
+
     private IdTokens() {
     }
 
     static Map<String, String> claims(@Nullable String idToken) {
-        Map<String, String> claims = new LinkedHashMap<>();
         if (idToken == null || idToken.isBlank()) {
-            return claims;
+            return new LinkedHashMap<>();
         }
         String[] parts = idToken.split("\\.");
         if (parts.length < 2) {
+            return new LinkedHashMap<>();
+        }
+        return claims(JSON.readTree(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)));
+    }
+
+    /** The identity claims of a JSON object (an id_token payload or a userinfo answer), as text. */
+    static Map<String, String> claims(@Nullable JsonNode payload) {
+        Map<String, String> claims = new LinkedHashMap<>();
+        if (payload == null) {
             return claims;
         }
-        JsonNode payload = JSON.readTree(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
-        for (String name : new String[] { "sub", "email", "preferred_username", "upn", "tid", "oid", "iss", "name" }) {
+        for (String name : IDENTITY_CLAIMS) {
             if (payload.hasNonNull(name)) {
                 claims.put(name, payload.get(name).asString());
             }
@@ -39,14 +51,39 @@ final class IdTokens {
         return claims;
     }
 
-    /** The mailbox address among the claims: {@code email}, else {@code preferred_username}, else {@code upn}. */
-    static @Nullable String mailbox(Map<String, String> claims) {
-        for (String name : new String[] { "email", "preferred_username", "upn" }) {
+    /**
+     * The mailbox of an Entra sign-in: {@code preferred_username}, else {@code upn}. Never
+     * {@code email}: in Entra it is an optional, unverified attribute a user or tenant admin can set
+     * to any address.
+     */
+    static @Nullable String entraMailbox(Map<String, String> claims) {
+        for (String name : new String[] { "preferred_username", "upn" }) {
             String value = claims.get(name);
             if (value != null && value.contains("@")) {
-                return value.toLowerCase(java.util.Locale.ROOT);
+                return value.toLowerCase(Locale.ROOT);
             }
         }
         return null;
+    }
+
+    /** The {@code email} claim when the provider says it verified it ({@code email_verified: true}), else {@code null}. */
+    static @Nullable String verifiedEmail(Map<String, String> claims) {
+        String email = claims.get("email");
+        if (email != null && email.contains("@") && "true".equalsIgnoreCase(claims.get("email_verified"))) {
+            return email.toLowerCase(Locale.ROOT);
+        }
+        return null;
+    }
+
+    /**
+     * Who signed in: Entra's {@code oid} (stable across the apps of a tenant) and {@code tid}, else
+     * the OpenID {@code sub}; {@code null} when the claims name no subject.
+     */
+    static @Nullable ProviderIdentity identity(Map<String, String> claims, boolean entra) {
+        String subject = entra && claims.get("oid") != null ? claims.get("oid") : claims.get("sub");
+        if (subject == null || subject.isBlank()) {
+            return null;
+        }
+        return new ProviderIdentity(claims.get("iss"), entra ? claims.get("tid") : null, subject);
     }
 }

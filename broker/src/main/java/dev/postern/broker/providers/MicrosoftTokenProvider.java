@@ -163,14 +163,12 @@ class MicrosoftTokenProvider implements TokenProvider {
                     "msal4j kept no token cache for this mailbox", null);
         }
         Map<String, String> claims = IdTokens.claims(result.idToken());
-        String username = IdTokens.mailbox(claims);
-        if (username == null && result.account() != null && result.account().username() != null) {
-            username = result.account().username().toLowerCase(java.util.Locale.ROOT);
-        }
+        String username = IdTokens.entraMailbox(claims);
+        ProviderIdentity identity = IdTokens.identity(claims, true);
         String scope = result.scopes() == null || result.scopes().isBlank() ? String.join(" ", resourceScopes(client))
                 : result.scopes();
         return new TokenGrant(result.accessToken(), result.expiresOnDate().toInstant(), scope,
-                new MailboxState(MailboxState.Kind.MSAL_CACHE, cache.serialized), username, claims);
+                new MailboxState(MailboxState.Kind.MSAL_CACHE, cache.serialized), username, identity, claims);
     }
 
     /** The refresh token in msal4j's serialized cache: {@code RefreshToken.*.secret}. */

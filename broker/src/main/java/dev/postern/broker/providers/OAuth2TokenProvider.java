@@ -123,32 +123,35 @@ abstract class OAuth2TokenProvider implements TokenProvider {
                     "the provider returned no refresh token: the app must ask for offline access", null);
         }
         Map<String, String> claims = IdTokens.claims(answer.path("id_token").asString(null));
-        String username = IdTokens.mailbox(claims);
-        if (username == null && client.userinfoEndpoint() != null && previousRefreshToken == null) {
-            username = userinfoMailbox(client.userinfoEndpoint(), answer.path("access_token").asString());
+        if (IdTokens.verifiedEmail(claims) == null && client.userinfoEndpoint() != null && previousRefreshToken == null) {
+            Map<String, String> userinfo = userinfoClaims(client.userinfoEndpoint(), answer.path("access_token").asString());
+            // OpenID Connect Core 5.3.2: userinfo is about the id_token's user only when the subjects match.
+            if (claims.get("sub") == null || claims.get("sub").equals(userinfo.get("sub"))) {
+                // The address and its verified flag come from the same answer, never one from each.
+                claims.remove("email");
+                claims.remove("email_verified");
+                claims.putAll(userinfo);
+            }
         }
+        String username = IdTokens.verifiedEmail(claims);
+        ProviderIdentity identity = IdTokens.identity(claims, false);
         long expiresIn = answer.path("expires_in").asLong(3600);
         return new TokenGrant(answer.path("access_token").asString(), requestedAt.plusSeconds(expiresIn),
                 answer.path("scope").asString(String.join(" ", client.scopes())),
-                new MailboxState(MailboxState.Kind.REFRESH_TOKEN, refreshToken), username, claims);
+                new MailboxState(MailboxState.Kind.REFRESH_TOKEN, refreshToken), username, identity, claims);
     }
 
-    private @Nullable String userinfoMailbox(URI userinfo, String accessToken) {
+    private Map<String, String> userinfoClaims(URI userinfo, String accessToken) {
         try {
-            JsonNode info = http.restClient()
+            return IdTokens.claims(http.restClient()
                 .get()
                 .uri(userinfo)
                 .header(HttpHeaders.AUTHORIZATION, "Bearer " + accessToken)
                 .retrieve()
-                .body(JsonNode.class);
-            Map<String, String> claims = new LinkedHashMap<>();
-            if (info != null && info.hasNonNull("email")) {
-                claims.put("email", info.get("email").asString());
-            }
-            return IdTokens.mailbox(claims);
+                .body(JsonNode.class));
         }
         catch (RuntimeException ex) {
-            return null;
+            return new LinkedHashMap<>();
         }
     }
 

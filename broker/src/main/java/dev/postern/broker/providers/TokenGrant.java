@@ -13,11 +13,13 @@ import org.jspecify.annotations.Nullable;
  * @param scope the granted scopes, space separated
  * @param mailboxState what must be stored to refresh later: the refresh token, or msal4j's
  *        serialized token cache for Microsoft
- * @param username the mailbox address from the id_token or userinfo, when the grant told it
- * @param claims other identity claims (such as {@code tid}), never a token
+ * @param username the mailbox address the provider vouches for (Entra: {@code preferred_username} or
+ *        {@code upn}; others: {@code email} with {@code email_verified: true}), or {@code null}
+ * @param identity who signed in (issuer, tenant, subject), or {@code null} when the answer did not say
+ * @param claims the identity claims read (such as {@code tid} or an unverified {@code email}), never a token
  */
 public record TokenGrant(String accessToken, Instant expiresAt, String scope, MailboxState mailboxState,
-        @Nullable String username, Map<String, String> claims) {
+        @Nullable String username, @Nullable ProviderIdentity identity, Map<String, String> claims) {
 
     public TokenGrant {
         claims = Map.copyOf(claims);

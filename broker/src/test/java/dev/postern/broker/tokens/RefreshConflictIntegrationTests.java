@@ -80,7 +80,7 @@ class RefreshConflictIntegrationTests extends ApiIntegrationTest {
         post("/v1/apps/" + app + "/credentials/" + credential + "/promote", ADMIN_KEY, "{\"force\":true,\"reason\":\"test\"}");
         Instant now = Instant.now();
         Account account = new Account("acc_conflict" + System.nanoTime() % 100000, app, ProviderKind.GENERIC,
-                "mona@example.test", Account.Status.ACTIVE, "mail", now, now, now, null);
+                "mona@example.test", Account.Status.ACTIVE, "mail", now, now, now, null, null);
         accounts.save(account, new MailboxState(MailboxState.Kind.REFRESH_TOKEN, "rt-original"), null, SecretStore.NEW);
         String clientKey = createClientKey("client", "[\"" + app + "\"]");
 
@@ -88,7 +88,7 @@ class RefreshConflictIntegrationTests extends ApiIntegrationTest {
             .supplyAsync(() -> post("/v1/accounts/" + account.id() + "/token", clientKey, "{}"));
         assertThat(refreshArrived.await(20, TimeUnit.SECONDS)).isTrue();
         AccountRepository.StoredAccount before = accounts.find(account.id()).orElseThrow();
-        accounts.save(before.account().reconnected(Instant.now(), "mail"),
+        accounts.save(before.account().reconnected(Instant.now(), "mail", before.account().identity()),
                 new MailboxState(MailboxState.Kind.REFRESH_TOKEN, "rt-from-reconnect"), null, before.version());
         answer.countDown();
 

@@ -232,7 +232,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         Instant longAgo = Instant.now().minus(40, ChronoUnit.DAYS);
         var old = stored.account();
         accounts.save(new dev.postern.broker.accounts.Account(old.id(), old.appId(), old.provider(), old.mailbox(),
-                old.status(), old.scope(), old.createdAt(), longAgo, longAgo, null), stored.state(), stored.accessToken(),
+                old.status(), old.scope(), old.createdAt(), longAgo, longAgo, null, old.identity()), stored.state(), stored.accessToken(),
                 stored.version());
 
         tokenService.keepAlive();
