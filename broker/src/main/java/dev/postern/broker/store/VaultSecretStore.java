@@ -161,7 +161,13 @@ public final class VaultSecretStore implements SecretStore {
         Map<String, Object> keyInfo = readKey(keyPath);
         if (keyInfo == null) {
             createKey(keyPath);
-            keyInfo = readKey(keyPath);
+            // A standby that serves reads (OpenBao's default) may not have the new key yet.
+            for (int attempt = 0; keyInfo == null && attempt < 50; attempt++) {
+                keyInfo = readKey(keyPath);
+                if (keyInfo == null) {
+                    sleepBriefly();
+                }
+            }
         }
         if (keyInfo == null || !Boolean.TRUE.equals(keyInfo.get("derived"))) {
             throw new StoreUnavailableException("the Transit key '" + keyPath + "' is not a derived key: Postern binds "
@@ -170,6 +176,16 @@ public final class VaultSecretStore implements SecretStore {
         }
         upgradedAt = createdAt(keyInfo);
         migrateLegacyDocuments();
+    }
+
+    private static void sleepBriefly() {
+        try {
+            Thread.sleep(100);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while waiting for the new Transit key", ex);
+        }
     }
 
     private Map<String, Object> readKey(String keyPath) {

@@ -58,6 +58,7 @@ class ConnectOverHttpsIntegrationTests {
         TestVault vault = TestVault.shared();
         registry.add("server.port", () -> PORT);
         registry.add("postern.public-url", () -> PUBLIC_URL);
+        registry.add("postern.outbound.allowed-hosts", () -> "127.0.0.1,localhost");
         registry.add("spring.ssl.bundle.jks.idp.truststore.location", () -> "file:" + idp.trustStoreFile());
         registry.add("spring.ssl.bundle.jks.idp.truststore.password", () -> TestIdentityProvider.TRUST_STORE_PASSWORD);
         registry.add("spring.ssl.bundle.jks.idp.truststore.type", () -> "PKCS12");
