@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.security.web.util.matcher.IpAddressMatcher;
 
 /**
  * Which addresses and host names are not public: the rules an outbound destination must pass
@@ -51,33 +52,33 @@ public final class AddressRules {
         }
     }
 
-    private record Block(Cidr cidr, Rule rule) {
+    private record Block(IpAddressMatcher block, Rule rule) {
     }
 
     // Order matters: the first match names the rule (the metadata addresses are also link-local / ULA).
     private static final List<Block> BLOCKS = List.of(
-            new Block(Cidr.parse("169.254.169.254/32"), Rule.METADATA),
-            new Block(Cidr.parse("fd00:ec2::254/128"), Rule.METADATA),
-            new Block(Cidr.parse("100.100.100.200/32"), Rule.METADATA),
-            new Block(Cidr.parse("127.0.0.0/8"), Rule.LOOPBACK),
-            new Block(Cidr.parse("::1/128"), Rule.LOOPBACK),
-            new Block(Cidr.parse("0.0.0.0/8"), Rule.UNSPECIFIED),
-            new Block(Cidr.parse("::/128"), Rule.UNSPECIFIED),
-            new Block(Cidr.parse("169.254.0.0/16"), Rule.LINK_LOCAL),
-            new Block(Cidr.parse("fe80::/10"), Rule.LINK_LOCAL),
-            new Block(Cidr.parse("10.0.0.0/8"), Rule.PRIVATE),
-            new Block(Cidr.parse("172.16.0.0/12"), Rule.PRIVATE),
-            new Block(Cidr.parse("192.168.0.0/16"), Rule.PRIVATE),
-            new Block(Cidr.parse("fec0::/10"), Rule.PRIVATE),
-            new Block(Cidr.parse("100.64.0.0/10"), Rule.CGNAT),
-            new Block(Cidr.parse("fc00::/7"), Rule.ULA),
-            new Block(Cidr.parse("224.0.0.0/4"), Rule.MULTICAST),
-            new Block(Cidr.parse("255.255.255.255/32"), Rule.MULTICAST),
-            new Block(Cidr.parse("ff00::/8"), Rule.MULTICAST),
-            new Block(Cidr.parse("192.0.0.0/24"), Rule.RESERVED),
-            new Block(Cidr.parse("198.18.0.0/15"), Rule.RESERVED),
-            new Block(Cidr.parse("240.0.0.0/4"), Rule.RESERVED),
-            new Block(Cidr.parse("100::/64"), Rule.RESERVED));
+            new Block(new IpAddressMatcher("169.254.169.254/32"), Rule.METADATA),
+            new Block(new IpAddressMatcher("fd00:ec2::254/128"), Rule.METADATA),
+            new Block(new IpAddressMatcher("100.100.100.200/32"), Rule.METADATA),
+            new Block(new IpAddressMatcher("127.0.0.0/8"), Rule.LOOPBACK),
+            new Block(new IpAddressMatcher("::1/128"), Rule.LOOPBACK),
+            new Block(new IpAddressMatcher("0.0.0.0/8"), Rule.UNSPECIFIED),
+            new Block(new IpAddressMatcher("::/128"), Rule.UNSPECIFIED),
+            new Block(new IpAddressMatcher("169.254.0.0/16"), Rule.LINK_LOCAL),
+            new Block(new IpAddressMatcher("fe80::/10"), Rule.LINK_LOCAL),
+            new Block(new IpAddressMatcher("10.0.0.0/8"), Rule.PRIVATE),
+            new Block(new IpAddressMatcher("172.16.0.0/12"), Rule.PRIVATE),
+            new Block(new IpAddressMatcher("192.168.0.0/16"), Rule.PRIVATE),
+            new Block(new IpAddressMatcher("fec0::/10"), Rule.PRIVATE),
+            new Block(new IpAddressMatcher("100.64.0.0/10"), Rule.CGNAT),
+            new Block(new IpAddressMatcher("fc00::/7"), Rule.ULA),
+            new Block(new IpAddressMatcher("224.0.0.0/4"), Rule.MULTICAST),
+            new Block(new IpAddressMatcher("255.255.255.255/32"), Rule.MULTICAST),
+            new Block(new IpAddressMatcher("ff00::/8"), Rule.MULTICAST),
+            new Block(new IpAddressMatcher("192.0.0.0/24"), Rule.RESERVED),
+            new Block(new IpAddressMatcher("198.18.0.0/15"), Rule.RESERVED),
+            new Block(new IpAddressMatcher("240.0.0.0/4"), Rule.RESERVED),
+            new Block(new IpAddressMatcher("100::/64"), Rule.RESERVED));
 
     private AddressRules() {
     }
@@ -86,7 +87,7 @@ public final class AddressRules {
     public static @Nullable Rule violatedBy(InetAddress address) {
         InetAddress checked = embeddedIpv4(address);
         for (Block block : BLOCKS) {
-            if (block.cidr().contains(checked)) {
+            if (block.block().matches(checked.getHostAddress())) {
                 return block.rule();
             }
         }

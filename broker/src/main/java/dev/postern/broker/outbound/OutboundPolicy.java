@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.security.web.util.matcher.IpAddressMatcher;
 import org.springframework.stereotype.Component;
 
 /**
@@ -22,7 +23,7 @@ public class OutboundPolicy {
 
     private final Set<String> allowedNames = new HashSet<>();
 
-    private final List<Cidr> allowedBlocks = new ArrayList<>();
+    private final List<IpAddressMatcher> allowedBlocks = new ArrayList<>();
 
     public OutboundPolicy(OutboundProperties properties) {
         for (String entry : properties.allowedHosts()) {
@@ -31,7 +32,7 @@ public class OutboundPolicy {
                 continue;
             }
             if (AddressRules.literal(value.contains("/") ? value.substring(0, value.indexOf('/')) : value) != null) {
-                allowedBlocks.add(Cidr.parse(value));
+                allowedBlocks.add(new IpAddressMatcher(value));
             }
             else {
                 allowedNames.add(AddressRules.normalisedName(value));
@@ -108,7 +109,8 @@ public class OutboundPolicy {
         if (allowedNames.contains(AddressRules.normalisedName(host))) {
             return true;
         }
-        return address != null && allowedBlocks.stream().anyMatch(block -> block.contains(address));
+        return address != null && allowedBlocks.stream()
+            .anyMatch(block -> block.matches(AddressRules.embeddedIpv4(address).getHostAddress()));
     }
 
     private static EndpointNotAllowedException refused(AddressRules.Rule rule, String host) {
