@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Repository;
@@ -16,6 +17,7 @@ import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
+import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.StoredDocument;
 
 /**
@@ -78,6 +80,16 @@ public class AccountRepository {
         return store.read(path(accountId)).map(this::toStored);
     }
 
+    /**
+     * A page of accounts in id order after the id {@code after}: one LIST and {@code limit} reads,
+     * more when {@code filter} skips accounts (see {@link StorePage}).
+     */
+    public StorePage<Account> page(@Nullable String after, int limit, Predicate<Account> filter) {
+        return StorePage.read(store, SecretPath.of(StoreCollection.ACCOUNTS), after, limit,
+                stored -> Optional.of(toStored(stored).account()), filter);
+    }
+
+    /** Every account: a LIST and one read per account, for background work only (scans, the index check). */
     public List<Account> findAll() {
         List<Account> accounts = new ArrayList<>();
         for (String id : store.list(SecretPath.of(StoreCollection.ACCOUNTS))) {

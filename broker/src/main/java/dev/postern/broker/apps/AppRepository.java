@@ -13,6 +13,7 @@ import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
+import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.StoredDocument;
 
 /**
@@ -55,6 +56,13 @@ public class AppRepository {
         return store.read(path(appId)).map(this::toStoredApp);
     }
 
+    /** A page of apps in id order after the id {@code after}: one LIST and {@code limit} reads. */
+    public StorePage<AppRegistration> page(@org.jspecify.annotations.Nullable String after, int limit) {
+        return StorePage.read(store, SecretPath.of(StoreCollection.APPS), after, limit,
+                stored -> Optional.of(toStoredApp(stored).app()), app -> true);
+    }
+
+    /** Every app: a LIST and one read per app, for background work only (the expiry scan). */
     public List<AppRegistration> findAll() {
         List<AppRegistration> apps = new ArrayList<>();
         for (String id : store.list(SecretPath.of(StoreCollection.APPS))) {
