@@ -90,6 +90,11 @@ public class AccountService {
             .max(Comparator.comparing(Account::connectedAt));
     }
 
+    /** Forgets what this replica cached for {@code address}, after the index check added its entry. */
+    void forgetMailbox(String address) {
+        byMailbox.invalidate(address);
+    }
+
     /** The accounts of {@code address} through the index: one index read and one read per account of the address. */
     private List<Account> readByMailbox(String address) {
         return index.find(address)
@@ -142,12 +147,12 @@ public class AccountService {
                     audit.success(actor, action, "account", account.id(), identityDetails(appId, address, identity));
                 }
                 else {
-                    // An entry without its account (a crash between the two writes) gives its id to this one.
-                    String id = indexed.orElseGet(() -> StoreIds.newId("acc"));
+                    // The entry first: a crash in between leaves an entry without account (whose id the
+                    // next connect reuses), never an account no lookup finds. A concurrent first connect
+                    // of this app and address gets the id claimed first, and one of the two creates fail.
+                    String id = indexed.orElseGet(() -> index.claim(address, StoreIds.newId("acc"), appId));
                     account = new Account(id, appId, provider, address, Account.Status.ACTIVE, grant.scope(), now, now,
                             now, null, identity);
-                    // The entry first: a crash in between leaves an entry without account, never an unfindable account.
-                    index.add(address, id, appId);
                     accounts.save(account, grant.mailboxState(), accessToken, SecretStore.NEW);
                     audit.success(actor, "account.connect", "account", account.id(), identityDetails(appId, address, identity));
                 }

@@ -54,6 +54,34 @@ class MailboxIndex {
         return store.read(path(address)).map(MailboxIndex::entry).orElse(new Entry(Map.of(), SecretStore.NEW));
     }
 
+    /**
+     * Names {@code candidateId} as the account of {@code appId} under {@code address} unless the
+     * index names one for that app already, and returns the id it names: of two first connects of
+     * one app and address at once, both get the id of the one whose CAS write came first.
+     */
+    String claim(String address, String candidateId, String appId) {
+        for (int attempt = 0;; attempt++) {
+            Entry entry = find(address);
+            for (Map.Entry<String, String> named : new java.util.TreeMap<>(entry.accounts()).entrySet()) {
+                if (named.getValue().equals(appId)) {
+                    return named.getKey();
+                }
+            }
+            Map<String, String> accounts = new LinkedHashMap<>(entry.accounts());
+            accounts.put(candidateId, appId);
+            try {
+                store.write(path(address), SecretDocument.of(Map.of("mailbox", address, ACCOUNTS, accounts)),
+                        entry.version());
+                return candidateId;
+            }
+            catch (VersionConflictException ex) {
+                if (attempt >= 5) {
+                    throw ex;
+                }
+            }
+        }
+    }
+
     /** Adds {@code accountId} of {@code appId} under {@code address} unless present; retries on a concurrent write. */
     void add(String address, String accountId, String appId) {
         for (int attempt = 0;; attempt++) {

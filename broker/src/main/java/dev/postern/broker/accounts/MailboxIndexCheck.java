@@ -25,9 +25,12 @@ class MailboxIndexCheck {
 
     private final MailboxIndex index;
 
-    MailboxIndexCheck(AccountRepository accounts, MailboxIndex index) {
+    private final AccountService service;
+
+    MailboxIndexCheck(AccountRepository accounts, MailboxIndex index, AccountService service) {
         this.accounts = accounts;
         this.index = index;
+        this.service = service;
     }
 
     @Scheduled(fixedDelayString = "${postern.accounts.index-check-interval:24h}",
@@ -61,6 +64,7 @@ class MailboxIndexCheck {
                 }
             }
             if (missing) {
+                service.forgetMailbox(address.getKey()); // a miss cached before the repair
                 repaired++;
             }
         }
