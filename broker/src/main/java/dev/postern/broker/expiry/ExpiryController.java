@@ -3,7 +3,6 @@ package dev.postern.broker.expiry;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -114,8 +113,7 @@ class ExpiryController {
             Matcher position = POSITION.matcher(after);
             position.matches();
             Key key = new Key(Long.parseLong(position.group(1)), position.group(2), position.group(3));
-            int found = Collections.binarySearch(objects.stream().map(Key::of).toList(), key);
-            start = found >= 0 ? found + 1 : -found - 1;
+            start = firstAfter(objects, key);
         }
         List<ObjectExpiry> page = objects.subList(start, Math.min(objects.size(), start + size));
         Set<String> appIds = new TreeSet<>();
@@ -133,6 +131,22 @@ class ExpiryController {
         }
         String next = start + size < objects.size() ? Paging.cursor("expiry", Key.of(page.getLast()).position()) : null;
         return new ExpiryView(last.get().at(), counts, items, next, failures.list(), discoveryErrors);
+    }
+
+    /** The index of the first object after {@code key} in the scan's order: a binary search, no copy of the list. */
+    private static int firstAfter(List<ObjectExpiry> objects, Key key) {
+        int low = 0;
+        int high = objects.size();
+        while (low < high) {
+            int mid = (low + high) >>> 1;
+            if (Key.of(objects.get(mid)).compareTo(key) <= 0) {
+                low = mid + 1;
+            }
+            else {
+                high = mid;
+            }
+        }
+        return low;
     }
 
     /** The scan's sort key (see ExpiryScanner's order: expiry, app, id). */

@@ -121,15 +121,36 @@ class ListPagingIntegrationTests extends ApiIntegrationTest {
         assertInvalid("/v1/audit?from=yesterday", "from");
     }
 
+    @Autowired
+    dev.postern.broker.expiry.ExpiryScanner scanner;
+
     @Test
     void expiryAnswersCountsOverTheWholeScanAndPagesIt() {
+        // Two apps with a client secret each: at least two watched objects, so pages of one follow a cursor.
+        registerIdpApp("Expiry page 1");
+        registerIdpApp("Expiry page 2");
+        scanner.scan();
         Answer page = get("/v1/expiry?limit=1", ADMIN_KEY);
         assertThat(page.status()).isEqualTo(200);
         JsonNode counts = page.json().path("counts");
         assertThat(counts.has("ok") && counts.has("warning") && counts.has("expired") && counts.has("reauth_required")).isTrue();
         int total = counts.path("ok").asInt() + counts.path("warning").asInt() + counts.path("expired").asInt()
                 + counts.path("reauth_required").asInt();
-        assertThat(listAll("/v1/expiry", ADMIN_KEY)).hasSize(total);
+        List<JsonNode> all = listAll("/v1/expiry", ADMIN_KEY);
+        assertThat(all).hasSize(total);
+        assertThat(total).isGreaterThanOrEqualTo(2);
+        // Pages of one walk the same scan in the same order.
+        List<String> walked = new ArrayList<>();
+        String cursor = null;
+        do {
+            Answer small = get("/v1/expiry?limit=1" + (cursor == null ? "" : "&cursor=" + cursor), ADMIN_KEY);
+            assertThat(small.status()).isEqualTo(200);
+            small.json().path("items").forEach(item -> walked.add(item.path("app_id").asString() + "/" + item.path("id").asString()));
+            cursor = small.json().path("next_cursor").asString(null);
+        }
+        while (cursor != null && walked.size() <= total);
+        assertThat(walked).containsExactlyElementsOf(all.stream()
+            .map(item -> item.path("app_id").asString() + "/" + item.path("id").asString()).toList());
     }
 
     private List<String> ids(String path) {
