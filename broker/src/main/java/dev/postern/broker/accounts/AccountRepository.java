@@ -1,7 +1,6 @@
 package dev.postern.broker.accounts;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,11 +90,7 @@ public class AccountRepository {
 
     /** Every account: a LIST and one read per account, for background work only (scans, the index check). */
     public List<Account> findAll() {
-        List<Account> accounts = new ArrayList<>();
-        for (String id : store.list(SecretPath.of(StoreCollection.ACCOUNTS))) {
-            find(id).ifPresent(stored -> accounts.add(stored.account()));
-        }
-        return accounts;
+        return StorePage.readAll(store, SecretPath.of(StoreCollection.ACCOUNTS), stored -> Optional.of(toStored(stored).account()));
     }
 
     /** Writes the account over {@code expectedVersion} ({@link SecretStore#NEW} to create); returns the new version. */

@@ -1,7 +1,13 @@
 package dev.postern.broker.accounts;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,26 +53,51 @@ class MailboxIndexCheck {
         }
     }
 
+    /** Adds the missing entries of one address; whether there were any. */
+    private boolean repair(String address, Map<String, String> expected) {
+        Map<String, String> indexed = index.find(address).accounts();
+        boolean missing = false;
+        for (Map.Entry<String, String> account : expected.entrySet()) {
+            if (!account.getValue().equals(indexed.get(account.getKey()))) {
+                index.add(address, account.getKey(), account.getValue());
+                missing = true;
+            }
+        }
+        if (missing) {
+            service.forgetMailbox(address); // a miss cached before the repair
+        }
+        return missing;
+    }
+
     /** Adds every missing entry; returns how many addresses needed one. */
     int check() {
         Map<String, Map<String, String>> byAddress = new HashMap<>();
         for (Account account : accounts.findAll()) {
             byAddress.computeIfAbsent(account.mailbox(), address -> new HashMap<>()).put(account.id(), account.appId());
         }
+        List<Map.Entry<String, Map<String, String>>> addresses = new ArrayList<>(byAddress.entrySet());
         int repaired = 0;
-        for (Map.Entry<String, Map<String, String>> address : byAddress.entrySet()) {
-            Map<String, String> indexed = index.find(address.getKey()).accounts();
-            boolean missing = false;
-            for (Map.Entry<String, String> account : address.getValue().entrySet()) {
-                if (!account.getValue().equals(indexed.get(account.getKey()))) {
-                    index.add(address.getKey(), account.getKey(), account.getValue());
-                    missing = true;
+        try (ExecutorService checkers = Executors.newVirtualThreadPerTaskExecutor()) {
+            // 32 addresses at a time, like the account reads above.
+            for (int next = 0; next < addresses.size(); next += 32) {
+                List<Future<Boolean>> batch = new ArrayList<>();
+                for (Map.Entry<String, Map<String, String>> address : addresses.subList(next,
+                        Math.min(addresses.size(), next + 32))) {
+                    batch.add(checkers.submit(() -> repair(address.getKey(), address.getValue())));
+                }
+                for (Future<Boolean> done : batch) {
+                    if (done.get()) {
+                        repaired++;
+                    }
                 }
             }
-            if (missing) {
-                service.forgetMailbox(address.getKey()); // a miss cached before the repair
-                repaired++;
-            }
+        }
+        catch (ExecutionException ex) {
+            throw ex.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(ex.getCause());
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", ex);
         }
         return repaired;
     }

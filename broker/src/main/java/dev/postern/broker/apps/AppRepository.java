@@ -1,6 +1,5 @@
 package dev.postern.broker.apps;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,11 +63,7 @@ public class AppRepository {
 
     /** Every app: a LIST and one read per app, for background work only (the expiry scan). */
     public List<AppRegistration> findAll() {
-        List<AppRegistration> apps = new ArrayList<>();
-        for (String id : store.list(SecretPath.of(StoreCollection.APPS))) {
-            find(id).ifPresent(stored -> apps.add(stored.app()));
-        }
-        return apps;
+        return StorePage.readAll(store, SecretPath.of(StoreCollection.APPS), stored -> Optional.of(toStoredApp(stored).app()));
     }
 
     /** Writes {@code app} with {@code secrets} over {@code expectedVersion} ({@link SecretStore#NEW} to create). */

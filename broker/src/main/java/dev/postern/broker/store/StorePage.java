@@ -65,6 +65,30 @@ public record StorePage<T>(List<T> items, @Nullable String lastKey) {
         return new StorePage<>(items, null);
     }
 
+    /** How many documents {@link #readAll} reads at once. */
+    static final int PARALLEL_READS = 32;
+
+    /**
+     * Every document of {@code folder} in key order: one LIST and a read per document,
+     * {@value #PARALLEL_READS} at a time. For background work only (scans, checks), never a request.
+     */
+    public static <T> List<T> readAll(SecretStore store, SecretPath folder, Function<StoredDocument, Optional<T>> map) {
+        List<String> keys = store.list(folder);
+        List<T> items = new ArrayList<>(keys.size());
+        try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int next = 0; next < keys.size(); next += PARALLEL_READS) {
+                List<Future<Optional<StoredDocument>>> batch = new ArrayList<>();
+                for (String key : keys.subList(next, Math.min(keys.size(), next + PARALLEL_READS))) {
+                    batch.add(readers.submit(() -> store.read(folder.child(key))));
+                }
+                for (Future<Optional<StoredDocument>> read : batch) {
+                    join(read).flatMap(map).ifPresent(items::add);
+                }
+            }
+        }
+        return items;
+    }
+
     private static <V> V join(Future<V> future) {
         try {
             return future.get();
