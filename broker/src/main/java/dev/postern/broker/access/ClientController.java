@@ -11,6 +11,7 @@ import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -74,7 +75,7 @@ class ClientController {
 
     /** A page of clients in id order: one LIST and {@code limit} reads. */
     @GetMapping
-    Paging.Page<ClientView> list(@Parameter(description = Paging.LIMIT_DESCRIPTION) @RequestParam(required = false) @Nullable Integer limit,
+    Paging.Page<ClientView> list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
             @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor) {
         int size = Paging.limit(limit);
         StorePage<ApiClient> page = clients.page(Paging.position("clients", cursor, SecretPath::isValidId), size);

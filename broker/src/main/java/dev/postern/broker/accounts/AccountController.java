@@ -5,6 +5,7 @@ import java.util.Locale;
 import jakarta.servlet.http.HttpServletRequest;
 
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
 import org.jspecify.annotations.Nullable;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -32,7 +33,7 @@ class AccountController {
 
     /** A page of accounts in id order, filtered by app, status and mailbox prefix (see docs/api.md for the cost). */
     @GetMapping
-    Paging.Page<Account> list(@Parameter(description = Paging.LIMIT_DESCRIPTION) @RequestParam(required = false) @Nullable Integer limit,
+    Paging.Page<Account> list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
             @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor,
             @Parameter(description = "Only this app's mailboxes.") @RequestParam(name = "app_id", required = false) @Nullable String appId,
             @Parameter(description = "active, reauth_required or revoked.") @RequestParam(required = false) @Nullable String status,

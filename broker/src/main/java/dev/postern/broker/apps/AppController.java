@@ -84,7 +84,7 @@ class AppController {
 
     /** A page of apps in id order: one LIST and {@code limit} reads. */
     @GetMapping
-    Paging.Page<AppView> list(@Parameter(description = Paging.LIMIT_DESCRIPTION) @RequestParam(required = false) @Nullable Integer limit,
+    Paging.Page<AppView> list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
             @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor) {
         int size = Paging.limit(limit);
         StorePage<AppRegistration> page = apps.page(Paging.position("apps", cursor, SecretPath::isValidId), size);

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.function.Predicate;
 
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
 import org.jspecify.annotations.Nullable;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -28,7 +29,7 @@ class AuditController {
 
     /** A page of the audit trail, newest first, in the time range {@code [from, to)}. */
     @GetMapping
-    Paging.Page<AuditEvent> list(@Parameter(description = Paging.LIMIT_DESCRIPTION) @RequestParam(required = false) @Nullable Integer limit,
+    Paging.Page<AuditEvent> list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
             @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor,
             @Parameter(description = "Events at or after this RFC 3339 time.") @RequestParam(required = false) @Nullable String from,
             @Parameter(description = "Events before this RFC 3339 time.") @RequestParam(required = false) @Nullable String to,

@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 import jakarta.servlet.http.HttpServletRequest;
 
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
 import org.jspecify.annotations.Nullable;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -91,7 +92,7 @@ class ExpiryController {
      * starts a scan nor reads the store beyond the alert states of the page's apps.
      */
     @GetMapping
-    ExpiryView list(@Parameter(description = Paging.LIMIT_DESCRIPTION) @RequestParam(required = false) @Nullable Integer limit,
+    ExpiryView list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
             @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor, HttpServletRequest request) {
         int size = Paging.limit(limit);
         String after = Paging.position("expiry", cursor, position -> POSITION.matcher(position).matches());

@@ -153,6 +153,24 @@ class ListPagingIntegrationTests extends ApiIntegrationTest {
             .map(item -> item.path("app_id").asString() + "/" + item.path("id").asString()).toList());
     }
 
+    @Test
+    void theOpenApiDocumentDescribesThePagingOfEveryList() {
+        JsonNode document = get("/v3/api-docs", null).json();
+        for (String list : LISTS) {
+            JsonNode operation = document.path("paths").path(list).path("get");
+            Map<String, JsonNode> parameters = new java.util.HashMap<>();
+            operation.path("parameters").forEach(p -> parameters.put(p.path("name").asString(), p));
+            assertThat(parameters).as(list).containsKeys("limit", "cursor");
+            assertThat(parameters.get("limit").path("schema").path("maximum").asInt()).as(list).isEqualTo(500);
+            assertThat(parameters.get("limit").path("schema").path("minimum").asInt()).as(list).isEqualTo(1);
+            String schema = operation.path("responses").path("200").path("content").iterator().next()
+                .path("schema").path("$ref").asString();
+            JsonNode properties = document.path("components").path("schemas")
+                .path(schema.substring(schema.lastIndexOf('/') + 1)).path("properties");
+            assertThat(properties.has("items") && properties.has("next_cursor")).as(list + " " + properties).isTrue();
+        }
+    }
+
     private List<String> ids(String path) {
         List<String> ids = new ArrayList<>();
         listAll(path, ADMIN_KEY).forEach(item -> ids.add(item.path("id").asString()));
