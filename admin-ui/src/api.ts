@@ -69,8 +69,28 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   return json as T;
 }
 
+/** One page of a v1 list: `items` in the list's order, `next_cursor` for the next page (null on the last). */
+export interface Page<T> {
+  items: T[];
+  next_cursor?: string | null;
+}
+
+/** Every item of a paged v1 list, following `next_cursor` (pages of 500) until the last page. */
+async function getAll<T>(path: string): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null | undefined = undefined;
+  do {
+    const query: string = `limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page: Page<T> = await request<Page<T>>("GET", `${path}${path.includes("?") ? "&" : "?"}${query}`);
+    items.push(...(page.items ?? []));
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
 export const api = {
   get: <T>(path: string) => request<T>("GET", path),
+  getAll,
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body ?? {}),
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, body),
   del: <T>(path: string) => request<T>("DELETE", path),
@@ -161,7 +181,7 @@ export interface AuditEvent {
 
 export interface AuditPage {
   items: AuditEvent[];
-  next_cursor?: string;
+  next_cursor?: string | null;
 }
 
 /** One row of GET /v1/expiry; the call is new, so every field but the date is optional. */

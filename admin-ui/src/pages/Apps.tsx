@@ -11,7 +11,7 @@ function soonest(app: App) {
 }
 
 export function AppsPage() {
-  const apps = useLoad(() => api.get<App[]>("/v1/apps"), []);
+  const apps = useLoad(() => api.getAll<App>("/v1/apps"), []);
   return (
     <>
       <div className="page-head">

@@ -33,7 +33,7 @@ export function AuditPage() {
     const page = await action.run(() => api.get<Page>(auditQuery(f, cursor)));
     if (page) {
       setItems((previous) => (cursor && previous ? [...previous, ...page.items] : page.items));
-      setNext(page.next_cursor);
+      setNext(page.next_cursor ?? undefined);
     }
   };
 

@@ -4,7 +4,7 @@ import { CopyButton, Empty, Loading, ProblemView, useAction, useLoad } from "../
 import { dateTime } from "../format";
 
 export function ClientsPage() {
-  const clients = useLoad(() => api.get<ApiClient[]>("/v1/clients"), []);
+  const clients = useLoad(() => api.getAll<ApiClient>("/v1/clients"), []);
   // The new key lives only in this state until the admin dismisses it or leaves the page.
   const [created, setCreated] = useState<ApiClient | null>(null);
   return (

@@ -20,12 +20,13 @@ interface ExpiryOverview {
 /** GET /v1/expiry is being added by another change: a 404 means "not on this broker yet", not a failure. */
 async function loadExpiry(): Promise<ExpiryOverview | null> {
   try {
-    const body = await api.get<unknown>("/v1/expiry");
-    if (Array.isArray(body)) return { items: body as ExpiryItem[], failedNotifications: [] };
-    const object = (body ?? {}) as Record<string, unknown>;
-    const items = (object.items ?? object.credentials ?? []) as ExpiryItem[];
-    const failed = (object.failed_notifications ?? object.notification_failures ?? []) as FailedNotification[];
-    return { items: Array.isArray(items) ? items : [], failedNotifications: Array.isArray(failed) ? failed : [] };
+    // The first page carries the failed notifications; the items of every page follow the cursor.
+    const first = await api.get<Record<string, unknown>>("/v1/expiry?limit=500");
+    const items = Array.isArray(first.items) ? [...(first.items as ExpiryItem[])] : [];
+    const next = first.next_cursor as string | null | undefined;
+    if (next) items.push(...(await api.getAll<ExpiryItem>(`/v1/expiry?cursor=${encodeURIComponent(next)}`)));
+    const failed = (first.failed_notifications ?? []) as FailedNotification[];
+    return { items, failedNotifications: Array.isArray(failed) ? failed : [] };
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
     throw e;
@@ -57,7 +58,7 @@ export function credentialRows(apps: App[]): Row[] {
 }
 
 export function Dashboard() {
-  const apps = useLoad(() => api.get<App[]>("/v1/apps"), []);
+  const apps = useLoad(() => api.getAll<App>("/v1/apps"), []);
   const expiry = useLoad(loadExpiry, []);
   const rows = apps.data ? credentialRows(apps.data) : [];
   const counts = { ok: 0, warning: 0, expired: 0 };

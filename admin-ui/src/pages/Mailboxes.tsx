@@ -6,10 +6,7 @@ import { dateTime } from "../format";
 /** GET /v1/accounts is being added by another change: a 404 means "not on this broker yet". */
 async function loadAccounts(): Promise<Account[] | null> {
   try {
-    const body = await api.get<unknown>("/v1/accounts");
-    if (Array.isArray(body)) return body as Account[];
-    const items = (body as { items?: Account[] } | undefined)?.items;
-    return Array.isArray(items) ? items : [];
+    return await api.getAll<Account>("/v1/accounts");
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
     throw e;
@@ -18,7 +15,7 @@ async function loadAccounts(): Promise<Account[] | null> {
 
 export function MailboxesPage() {
   const accounts = useLoad(loadAccounts, []);
-  const apps = useLoad(() => api.get<App[]>("/v1/apps"), []);
+  const apps = useLoad(() => api.getAll<App>("/v1/apps"), []);
   return (
     <>
       <h1>Mailboxes</h1>

@@ -48,7 +48,7 @@ describe("Dashboard", () => {
     fakeBroker({
       "GET /v1/apps": () => [
         200,
-        [
+        { items: [
           {
             id: "app_a", name: "Later app", provider: "microsoft", client_id: "x", scopes: [], created_at: inDays(-1), updated_at: inDays(-1),
             credentials: [{ id: "cred_1", type: "client_secret", state: "active", created_at: inDays(-1), expires_at: inDays(200) }],
@@ -60,7 +60,7 @@ describe("Dashboard", () => {
               { id: "cred_3", type: "client_secret", state: "retired", created_at: inDays(-90), expires_at: inDays(-2) },
             ],
           },
-        ],
+        ], next_cursor: null },
       ],
     });
     render(<Dashboard />);
@@ -75,7 +75,7 @@ describe("Dashboard", () => {
 describe("ClientsPage", () => {
   it("shows a new key once, with a copy button, and never again", async () => {
     const calls = fakeBroker({
-      "GET /v1/clients": () => [200, []],
+      "GET /v1/clients": () => [200, { items: [], next_cursor: null }],
       "POST /v1/clients": (body) => [
         201,
         { id: "cli_new", name: (body as { name: string }).name, role: "client", allowed_apps: [], allowed_accounts: [], key_prefix: "pst_ab", created_at: inDays(0), key: "pst_the_secret_key" },

@@ -14,6 +14,7 @@ import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
+import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.StoredDocument;
 
 /** Keeps API clients in the store under {@code clients/}, with their key hash as a secret field. */
@@ -39,6 +40,13 @@ public class ApiClientRepository {
         return store.read(SecretPath.of(StoreCollection.CLIENTS, clientId)).map(ApiClientRepository::toClient);
     }
 
+    /** A page of clients in id order after the id {@code after}: one LIST and {@code limit} reads. */
+    public StorePage<ApiClient> page(@org.jspecify.annotations.Nullable String after, int limit) {
+        return StorePage.read(store, SecretPath.of(StoreCollection.CLIENTS), after, limit,
+                stored -> Optional.of(toClient(stored).client()), client -> true);
+    }
+
+    /** Every client: a LIST and one read per client (revoking an admin counts the usable ones). */
     public List<ApiClient> findAll() {
         List<ApiClient> clients = new ArrayList<>();
         for (String id : store.list(SecretPath.of(StoreCollection.CLIENTS))) {

@@ -11,6 +11,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Service;
 
+import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.ApiException;
 import dev.postern.broker.Role;
@@ -82,8 +83,9 @@ public class ApiClientService {
         return new CreatedClient(client, key);
     }
 
-    public List<ApiClient> list() {
-        return clients.findAll();
+    /** A page of clients in id order after the client {@code after} ({@code null}: the first page). */
+    public StorePage<ApiClient> page(@org.jspecify.annotations.Nullable String after, int limit) {
+        return clients.page(after, limit);
     }
 
     /** Revokes a client's key. The last usable admin cannot be revoked: nobody could manage Postern. */

@@ -10,6 +10,8 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -18,10 +20,14 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.postern.broker.Role;
+import dev.postern.broker.store.SecretPath;
+import dev.postern.broker.store.StorePage;
+import dev.postern.broker.web.Paging;
 
 /** API clients: {@code /v1/clients}. The key is in the create response and nowhere else, ever. */
 @RestController
@@ -67,9 +73,14 @@ class ClientController {
         return ClientView.of(created.client(), created.key());
     }
 
+    /** A page of clients in id order: one LIST and {@code limit} reads. */
     @GetMapping
-    List<ClientView> list() {
-        return clients.list().stream().map(client -> ClientView.of(client, null)).toList();
+    Paging.Page<ClientView> list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
+            @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor) {
+        int size = Paging.limit(limit);
+        StorePage<ApiClient> page = clients.page(Paging.position("clients", cursor, SecretPath::isValidId), size);
+        return new Paging.Page<>(page.items().stream().map(client -> ClientView.of(client, null)).toList(),
+                Paging.cursor("clients", page.lastKey()));
     }
 
     @DeleteMapping("/{clientId}")

@@ -1,11 +1,11 @@
 package dev.postern.broker.accounts;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Repository;
@@ -16,6 +16,7 @@ import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
+import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.StoredDocument;
 
 /**
@@ -78,12 +79,18 @@ public class AccountRepository {
         return store.read(path(accountId)).map(this::toStored);
     }
 
+    /**
+     * A page of accounts in id order after the id {@code after}: one LIST and {@code limit} reads,
+     * more when {@code filter} skips accounts (see {@link StorePage}).
+     */
+    public StorePage<Account> page(@Nullable String after, int limit, Predicate<Account> filter) {
+        return StorePage.read(store, SecretPath.of(StoreCollection.ACCOUNTS), after, limit,
+                stored -> Optional.of(toStored(stored).account()), filter);
+    }
+
+    /** Every account: a LIST and one read per account, for background work only (scans, the index check). */
     public List<Account> findAll() {
-        List<Account> accounts = new ArrayList<>();
-        for (String id : store.list(SecretPath.of(StoreCollection.ACCOUNTS))) {
-            find(id).ifPresent(stored -> accounts.add(stored.account()));
-        }
-        return accounts;
+        return StorePage.readAll(store, SecretPath.of(StoreCollection.ACCOUNTS), stored -> Optional.of(toStored(stored).account()));
     }
 
     /** Writes the account over {@code expectedVersion} ({@link SecretStore#NEW} to create); returns the new version. */

@@ -13,6 +13,7 @@ import java.util.Optional;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import org.jspecify.annotations.Nullable;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 
@@ -23,6 +24,7 @@ import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.providers.TokenGrant;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreIds;
+import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.VersionConflictException;
 
 /** Connected mailboxes: connected or reconnected from the connect flow, listed, revoked. */
@@ -37,21 +39,41 @@ public class AccountService {
 
     private final ApplicationEventPublisher events;
 
-    /** Accounts by mailbox address, so {@code POST /v1/token} does not read every account per request. */
+    private final MailboxIndex index;
+
+    /**
+     * Accounts by mailbox address, read through the mailbox index; kept 30 s, so another
+     * replica's connect or revoke shows here within that time.
+     */
     private final Cache<String, List<Account>> byMailbox = Caffeine.newBuilder()
         .expireAfterWrite(Duration.ofSeconds(30))
         .maximumSize(100_000)
         .build();
 
-    public AccountService(AccountRepository accounts, AuditLog audit, Clock clock, ApplicationEventPublisher events) {
+    public AccountService(AccountRepository accounts, MailboxIndex index, AuditLog audit, Clock clock,
+            ApplicationEventPublisher events) {
         this.accounts = accounts;
+        this.index = index;
         this.audit = audit;
         this.clock = clock;
         this.events = events;
     }
 
-    public List<Account> list() {
-        return accounts.findAll().stream().sorted(Comparator.comparing(Account::mailbox)).toList();
+    /**
+     * A page of accounts in id order after the account {@code after} ({@code null}: the first page),
+     * filtered by app, status and mailbox prefix (each {@code null} for any).
+     */
+    public StorePage<Account> page(@Nullable String after, int limit, @Nullable String appId,
+            Account.@Nullable Status status, @Nullable String mailboxPrefix) {
+        String prefix = mailboxPrefix == null ? null : mailboxPrefix.strip().toLowerCase(Locale.ROOT);
+        return accounts.page(after, limit, account -> (appId == null || account.appId().equals(appId))
+                && (status == null || account.status() == status)
+                && (prefix == null || account.mailbox().startsWith(prefix)));
+    }
+
+    /** Every account, in id order: a read per account, for background scans only, never a request. */
+    public List<Account> all() {
+        return accounts.findAll();
     }
 
     public Account get(String accountId) {
@@ -61,11 +83,30 @@ public class AccountService {
     /** The usable mailbox {@code mailbox} among those {@code allowed} accepts, newest connection first. */
     public Optional<Account> findByMailbox(String mailbox, java.util.function.Predicate<Account> allowed) {
         String wanted = mailbox.strip().toLowerCase(Locale.ROOT);
-        return byMailbox.get(wanted, address -> accounts.findAll().stream().filter(a -> a.mailbox().equals(address)).toList())
+        return byMailbox.get(wanted, this::readByMailbox)
             .stream()
             .filter(account -> account.status() != Account.Status.REVOKED)
             .filter(allowed)
             .max(Comparator.comparing(Account::connectedAt));
+    }
+
+    /** Forgets what this replica cached for {@code address}, after the index check added its entry. */
+    void forgetMailbox(String address) {
+        byMailbox.invalidate(address);
+    }
+
+    /** The accounts of {@code address} through the index: one index read and one read per account of the address. */
+    private List<Account> readByMailbox(String address) {
+        return index.find(address)
+            .accounts()
+            .keySet()
+            .stream()
+            .sorted()
+            .map(accounts::find)
+            .flatMap(Optional::stream)
+            .map(AccountRepository.StoredAccount::account)
+            .filter(account -> account.mailbox().equals(address))
+            .toList();
     }
 
     /**
@@ -83,17 +124,22 @@ public class AccountService {
         Instant now = clock.instant();
         String address = mailbox.toLowerCase(Locale.ROOT);
         for (int attempt = 0;; attempt++) {
-            // One read of every account, as before; the (app, mailbox) index is another change's work.
-            Optional<Account> existing = accounts.findAll()
+            // The index names the account of this app and address, if any: no read of every account.
+            Optional<String> indexed = index.find(address)
+                .accounts()
+                .entrySet()
                 .stream()
-                .filter(a -> a.appId().equals(appId) && a.mailbox().equals(address))
+                .filter(entry -> entry.getValue().equals(appId))
+                .map(Map.Entry::getKey)
+                .sorted()
                 .findFirst();
+            Optional<AccountRepository.StoredAccount> existing = indexed.flatMap(accounts::find);
             AccountRepository.StoredAccessToken accessToken = new AccountRepository.StoredAccessToken(grant.accessToken(),
                     grant.expiresAt(), grant.scope());
             try {
                 Account account;
                 if (existing.isPresent()) {
-                    AccountRepository.StoredAccount stored = accounts.find(existing.get().id()).orElseThrow();
+                    AccountRepository.StoredAccount stored = existing.get();
                     Account current = stored.account();
                     String action = bindingChange(actor, current, identity);
                     account = current.reconnected(now, grant.scope(), identity);
@@ -101,8 +147,12 @@ public class AccountService {
                     audit.success(actor, action, "account", account.id(), identityDetails(appId, address, identity));
                 }
                 else {
-                    account = new Account(StoreIds.newId("acc"), appId, provider, address, Account.Status.ACTIVE,
-                            grant.scope(), now, now, now, null, identity);
+                    // The entry first: a crash in between leaves an entry without account (whose id the
+                    // next connect reuses), never an account no lookup finds. A concurrent first connect
+                    // of this app and address gets the id claimed first, and one of the two creates fail.
+                    String id = indexed.orElseGet(() -> index.claim(address, StoreIds.newId("acc"), appId));
+                    account = new Account(id, appId, provider, address, Account.Status.ACTIVE, grant.scope(), now, now,
+                            now, null, identity);
                     accounts.save(account, grant.mailboxState(), accessToken, SecretStore.NEW);
                     audit.success(actor, "account.connect", "account", account.id(), identityDetails(appId, address, identity));
                 }

@@ -11,6 +11,7 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
 
+import io.swagger.v3.oas.annotations.Parameter;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -20,11 +21,15 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.postern.broker.access.Actors;
 import dev.postern.broker.providers.ProviderKind;
+import dev.postern.broker.store.SecretPath;
+import dev.postern.broker.store.StorePage;
+import dev.postern.broker.web.Paging;
 
 /** App registrations: {@code /v1/apps}. Secrets are never part of an answer. */
 @RestController
@@ -77,9 +82,13 @@ class AppController {
         return AppView.of(apps.create(Actors.of(request), body.fields()));
     }
 
+    /** A page of apps in id order: one LIST and {@code limit} reads. */
     @GetMapping
-    List<AppView> list() {
-        return apps.list().stream().map(AppView::of).toList();
+    Paging.Page<AppView> list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
+            @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor) {
+        int size = Paging.limit(limit);
+        StorePage<AppRegistration> page = apps.page(Paging.position("apps", cursor, SecretPath::isValidId), size);
+        return new Paging.Page<>(page.items().stream().map(AppView::of).toList(), Paging.cursor("apps", page.lastKey()));
     }
 
     @GetMapping("/{appId}")

@@ -1,6 +1,5 @@
 package dev.postern.broker.apps;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +12,7 @@ import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
+import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.StoredDocument;
 
 /**
@@ -55,12 +55,15 @@ public class AppRepository {
         return store.read(path(appId)).map(this::toStoredApp);
     }
 
+    /** A page of apps in id order after the id {@code after}: one LIST and {@code limit} reads. */
+    public StorePage<AppRegistration> page(@org.jspecify.annotations.Nullable String after, int limit) {
+        return StorePage.read(store, SecretPath.of(StoreCollection.APPS), after, limit,
+                stored -> Optional.of(toStoredApp(stored).app()), app -> true);
+    }
+
+    /** Every app: a LIST and one read per app, for background work only (the expiry scan). */
     public List<AppRegistration> findAll() {
-        List<AppRegistration> apps = new ArrayList<>();
-        for (String id : store.list(SecretPath.of(StoreCollection.APPS))) {
-            find(id).ifPresent(stored -> apps.add(stored.app()));
-        }
-        return apps;
+        return StorePage.readAll(store, SecretPath.of(StoreCollection.APPS), stored -> Optional.of(toStoredApp(stored).app()));
     }
 
     /** Writes {@code app} with {@code secrets} over {@code expectedVersion} ({@link SecretStore#NEW} to create). */

@@ -30,6 +30,7 @@ import dev.postern.broker.providers.CredentialVerifier;
 import dev.postern.broker.providers.ProviderClient;
 import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.store.StoreIds;
+import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.VersionConflictException;
 
 /**
@@ -103,8 +104,9 @@ public class AppService {
     public record CredentialResult(AppRegistration app, Credential credential, List<String> warnings) {
     }
 
-    public List<AppRegistration> list() {
-        return apps.findAll();
+    /** A page of apps in id order after the app {@code after} ({@code null}: the first page). */
+    public StorePage<AppRegistration> page(@Nullable String after, int limit) {
+        return apps.page(after, limit);
     }
 
     public AppRegistration get(String appId) {

@@ -11,10 +11,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.TreeSet;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import jakarta.annotation.PreDestroy;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -127,11 +131,16 @@ public class AuditLog {
         recordRepeats();
         while (!pending.isEmpty()) {
             List<Map<String, Object>> events = new ArrayList<>();
+            long newest = Long.MIN_VALUE;
+            long oldest = Long.MAX_VALUE;
             AuditEvent event;
             while (events.size() < MAX_EVENTS_PER_CHUNK && (event = pending.poll()) != null) {
                 events.add(toMap(event));
+                newest = Math.max(newest, event.at().toEpochMilli());
+                oldest = Math.min(oldest, event.at().toEpochMilli());
             }
-            String chunkId = "chunk_%013d_%s".formatted(clock.millis(), StoreIds.newId("c"));
+            // The name carries the newest and oldest event time, so a page reads only the chunks it overlaps.
+            String chunkId = "chunk_%013d_%013d_%s".formatted(Math.max(0, newest), Math.max(0, oldest), StoreIds.newId("c"));
             try {
                 store.write(SecretPath.of(StoreCollection.AUDIT, chunkId), SecretDocument.of(Map.of("events", events)),
                         SecretStore.NEW);
@@ -165,30 +174,63 @@ public class AuditLog {
         flush();
     }
 
+    /** What an audit event id looks like: {@code evt_}, its time in milliseconds and a sequence. */
+    public static final Pattern EVENT_ID = Pattern.compile("evt_(\\d{13})_(\\d{6})");
+
+    private static final Pattern CHUNK = Pattern.compile("chunk_(\\d{13})(?:_(\\d{13}))?_.*");
+
+    /** A stored chunk and the times its events lie between (the oldest is 0 for chunks written before it was named). */
+    private record Chunk(String id, long newest, long oldest) {
+    }
+
     /**
-     * A page of events, newest first, that match {@code filter} and are older than the event
-     * {@code before} (all when {@code null}).
+     * A page of events, newest first, that match {@code filter}, lie in {@code [from, to)} and are
+     * older than the event {@code before} ({@code null}: from the newest). Costs one LIST of the
+     * chunks and a read of each chunk whose time span overlaps the page (a chunk holds up to 500
+     * events); a filter that matches few events reads on until the page is full or the range ends.
      */
-    public List<AuditEvent> page(Predicate<AuditEvent> filter, String before, int limit) {
+    public List<AuditEvent> page(Predicate<AuditEvent> filter, @Nullable Instant from, @Nullable Instant to,
+            @Nullable String before, int limit) {
         flush();
-        List<String> chunks = new ArrayList<>(store.list(SecretPath.of(StoreCollection.AUDIT)));
-        chunks.sort(Comparator.reverseOrder());
-        List<AuditEvent> page = new ArrayList<>();
-        for (String chunk : chunks) {
-            List<AuditEvent> events = new ArrayList<>();
-            store.read(SecretPath.of(StoreCollection.AUDIT, chunk))
-                .ifPresent(stored -> events.addAll(eventsOf(stored.document())));
-            events.sort(Comparator.comparing(AuditEvent::id).reversed());
-            for (AuditEvent event : events) {
-                if ((before == null || event.id().compareTo(before) < 0) && filter.test(event)) {
-                    page.add(event);
-                    if (page.size() >= limit) {
-                        return page;
-                    }
-                }
+        long upper = to == null ? Long.MAX_VALUE : to.toEpochMilli();
+        if (before != null) {
+            Matcher id = EVENT_ID.matcher(before);
+            if (id.matches()) {
+                upper = Math.min(upper, Long.parseLong(id.group(1)));
             }
         }
-        return page;
+        long lower = from == null ? Long.MIN_VALUE : from.toEpochMilli();
+        List<Chunk> chunks = new ArrayList<>();
+        for (String name : store.list(SecretPath.of(StoreCollection.AUDIT))) {
+            Matcher chunk = CHUNK.matcher(name);
+            if (chunk.matches()) {
+                chunks.add(new Chunk(name, Long.parseLong(chunk.group(1)),
+                        chunk.group(2) == null ? 0 : Long.parseLong(chunk.group(2))));
+            }
+        }
+        chunks.sort(Comparator.comparingLong(Chunk::newest).reversed().thenComparing(Chunk::id, Comparator.reverseOrder()));
+        TreeSet<AuditEvent> found = new TreeSet<>(Comparator.comparing(AuditEvent::id).reversed());
+        for (Chunk chunk : chunks) {
+            if (chunk.newest() < lower) {
+                break; // sorted by newest: no later chunk reaches into the range
+            }
+            if (found.size() >= limit && chunk.newest() < found.stream().skip(limit - 1).findFirst().orElseThrow().at().toEpochMilli()) {
+                break; // every event further down is older than the page's last one
+            }
+            if (chunk.oldest() > upper) {
+                continue; // all newer than the page
+            }
+            store.read(SecretPath.of(StoreCollection.AUDIT, chunk.id())).ifPresent(stored -> {
+                for (AuditEvent event : eventsOf(stored.document())) {
+                    if ((before == null || event.id().compareTo(before) < 0)
+                            && (from == null || !event.at().isBefore(from)) && (to == null || event.at().isBefore(to))
+                            && filter.test(event)) {
+                        found.add(event);
+                    }
+                }
+            });
+        }
+        return found.stream().limit(limit).toList();
     }
 
     @SuppressWarnings("unchecked")

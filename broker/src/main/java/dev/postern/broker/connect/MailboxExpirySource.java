@@ -59,7 +59,7 @@ class MailboxExpirySource implements ExpiringObjectSource {
     public List<ExpiringObject> expiringObjects() {
         Instant now = clock.instant();
         List<ExpiringObject> objects = new ArrayList<>();
-        for (Account account : accounts.list()) {
+        for (Account account : accounts.all()) {
             if (account.status() == Account.Status.REVOKED) {
                 continue;
             }

@@ -3,25 +3,34 @@ package dev.postern.broker.expiry;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import jakarta.servlet.http.HttpServletRequest;
 
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
 import org.jspecify.annotations.Nullable;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.postern.broker.Role;
 import dev.postern.broker.access.Actors;
 import dev.postern.broker.expiry.AlertStateRepository.AppAlerts;
 import dev.postern.broker.expiry.AlertStateRepository.FiredObject;
+import dev.postern.broker.web.Paging;
 
-/** Every watched credential and mailbox with its expiry and state, soonest first. */
+/** Every watched credential and mailbox with its expiry and state as of the last scan, soonest first, paged. */
 @RestController
 @RequestMapping("/v1/expiry")
 class ExpiryController {
@@ -61,26 +70,58 @@ class ExpiryController {
     }
 
     /**
-     * The answer.
+     * The answer: a page of the last scan's objects.
      *
-     * @param evaluatedAt when the states were judged
-     * @param items every object, soonest first
+     * @param evaluatedAt when the last scan judged them, {@code null} before the first scan
+     * @param counts objects per state over the whole scan, not just this page
+     * @param items this page, soonest first
+     * @param nextCursor the cursor of the next page, {@code null} on the last
      * @param failedNotifications notifications given up after every try, oldest first
      * @param discoveryErrors the last Graph discovery failure per app id
      */
-    record ExpiryView(Instant evaluatedAt, List<Item> items, List<FailedNotifications.Failure> failedNotifications,
+    record ExpiryView(@Nullable Instant evaluatedAt, Map<String, Integer> counts, List<Item> items,
+            @Nullable String nextCursor, List<FailedNotifications.Failure> failedNotifications,
             Map<String, String> discoveryErrors) {
     }
 
+    /** A position in the scan's order: expiry time in milliseconds, app id, object id. */
+    private static final Pattern POSITION = Pattern.compile("(-?\\d{1,19})\\|([^|]{1,200})\\|(.{1,200})");
+
+    /**
+     * A page of what the last scan saw (see {@link ExpiryScanner#lastScan()}): reading it never
+     * starts a scan nor reads the store beyond the alert states of the page's apps.
+     */
     @GetMapping
-    ExpiryView list(HttpServletRequest request) {
+    ExpiryView list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
+            @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor, HttpServletRequest request) {
+        int size = Paging.limit(limit);
+        String after = Paging.position("expiry", cursor, position -> POSITION.matcher(position).matches());
         boolean admin = Actors.principal(request).role() == Role.ADMIN;
-        ExpiryScanner.Snapshot snapshot = scanner.evaluate();
+        Map<String, String> discoveryErrors = new TreeMap<>();
+        appSources.forEach(source -> discoveryErrors.putAll(source.discoveryErrors()));
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (ExpiryState state : ExpiryState.values()) {
+            counts.put(state.value(), 0);
+        }
+        Optional<ExpiryScanner.Snapshot> last = scanner.lastScan();
+        if (last.isEmpty()) {
+            return new ExpiryView(null, counts, List.of(), null, failures.list(), discoveryErrors);
+        }
+        List<ObjectExpiry> objects = last.get().objects();
+        objects.forEach(o -> counts.merge(o.state().value(), 1, Integer::sum));
+        int start = 0;
+        if (after != null) {
+            Matcher position = POSITION.matcher(after);
+            position.matches();
+            Key key = new Key(Long.parseLong(position.group(1)), position.group(2), position.group(3));
+            start = firstAfter(objects, key);
+        }
+        List<ObjectExpiry> page = objects.subList(start, Math.min(objects.size(), start + size));
         Set<String> appIds = new TreeSet<>();
-        snapshot.objects().forEach(o -> appIds.add(o.object().appId()));
+        page.forEach(o -> appIds.add(o.object().appId()));
         Map<String, AppAlerts> alerts = scanner.alertStates(appIds);
         List<Item> items = new ArrayList<>();
-        for (ObjectExpiry expiry : snapshot.objects()) {
+        for (ObjectExpiry expiry : page) {
             ExpiringObject object = expiry.object();
             AppAlerts appAlerts = alerts.get(object.appId());
             FiredObject fired = appAlerts == null ? null : appAlerts.objects().get(object.id());
@@ -89,8 +130,45 @@ class ExpiryController {
                     object.managed(), fired == null ? List.of() : List.copyOf(fired.fired()),
                     appAlerts == null ? null : appAlerts.incidentId(), admin ? object.reconnectUrl() : null));
         }
-        Map<String, String> discoveryErrors = new java.util.TreeMap<>();
-        appSources.forEach(source -> discoveryErrors.putAll(source.discoveryErrors()));
-        return new ExpiryView(snapshot.at(), items, failures.list(), discoveryErrors);
+        String next = start + size < objects.size() ? Paging.cursor("expiry", Key.of(page.getLast()).position()) : null;
+        return new ExpiryView(last.get().at(), counts, items, next, failures.list(), discoveryErrors);
+    }
+
+    /** The index of the first object after {@code key} in the scan's order: a binary search, no copy of the list. */
+    private static int firstAfter(List<ObjectExpiry> objects, Key key) {
+        int low = 0;
+        int high = objects.size();
+        while (low < high) {
+            int mid = (low + high) >>> 1;
+            if (Key.of(objects.get(mid)).compareTo(key) <= 0) {
+                low = mid + 1;
+            }
+            else {
+                high = mid;
+            }
+        }
+        return low;
+    }
+
+    /** The scan's sort key (see ExpiryScanner's order: expiry, app, id). */
+    private record Key(long expiresAt, String appId, String id) implements Comparable<Key> {
+
+        static Key of(ObjectExpiry expiry) {
+            return new Key(expiry.object().expiresAt().toEpochMilli(), expiry.object().appId(), expiry.object().id());
+        }
+
+        String position() {
+            return expiresAt + "|" + appId + "|" + id;
+        }
+
+        @Override
+        public int compareTo(Key other) {
+            int byTime = Long.compare(expiresAt, other.expiresAt);
+            if (byTime != 0) {
+                return byTime;
+            }
+            int byApp = appId.compareTo(other.appId);
+            return byApp != 0 ? byApp : id.compareTo(other.id);
+        }
     }
 }

@@ -13,6 +13,8 @@ public enum StoreCollection {
     AUDIT("audit"),
     ALERTS("alerts"),
     LEASES("leases"),
+    /** Lookup documents that name the document they index, such as {@code indexes/mailbox/{hash}}. */
+    INDEXES("indexes"),
     SYSTEM("system");
 
     private final String segment;

@@ -1,8 +1,11 @@
 package dev.postern.broker.store;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.client.ClientHttpRequestFactory;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
@@ -28,6 +31,15 @@ import org.springframework.web.client.RestTemplate;
 /** Chooses the store backend from {@code postern.store.type}. */
 @Configuration(proxyBeanMethods = false)
 class StoreConfiguration {
+
+    /** The store the features get: the chosen backend, counted (see {@link CountingSecretStore}). */
+    @Bean
+    @Primary
+    CountingSecretStore countingSecretStore(ObjectProvider<EmbeddedSecretStore> embedded,
+            ObjectProvider<VaultSecretStore> vault, MeterRegistry registry) {
+        SecretStore backend = vault.getIfAvailable();
+        return new CountingSecretStore(backend != null ? backend : embedded.getObject(), registry);
+    }
 
     @Bean(destroyMethod = "close")
     @ConditionalOnProperty(name = "postern.store.type", havingValue = "embedded", matchIfMissing = true)

@@ -4,7 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
+
+import dev.postern.broker.store.SecretDocument;
+import dev.postern.broker.store.SecretPath;
+import dev.postern.broker.store.SecretStore;
+import dev.postern.broker.store.StoreCollection;
 
 import dev.postern.broker.testing.ApiIntegrationTest;
 
@@ -41,6 +47,33 @@ class AuditIntegrationTests extends ApiIntegrationTest {
         List<String> ours = seen.stream().filter(created::contains).toList();
         assertThat(ours).containsExactlyElementsOf(created.reversed());
         assertThat(seen).doesNotHaveDuplicates();
+    }
+
+    @Autowired
+    SecretStore store;
+
+    @Test
+    void chunksNamedBeforeTheirTimeSpanWasAreStillPagedAndFilteredByTime() {
+        // A chunk as written before chunk names carried the oldest event time: chunk_{flush millis}_{id}.
+        long at = System.currentTimeMillis() - 60_000;
+        String object = "obj_legacy" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        java.util.Map<String, Object> event = new java.util.LinkedHashMap<>();
+        event.put("id", "evt_%013d_%06d".formatted(at, 1));
+        event.put("at", java.time.Instant.ofEpochMilli(at).toString());
+        event.put("actor", "legacy");
+        event.put("action", "legacy.test");
+        event.put("object_type", "app");
+        event.put("object_id", object);
+        event.put("outcome", "success");
+        event.put("details", java.util.Map.of());
+        store.write(SecretPath.of(StoreCollection.AUDIT, "chunk_%013d_c_legacy%s".formatted(at + 500, object.substring(10))),
+                SecretDocument.of(java.util.Map.of("events", List.of(event))), SecretStore.NEW);
+
+        java.time.Instant time = java.time.Instant.ofEpochMilli(at);
+        assertThat(listAll("/v1/audit?object_id=" + object, ADMIN_KEY)).singleElement()
+            .satisfies(found -> assertThat(found.path("action").asString()).isEqualTo("legacy.test"));
+        assertThat(listAll("/v1/audit?object_id=" + object + "&from=" + time + "&to=" + time.plusMillis(1), ADMIN_KEY)).hasSize(1);
+        assertThat(listAll("/v1/audit?object_id=" + object + "&from=" + time.plusMillis(1), ADMIN_KEY)).isEmpty();
     }
 
     @Test

@@ -145,17 +145,25 @@ final class BrokerApi {
                 throw new IllegalStateException("connect failed: " + page.status() + " " + page.body());
             }
         }
-        Answer accounts = call("GET", "/v1/accounts", adminKey, null);
-        require(accounts, 200);
         Map<String, String> ids = new HashMap<>();
-        for (JsonNode account : accounts.json()) {
-            ids.put(account.path("mailbox").asString(), account.path("id").asString());
+        String cursor = null;
+        StringBuilder listed = new StringBuilder();
+        do {
+            Answer accounts = call("GET", "/v1/accounts?limit=500" + (cursor == null ? "" : "&cursor=" + cursor), adminKey,
+                    null);
+            require(accounts, 200);
+            for (JsonNode account : accounts.json().path("items")) {
+                ids.put(account.path("mailbox").asString(), account.path("id").asString());
+            }
+            listed.append(accounts.body());
+            cursor = accounts.json().path("next_cursor").asString(null);
         }
+        while (cursor != null);
         Map<String, String> connected = new LinkedHashMap<>();
         for (String mailbox : mailboxes) {
             String id = ids.get(mailbox);
             if (id == null) {
-                throw new IllegalStateException("no account for " + mailbox + " in " + accounts.body());
+                throw new IllegalStateException("no account for " + mailbox + " in " + listed);
             }
             connected.put(mailbox, id);
         }

@@ -213,7 +213,7 @@ class RaftLeaderLossIntegrationTests {
                         .isEqualTo(200);
                 }
             }
-            JsonNode listed = first.api.call("GET", "/v1/accounts", first.api.adminKey, null).json();
+            JsonNode listed = first.api.call("GET", "/v1/accounts?limit=500", first.api.adminKey, null).json().path("items");
             Set<String> statuses = new TreeSet<>();
             listed.forEach(account -> statuses.add(account.path("status").asString()));
             assertThat(statuses).containsExactly("active");

@@ -99,6 +99,23 @@ public abstract class ApiIntegrationTest {
         return call("GET", path, key, null);
     }
 
+    /** Every item of the paged list at {@code path}, following {@code next_cursor} page by page. */
+    protected java.util.List<JsonNode> listAll(String path, String key) {
+        java.util.List<JsonNode> items = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            Answer page = get(path + (path.contains("?") ? "&" : "?") + "limit=500"
+                    + (cursor == null ? "" : "&cursor=" + cursor), key);
+            if (page.status() != 200) {
+                throw new IllegalStateException("GET " + path + " answered " + page.status() + ": " + page.body());
+            }
+            page.json().path("items").forEach(items::add);
+            cursor = page.json().path("next_cursor").asString(null);
+        }
+        while (cursor != null);
+        return items;
+    }
+
     protected Answer post(String path, String key, String jsonBody) {
         return call("POST", path, key, jsonBody);
     }
