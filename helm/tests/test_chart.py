@@ -497,6 +497,28 @@ def check_schema_strict():
     walk(schema, "")
 
 
+def check_shutdown():
+    """The grace period outlasts the preStop sleep and both shutdown phases; the broker gets the phase timeout."""
+    docs = render()
+    pod = only(docs, "Deployment")["spec"]["template"]["spec"]
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())["shutdown"]
+    check(pod.get("terminationGracePeriodSeconds") == defaults["terminationGracePeriodSeconds"],
+          f"terminationGracePeriodSeconds is {defaults['terminationGracePeriodSeconds']}: {pod.get('terminationGracePeriodSeconds')}")
+    check(pod["terminationGracePeriodSeconds"] > defaults["preStopSleepSeconds"] + 2 * defaults["phaseTimeoutSeconds"],
+          "the grace period exceeds the preStop sleep plus two shutdown phases")
+    check(broker(docs).get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command")
+          == ["sleep", str(defaults["preStopSleepSeconds"])], f"preStop sleeps {defaults['preStopSleepSeconds']} s")
+    check(env_value(docs, "SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE") == f"{defaults['phaseTimeoutSeconds']}s",
+          "SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE carries shutdown.phaseTimeoutSeconds")
+    no_sleep = render("--set", "shutdown.preStopSleepSeconds=0", "--set", "shutdown.terminationGracePeriodSeconds=61")
+    check("lifecycle" not in broker(no_sleep), "preStopSleepSeconds 0 leaves the preStop hook out")
+    check(only(no_sleep, "Deployment")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 61,
+          "terminationGracePeriodSeconds is taken from the values")
+    too_short = helm_template("--set", "shutdown.terminationGracePeriodSeconds=65")
+    check(too_short.returncode != 0 and "must exceed shutdown.preStopSleepSeconds" in too_short.stderr,
+          f"a grace period of 65 s with a 5 s sleep and 30 s phases is refused: {too_short.stderr.strip()}")
+
+
 def main():
     check_schema_strict()
     check_values_commented()
@@ -507,6 +529,7 @@ def main():
     check_forwarded_headers()
     check_alert_rules()
     check_notes()
+    check_shutdown()
     refused = check_bad_values()
     for failure in failures:
         print(f"FAIL {failure}")

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +76,8 @@ public class TokenService {
     private final TokenProviders providers;
 
     private final RefreshLeases leases;
+
+    private final RefreshDrain drain;
 
     private final ProviderCircuits circuits;
 
@@ -144,7 +147,9 @@ public class TokenService {
     }
 
     public TokenService(AccountRepository accounts, AppRepository apps, TokenProviders providers, RefreshLeases leases,
-            ProviderCircuits circuits, AuditLog audit, Clock clock, TokenProperties properties, MeterRegistry meters) {
+            RefreshDrain drain, ProviderCircuits circuits, AuditLog audit, Clock clock, TokenProperties properties,
+            MeterRegistry meters) {
+        this.drain = drain;
         this.circuits = circuits;
         this.accounts = accounts;
         this.apps = apps;
@@ -244,17 +249,35 @@ public class TokenService {
         CompletableFuture<IssuedToken> mine = new CompletableFuture<>();
         CompletableFuture<IssuedToken> running = inFlight.putIfAbsent(accountId, mine);
         if (running != null) {
+            // Joining a refresh under way is allowed while shutting down: it finishes before the process exits.
             return running;
         }
-        refreshers.execute(() -> {
-            try {
-                answer(accountId, mine, refresh(accountId, minTtl, mine));
+        if (!drain.tryStart()) {
+            inFlight.remove(accountId, mine);
+            mine.completeExceptionally(unavailable("shutting-down",
+                    "This broker is shutting down; another replica, or this one once restarted, serves the token.", 1));
+            return mine;
+        }
+        try {
+            refreshers.execute(() -> {
+                try {
+                    answer(accountId, mine, refresh(accountId, minTtl, mine));
             }
-            catch (Throwable ex) {
-                inFlight.remove(accountId, mine);
-                mine.completeExceptionally(ex);
-            }
-        });
+                catch (Throwable ex) {
+                    inFlight.remove(accountId, mine);
+                    mine.completeExceptionally(ex);
+                }
+                finally {
+                    // After the save and the lease's release: the drain waits for both.
+                    drain.finished();
+                }
+            });
+        }
+        catch (RejectedExecutionException closed) {
+            drain.finished();
+            inFlight.remove(accountId, mine);
+            mine.completeExceptionally(closed);
+        }
         return mine;
     }
 
@@ -616,6 +639,9 @@ public class TokenService {
     /** Refreshes tokens in use that come close to expiry, so a steady client never waits. */
     @Scheduled(fixedDelayString = "${postern.tokens.refresh-ahead-check:5s}")
     void refreshAhead() {
+        if (drain.draining()) {
+            return;
+        }
         Instant now = clock.instant();
         tokens.asMap().forEach((accountId, cached) -> {
             boolean inUse = cached.lastUsed.isAfter(now.minus(properties.inUseWindow()));
@@ -637,6 +663,9 @@ public class TokenService {
      */
     @Scheduled(fixedDelayString = "${postern.tokens.keep-alive-check:6h}", initialDelayString = "${postern.tokens.keep-alive-initial-delay:1m}")
     public void keepAlive() {
+        if (drain.draining()) {
+            return;
+        }
         Instant threshold = clock.instant().minus(properties.keepAliveAfter());
         for (Account account : accounts.findAll()) {
             Instant lastUse = account.lastRefreshAt() != null ? account.lastRefreshAt() : account.connectedAt();

@@ -129,7 +129,8 @@ final class BrokerProcess implements AutoCloseable {
         }
     }
 
-    private int awaitExit(Duration timeout) {
+    /** Waits for the process to exit by itself; its exit status. */
+    int awaitExit(Duration timeout) {
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new IllegalStateException("the broker process " + name + " did not exit within " + timeout);

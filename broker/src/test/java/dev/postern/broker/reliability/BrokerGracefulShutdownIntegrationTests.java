@@ -1,0 +1,323 @@
+package dev.postern.broker.reliability;
+
+import java.net.ConnectException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.postern.broker.reliability.RotatingRefreshTokens.Redemption;
+import dev.postern.broker.reliability.RotatingRefreshTokens.Rotation;
+import dev.postern.broker.testing.TestIdentityProvider;
+import dev.postern.broker.testing.TestVault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code SIGTERM} to a broker process in the middle of 1,000 refreshes with rotating refresh tokens, sent
+ * while each provider holds the answer to one refresh it has already rotated: the broker must answer
+ * readiness DOWN, keep serving cached tokens, answer new misses {@code 503 shutting-down} with
+ * {@code Retry-After}, store the held refreshes once they are answered, and only then exit. A new broker on
+ * the same Vault then refreshes every mailbox with the newest refresh token, at both providers: nothing is
+ * lost (compare {@link BrokerKillNineIntegrationTests}, where exactly the mailboxes in the window are).
+ */
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class BrokerGracefulShutdownIntegrationTests {
+
+    static final int MAILBOXES_PER_PROVIDER = 25;
+
+    static final int REQUESTS = 1000;
+
+    /** SIGTERM comes after this many rotations at the providers: the middle of the run. */
+    static final int STOP_AFTER_ROTATIONS = REQUESTS / 2;
+
+    static final int CLIENT_THREADS = 8;
+
+    /** Every token lives two minutes and every request asks for five: each one is a miss, a refresh. */
+    static final Duration TOKEN_LIFETIME = Duration.ofMinutes(2);
+
+    static final int MIN_TTL = 300;
+
+    /** A request asking for one minute is served from memory: the token in it lives two. */
+    static final int CACHED_MIN_TTL = 60;
+
+    private final TestIdentityProvider idp = TestIdentityProvider.shared();
+
+    private record Provider(RotatingRefreshTokens refreshTokens, FakeTokenEndpoint endpoint, Map<String, String> accounts) {
+    }
+
+    @Test
+    void sigtermInTheMiddleOfAThousandRotatingRefreshesStoresEveryRefreshUnderWayAndLosesNoMailbox() throws Exception {
+        TestVault vault = TestVault.shared();
+        String prefix = "postern-graceful-" + UUID.randomUUID() + "/";
+        String adminKey = InProcessBroker.newAdminKey();
+        List<Provider> providers = new ArrayList<>();
+        try (BrokerProcess stopped = BrokerProcess.start("graceful", vault, prefix, adminKey, Map.of())) {
+            List<String> apps = new ArrayList<>();
+            String probe = null;
+            for (Rotation rotation : Rotation.values()) {
+                RotatingRefreshTokens refreshTokens = new RotatingRefreshTokens(rotation);
+                FakeTokenEndpoint endpoint = FakeTokenEndpoint.issuingRefreshTokens(idp, refreshTokens, TOKEN_LIFETIME);
+                String app = stopped.api.genericApp(idp.issuerUrl() + "/authorize", endpoint.url());
+                List<String> mailboxes = new ArrayList<>();
+                for (int i = 0; i < MAILBOXES_PER_PROVIDER; i++) {
+                    mailboxes.add("graceful-" + rotation.name().toLowerCase() + "-" + i + "-"
+                            + UUID.randomUUID().toString().substring(0, 8) + "@example.test");
+                }
+                providers.add(new Provider(refreshTokens, endpoint,
+                        stopped.api.connectAll(idp, TestIdentityProvider.ISSUER_ID, app, mailboxes, TOKEN_LIFETIME)));
+                apps.add(app);
+            }
+            String clientKey = stopped.api.clientKey(apps.toArray(String[]::new));
+            List<String> accounts = new ArrayList<>();
+            for (int i = 0; i < MAILBOXES_PER_PROVIDER; i++) {
+                for (Provider provider : providers) {
+                    accounts.add(List.copyOf(provider.accounts().values()).get(i));
+                }
+            }
+            // The probe mailbox is asked for by the test alone during the drain, never by the clients, so its
+            // request never joins a held refresh: the first mailbox of the old-tokens-keep-working provider,
+            // refreshed once now so that a token is in memory.
+            probe = List.copyOf(providers.getFirst().accounts().values()).getFirst();
+            accounts.remove(probe);
+            assertThat(stopped.api.token(clientKey, probe, MIN_TTL).status()).isEqualTo(200);
+            int unknownAfterSetup = providers.stream().mapToInt(p -> p.refreshTokens().unknownPresented()).sum();
+
+            StopInTheWindow stop = new StopInTheWindow(providers, stopped, clientKey, probe);
+            for (int p = 0; p < providers.size(); p++) {
+                providers.get(p).endpoint().sendRotatedAnswersThrough(stop.sender(p));
+            }
+            AtomicInteger next = new AtomicInteger();
+            AtomicInteger answered = new AtomicInteger();
+            AtomicInteger drained = new AtomicInteger();
+            AtomicInteger refused = new AtomicInteger();
+            List<String> unexpected = Collections.synchronizedList(new ArrayList<>());
+            ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
+            long started = System.nanoTime();
+            for (int t = 0; t < CLIENT_THREADS; t++) {
+                clients.execute(() -> {
+                    for (int i = next.getAndIncrement(); i < REQUESTS; i = next.getAndIncrement()) {
+                        BrokerApi.Answer answer;
+                        try {
+                            answer = stopped.api.token(clientKey, accounts.get(i % accounts.size()), MIN_TTL);
+                        }
+                        catch (IllegalStateException failed) {
+                            if (failed.getCause() instanceof ConnectException) {
+                                // The listener is closed: a client goes to another replica.
+                                refused.incrementAndGet();
+                            }
+                            else {
+                                unexpected.add("no answer: " + failed.getCause());
+                            }
+                            return;
+                        }
+                        if (answer.status() == 200) {
+                            answered.incrementAndGet();
+                        }
+                        else if (isShuttingDown(answer)) {
+                            drained.incrementAndGet();
+                            sleep(100);
+                        }
+                        else {
+                            unexpected.add(answer.status() + " " + answer.header("Retry-After") + " " + answer.body());
+                        }
+                    }
+                });
+            }
+            clients.shutdown();
+            assertThat(clients.awaitTermination(2, TimeUnit.MINUTES)).as("the clients finished").isTrue();
+            int exitStatus = stopped.awaitExit(Duration.ofSeconds(90));
+            long exitedMillis = (System.nanoTime() - stop.sigtermAt) / 1_000_000;
+            long runMillis = (System.nanoTime() - started) / 1_000_000;
+            assertThat(stop.failure).as("the stop in the window").isNull();
+            assertThat(stop.sigtermAt).as("SIGTERM was sent").isPositive();
+            // The JVM reports 128 + SIGTERM for a shutdown the signal started, however well it went.
+            assertThat(exitStatus).as("exit status").isEqualTo(143);
+            assertThat(stop.readiness).as("readiness while draining").isEqualTo(503);
+            assertThat(stop.cachedStatus).as("a cached token while draining").isEqualTo(200);
+            assertThat(stop.missStatus).as("a miss while draining").isEqualTo(503);
+            assertThat(stop.missRetryAfter).as("Retry-After of a miss while draining").isNotNull();
+            assertThat(unexpected).as("answers other than 200 or 503 shutting-down, or connections lost").isEmpty();
+            String drainLine = Files.readAllLines(stopped.log)
+                .stream()
+                .filter(line -> line.contains("token refreshes under way have finished"))
+                .findFirst()
+                .orElse("(no drain line in the log)");
+
+            Map<String, Integer> latestAtStop = new LinkedHashMap<>();
+            Map<String, Integer> refreshesAtStop = new LinkedHashMap<>();
+            for (Provider provider : providers) {
+                for (String mailbox : provider.accounts().keySet()) {
+                    latestAtStop.put(mailbox, provider.refreshTokens().latestGeneration(mailbox));
+                    refreshesAtStop.put(mailbox, provider.refreshTokens().redemptions(mailbox).size());
+                }
+            }
+
+            try (BrokerProcess restarted = BrokerProcess.start("graceful-restarted", vault, prefix, adminKey, Map.of())) {
+                StringBuilder summary = new StringBuilder();
+                for (Provider provider : providers) {
+                    int refreshing = 0;
+                    for (Map.Entry<String, String> mailbox : provider.accounts().entrySet()) {
+                        BrokerApi.Answer check = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
+                        assertThat(check.status()).as("%s after the restart: %s", mailbox.getKey(), check.body())
+                            .isEqualTo(200);
+                        List<Redemption> redemptions = provider.refreshTokens().redemptions(mailbox.getKey());
+                        assertThat(redemptions).as("refreshes of %s after the restart", mailbox.getKey())
+                            .hasSize(refreshesAtStop.get(mailbox.getKey()) + 1);
+                        // The newest refresh token the provider issued was stored: no rotation was lost.
+                        assertThat(redemptions.getLast().generation()).as("refresh token of %s presented after the restart",
+                                mailbox.getKey())
+                            .isEqualTo(latestAtStop.get(mailbox.getKey()));
+                        refreshing++;
+                    }
+                    summary.append(String.format("; %s: %d of %d refresh with the newest token",
+                            provider.refreshTokens().rotation().name().toLowerCase().replace('_', ' '), refreshing,
+                            MAILBOXES_PER_PROVIDER));
+                }
+                assertThat(providers.stream().mapToInt(p -> p.refreshTokens().unknownPresented()).sum())
+                    .as("refresh tokens presented that the provider never issued")
+                    .isEqualTo(unknownAfterSetup);
+                System.out.printf("[graceful] %d token requests, each a refresh with a rotating refresh token, over %d "
+                        + "mailboxes from %d threads: SIGTERM after %d rotations with %d rotated answers held; readiness "
+                        + "%d after %d ms, a cached token %d, a miss %d (Retry-After %s) while draining; then %d answered, "
+                        + "%d got 503 shutting-down, %d found the listener closed, 0 reset or 500; exit %d %d ms after "
+                        + "SIGTERM (run %d ms); broker log: \"%s\"%s%n", REQUESTS, accounts.size() + 1, CLIENT_THREADS,
+                        stop.rotationsAtSigterm, providers.size(), stop.readiness, stop.readinessAfterMillis, stop.cachedStatus,
+                        stop.missStatus, stop.missRetryAfter, answered.get(), drained.get(), refused.get(), exitStatus,
+                        exitedMillis, runMillis, drainLine.substring(drainLine.indexOf("Shutting down") < 0 ? 0
+                                : drainLine.indexOf("Shutting down")), summary);
+            }
+        }
+        finally {
+            providers.forEach(provider -> provider.endpoint().close());
+        }
+    }
+
+    private static boolean isShuttingDown(BrokerApi.Answer answer) {
+        return answer.status() == 503 && answer.header("Retry-After") != null
+                && answer.text("type").endsWith("/shutting-down");
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Once the providers rotated {@link #STOP_AFTER_ROTATIONS} times, holds the next rotated answer of each
+     * provider until every provider has one; then sends SIGTERM, waits for readiness to answer 503, asks for a
+     * cached token and for a miss, and only then lets the held answers go: the broker received the rotations
+     * after it was told to stop.
+     */
+    private static final class StopInTheWindow {
+
+        private final List<Provider> providers;
+
+        private final BrokerProcess broker;
+
+        private final String clientKey;
+
+        private final String probe;
+
+        private final CyclicBarrier allHeld;
+
+        private final AtomicBoolean[] held;
+
+        volatile long sigtermAt;
+
+        volatile int rotationsAtSigterm;
+
+        volatile int readiness = -1;
+
+        volatile long readinessAfterMillis = -1;
+
+        volatile int cachedStatus = -1;
+
+        volatile int missStatus = -1;
+
+        volatile String missRetryAfter;
+
+        volatile Exception failure;
+
+        StopInTheWindow(List<Provider> providers, BrokerProcess broker, String clientKey, String probe) {
+            this.providers = providers;
+            this.broker = broker;
+            this.clientKey = clientKey;
+            this.probe = probe;
+            this.allHeld = new CyclicBarrier(providers.size(), this::stopAndLook);
+            this.held = new AtomicBoolean[providers.size()];
+            for (int i = 0; i < held.length; i++) {
+                held[i] = new AtomicBoolean();
+            }
+        }
+
+        Consumer<Runnable> sender(int provider) {
+            return answer -> {
+                int rotations = providers.stream().mapToInt(p -> p.refreshTokens().rotations()).sum();
+                if (rotations <= STOP_AFTER_ROTATIONS || !held[provider].compareAndSet(false, true)) {
+                    answer.run();
+                    return;
+                }
+                try {
+                    allHeld.await(60, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException | BrokenBarrierException | TimeoutException ex) {
+                    failure = ex;
+                }
+                answer.run();
+            };
+        }
+
+        /** Runs in the last holder to arrive, before any held answer goes out. */
+        private void stopAndLook() {
+            try {
+                rotationsAtSigterm = providers.stream().mapToInt(p -> p.refreshTokens().rotations()).sum();
+                sigtermAt = System.nanoTime();
+                Signals.send("TERM", broker.process.pid());
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (System.nanoTime() < deadline) {
+                    int status = broker.api.call("GET", "/actuator/health/readiness", null, null).status();
+                    if (status != 200) {
+                        readiness = status;
+                        readinessAfterMillis = (System.nanoTime() - sigtermAt) / 1_000_000;
+                        break;
+                    }
+                    sleep(20);
+                }
+                cachedStatus = broker.api.token(clientKey, probe, CACHED_MIN_TTL).status();
+                // Readiness turns DOWN a moment before the drain begins: a miss in that moment is still refreshed.
+                while (System.nanoTime() < deadline) {
+                    BrokerApi.Answer miss = broker.api.token(clientKey, probe, MIN_TTL);
+                    if (miss.status() != 200) {
+                        missStatus = miss.status();
+                        missRetryAfter = isShuttingDown(miss) ? miss.header("Retry-After") : null;
+                        break;
+                    }
+                }
+            }
+            catch (RuntimeException ex) {
+                failure = ex;
+            }
+        }
+    }
+}
