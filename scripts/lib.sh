@@ -44,3 +44,24 @@ apt_install() {
 ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }
+
+# Go programs the bench measures or drives, built from the Go module proxy into the cache, once per
+# version: `go mod download` fetches the module's source (the proxy serves it even for modules
+# whose version list it refuses, so `go install …@version` is not used), and `go build` inside
+# that directory makes the binary. Prints the binary's path.
+#   go_build_cached MODULE VERSION PACKAGE OUTPUT
+go_build_cached() {
+  local module="$1" version="$2" package="$3" out="$4" dir
+  if [ -x "$out" ]; then echo "$out"; return 0; fi
+  have go || { [ -x /usr/local/go/bin/go ] && PATH="/usr/local/go/bin:$PATH"; } \
+    || die "Go 1.22 or newer is needed to build $module (https://go.dev/dl/)"
+  say "Building $module $version ($package) into $(dirname "$out")"
+  dir="$(go mod download -json "$module@$version" \
+    | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or ""); sys.exit(d.get("Error") or 0)')" \
+    || die "go mod download $module@$version failed"
+  mkdir -p "$(dirname "$out")"
+  (cd "$dir" && GOFLAGS=-buildvcs=false go build -trimpath -o "$out.tmp" "./$package") \
+    || die "building $module $version failed"
+  mv "$out.tmp" "$out"
+  echo "$out"
+}
