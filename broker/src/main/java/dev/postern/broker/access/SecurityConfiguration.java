@@ -135,6 +135,8 @@ class SecurityConfiguration {
                 .requestMatchers(HttpMethod.GET, "/v1/accounts", "/v1/accounts/{accountId}", "/v1/expiry")
                 .hasAnyRole(ADMIN, MONITOR)
                 .requestMatchers(HttpMethod.DELETE, "/v1/accounts/{accountId}").hasRole(ADMIN)
+                .requestMatchers("/v1/accounts/{accountId}/app-passwords", "/v1/accounts/{accountId}/app-passwords/*")
+                .hasRole(ADMIN)
                 .requestMatchers("/v1/apps", "/v1/apps/**", "/v1/clients", "/v1/clients/**", "/v1/audit")
                 .hasRole(ADMIN)
                 // Deny by default: a route missing above is never served.

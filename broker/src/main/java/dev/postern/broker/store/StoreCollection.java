@@ -10,6 +10,7 @@ public enum StoreCollection {
     ACCOUNTS("accounts"),
     CLIENTS("clients"),
     CONNECT_LINKS("connect-links"),
+    APP_PASSWORDS("app-passwords"),
     AUDIT("audit"),
     ALERTS("alerts"),
     LEASES("leases"),

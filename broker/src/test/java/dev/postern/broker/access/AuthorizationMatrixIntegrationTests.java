@@ -49,6 +49,9 @@ class AuthorizationMatrixIntegrationTests extends ApiIntegrationTest {
         MATRIX.put("POST /v1/accounts/{accountId}/token", Set.of("client"));
         MATRIX.put("POST /v1/token", Set.of("client"));
         MATRIX.put("GET /v1/expiry", Set.of("admin", "monitor"));
+        MATRIX.put("POST /v1/accounts/{accountId}/app-passwords", Set.of("admin"));
+        MATRIX.put("GET /v1/accounts/{accountId}/app-passwords", Set.of("admin"));
+        MATRIX.put("DELETE /v1/accounts/{accountId}/app-passwords/{appPasswordId}", Set.of("admin"));
     }
 
     @Autowired
@@ -90,7 +93,8 @@ class AuthorizationMatrixIntegrationTests extends ApiIntegrationTest {
         String path = parts[1].replace("{appId}", "app_doesnotexist")
             .replace("{credentialId}", "cred_doesnotexist")
             .replace("{clientId}", "cli_doesnotexist")
-            .replace("{accountId}", "acc_doesnotexist");
+            .replace("{accountId}", "acc_doesnotexist")
+            .replace("{appPasswordId}", "apw_doesnotexist");
         String body = List.of("POST", "PATCH").contains(parts[0]) ? "{}" : null;
 
         Answer answer = call(parts[0], path, keys.get(role), body);

@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 import org.springframework.boot.test.context.SpringBootTest;
@@ -170,6 +171,29 @@ public abstract class ApiIntegrationTest {
             throw new IllegalStateException("could not promote the test secret");
         }
         return app;
+    }
+
+    /**
+     * Connects {@code mailbox} to {@code app} (registered with {@link #registerIdpApp}) through a
+     * connect link, as its owner would, and returns the account id.
+     */
+    protected String connectMailbox(String app, String mailbox) {
+        Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{\"login_hint\":\"" + mailbox + "\"}");
+        if (link.status() != 201) {
+            throw new IllegalStateException("could not create a connect link: " + link.body());
+        }
+        TestIdentityProvider.shared().nextTokenFor(mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
+        OwnerBrowser.Page page = new OwnerBrowser(TestIdentityProvider.shared()).open(URI.create(link.text("url")));
+        if (page.status() != 200 || !page.body().contains("Connected as " + mailbox)) {
+            throw new IllegalStateException("the owner's sign-in did not connect " + mailbox + ": " + page.body());
+        }
+        JsonNode listed = get("/v1/accounts", ADMIN_KEY).json();
+        for (JsonNode account : listed.has("items") ? listed.get("items") : listed) {
+            if (account.path("mailbox").asString().equals(mailbox) && account.path("app_id").asString().equals(app)) {
+                return account.path("id").asString();
+            }
+        }
+        throw new IllegalStateException(mailbox + " is not listed after connecting");
     }
 
     /** Creates a Microsoft app and returns its id. */

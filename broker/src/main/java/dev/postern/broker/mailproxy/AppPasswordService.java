@@ -1,0 +1,129 @@
+package dev.postern.broker.mailproxy;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Service;
+
+import dev.postern.broker.ApiException;
+import dev.postern.broker.access.ApiKeys;
+import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.audit.AuditLog;
+
+/**
+ * App passwords: a random password per mailbox and mail program, shown once, kept as a SHA-256
+ * hash (256 random bits need no slow hash), found by an id derived from that hash, revoked by
+ * deleting it. The mail proxy accepts one as the password of its mailbox.
+ */
+@Service
+public class AppPasswordService {
+
+    /** Every app password starts with this, so a leaked one is recognisable in a secret scan. */
+    static final String PREFIX = "ppw_";
+
+    /** How many app passwords one mailbox may have: one per mail program, not one per login. */
+    static final int MAX_PER_MAILBOX = 20;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final AppPasswordRepository passwords;
+
+    private final AccountService accounts;
+
+    private final AuditLog audit;
+
+    private final Clock clock;
+
+    AppPasswordService(AppPasswordRepository passwords, AccountService accounts, AuditLog audit, Clock clock) {
+        this.passwords = passwords;
+        this.accounts = accounts;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /** A new app password with its secret, which is not kept. */
+    public record Created(AppPassword appPassword, String password) {
+
+        @Override
+        public String toString() {
+            return "Created[appPassword=" + appPassword + ", password=(redacted)]";
+        }
+    }
+
+    /** Makes an app password for mailbox {@code accountId}. */
+    public Created create(String actor, String accountId, @Nullable String name, @Nullable Instant expiresAt) {
+        accounts.get(accountId);
+        Instant now = clock.instant();
+        if (expiresAt != null && !expiresAt.isAfter(now)) {
+            throw ApiException.invalidField("expires_at", "must be in the future");
+        }
+        if (passwords.findAll(accountId).size() >= MAX_PER_MAILBOX) {
+            throw ApiException.conflict("too-many-app-passwords", "This mailbox has " + MAX_PER_MAILBOX
+                    + " app passwords already; revoke one it no longer needs first.");
+        }
+        String password = PREFIX + randomSecret();
+        String hash = ApiKeys.hash(password);
+        AppPassword created = new AppPassword(idFor(hash), accountId, name, now, expiresAt);
+        passwords.create(created, hash);
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("account_id", accountId);
+        if (name != null) {
+            details.put("name", name);
+        }
+        if (expiresAt != null) {
+            details.put("expires_at", expiresAt.toString());
+        }
+        audit.success(actor, "app_password.create", "app_password", created.id(), details);
+        return new Created(created, password);
+    }
+
+    /** The app passwords of mailbox {@code accountId}, newest first, without secrets. */
+    public List<AppPassword> list(String accountId) {
+        accounts.get(accountId);
+        return passwords.findAll(accountId)
+            .stream()
+            .sorted(Comparator.comparing(AppPassword::createdAt).reversed())
+            .toList();
+    }
+
+    /** Revokes app password {@code id} of mailbox {@code accountId}: it stops working at once. */
+    public void revoke(String actor, String accountId, String id) {
+        AppPassword revoked = passwords.find(accountId, id)
+            .orElseThrow(() -> ApiException.notFound("App password " + id))
+            .password();
+        passwords.delete(accountId, revoked.id());
+        audit.success(actor, "app_password.delete", "app_password", revoked.id(), Map.of("account_id", accountId));
+    }
+
+    /** The app password {@code password} of mailbox {@code accountId}, when it is one and unexpired. */
+    public Optional<AppPassword> verify(String accountId, String password) {
+        if (!password.startsWith(PREFIX) || password.length() > 128) {
+            return Optional.empty();
+        }
+        String hash = ApiKeys.hash(password);
+        Instant now = clock.instant();
+        return passwords.find(accountId, idFor(hash))
+            .filter(stored -> ApiKeys.hashesMatch(stored.hash(), hash))
+            .map(AppPasswordRepository.StoredAppPassword::password)
+            .filter(found -> found.isUsableAt(now));
+    }
+
+    private static String idFor(String hash) {
+        return "apw_" + hash.substring(0, 16).toLowerCase(Locale.ROOT);
+    }
+
+    private static String randomSecret() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+}

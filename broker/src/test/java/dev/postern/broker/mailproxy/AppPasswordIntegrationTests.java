@@ -1,0 +1,88 @@
+package dev.postern.broker.mailproxy;
+
+import java.time.Instant;
+import java.util.UUID;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import tools.jackson.databind.JsonNode;
+
+import dev.postern.broker.testing.ApiIntegrationTest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * App passwords of a connected mailbox through the API, on a real OpenBao: shown once, stored as a
+ * hash, listed without secret, audited, checked by the mail proxy's verifier, revoked at once.
+ */
+class AppPasswordIntegrationTests extends ApiIntegrationTest {
+
+    @Autowired
+    AppPasswordService appPasswords;
+
+    private String account;
+
+    @BeforeEach
+    void connectedMailbox() {
+        String app = registerIdpApp("App passwords");
+        account = connectMailbox(app, "printer-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com");
+    }
+
+    @Test
+    void aPasswordIsShownOnceListedWithoutItsSecretAuditedAndOpensOnlyItsMailboxUntilRevoked() {
+        Answer created = post("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY, "{\"name\":\"scanner on floor 2\"}");
+
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String password = created.text("password");
+        String id = created.text("id");
+        assertThat(password).startsWith("ppw_").hasSizeGreaterThanOrEqualTo(47);
+        assertThat(created.text("name")).isEqualTo("scanner on floor 2");
+
+        Answer listed = get("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY);
+        assertThat(listed.status()).isEqualTo(200);
+        assertThat(listed.json().path("items")).singleElement()
+            .satisfies(item -> assertThat(item.path("id").asString()).isEqualTo(id));
+        assertThat(listed.body()).doesNotContain(password).doesNotContain("password_hash");
+        Answer audit = get("/v1/audit?action=app_password.create&limit=20", ADMIN_KEY);
+        assertThat(audit.body()).contains(id).doesNotContain(password);
+
+        assertThat(appPasswords.verify(account, password)).hasValueSatisfying(found -> assertThat(found.id()).isEqualTo(id));
+        assertThat(appPasswords.verify(account, password + "x")).isEmpty();
+        assertThat(appPasswords.verify(account, "ppw_" + UUID.randomUUID())).isEmpty();
+        assertThat(appPasswords.verify("acc_someotheraccount", password)).as("another mailbox").isEmpty();
+
+        assertThat(call("DELETE", "/v1/accounts/" + account + "/app-passwords/" + id, ADMIN_KEY, null).status())
+            .isEqualTo(204);
+        assertThat(appPasswords.verify(account, password)).isEmpty();
+        assertThat(get("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY).json().path("items")).isEmpty();
+        assertThat(call("DELETE", "/v1/accounts/" + account + "/app-passwords/" + id, ADMIN_KEY, null).status())
+            .isEqualTo(404);
+    }
+
+    @Test
+    void anExpiredPasswordNoLongerOpensTheMailbox() throws InterruptedException {
+        Answer created = post("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY,
+                "{\"expires_at\":\"" + Instant.now().plusSeconds(2) + "\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String password = created.text("password");
+        assertThat(appPasswords.verify(account, password)).isPresent();
+
+        Thread.sleep(2_500);
+
+        assertThat(appPasswords.verify(account, password)).isEmpty();
+    }
+
+    @Test
+    void badInputChangesNothing() {
+        Answer past = post("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY,
+                "{\"expires_at\":\"2020-01-01T00:00:00Z\"}");
+        assertThat(past.status()).isEqualTo(400);
+        assertThat(past.text("type")).isEqualTo("https://postern.dev/problems/invalid-request");
+        assertThat(post("/v1/accounts/acc_doesnotexist/app-passwords", ADMIN_KEY, "{}").status()).isEqualTo(404);
+        assertThat(post("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY, "{\"name\":\"" + "n".repeat(101) + "\"}")
+            .status()).isEqualTo(400);
+        JsonNode items = get("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY).json().path("items");
+        assertThat(items).isEmpty();
+    }
+}
