@@ -48,7 +48,7 @@ class ArchitectureTests {
     @ArchTest
     static final ArchRule onlyTokenFeaturesUseProviders = noClasses().that()
         .resideOutsideOfPackages("..broker.tokens..", "..broker.providers..", "..broker.connect..",
-                "..broker.apps..", "..broker.accounts..")
+                "..broker.apps..", "..broker.accounts..", "..broker.mailproxy..")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("..broker.providers..");

@@ -1,6 +1,6 @@
 /**
- * The mail proxy for programs that only know a password: app passwords per mailbox (and, next,
- * the IMAP and SMTP listeners that log in upstream with XOAUTH2).
+ * The IMAP and SMTP submission proxy: mail programs log in with a mailbox address and a password,
+ * Postern logs in upstream with the mailbox's OAuth token (XOAUTH2) and relays the session.
  */
 @NullMarked
 package dev.postern.broker.mailproxy;

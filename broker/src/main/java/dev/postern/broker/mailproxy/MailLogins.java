@@ -1,0 +1,202 @@
+package dev.postern.broker.mailproxy;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import dev.postern.broker.ApiException;
+import dev.postern.broker.access.ApiClientService;
+import dev.postern.broker.access.ApiPrincipal;
+import dev.postern.broker.accounts.Account;
+import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.audit.AuditLog;
+import dev.postern.broker.store.StoreUnavailableException;
+import dev.postern.broker.tokens.IssuedToken;
+import dev.postern.broker.tokens.TokenService;
+
+/**
+ * Checks a mail client's user name and password: the user is a mailbox address, the password an API
+ * key of role {@code client} allowed for that mailbox. Audits every login and counts its outcome;
+ * never logs or audits the password.
+ */
+final class MailLogins {
+
+    /** Failed logins per source address and mailbox and minute after which each further failure waits. */
+    static final int FAILURES_BEFORE_DELAY = 10;
+
+    static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
+
+    static final Duration FAILURE_DELAY = Duration.ofSeconds(2);
+
+    private static final String ACTION = "mail_proxy.login";
+
+    private final ApiClientService clients;
+
+    private final AccountService accounts;
+
+    private final TokenService tokens;
+
+    private final AuditLog audit;
+
+    private final MeterRegistry meters;
+
+    private final Duration minTokenTtl;
+
+    private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder()
+        .expireAfterWrite(FAILURE_WINDOW)
+        .maximumSize(100_000)
+        .build();
+
+    private final ConcurrentHashMap<String, Counter> outcomes = new ConcurrentHashMap<>();
+
+    MailLogins(ApiClientService clients, AccountService accounts, TokenService tokens, AuditLog audit,
+            MeterRegistry meters, Duration minTokenTtl) {
+        this.clients = clients;
+        this.accounts = accounts;
+        this.tokens = tokens;
+        this.audit = audit;
+        this.meters = meters;
+        this.minTokenTtl = minTokenTtl;
+    }
+
+    /** A client that proved who it is, and the mailbox it logged in as. */
+    record Login(ApiPrincipal principal, Account account, String protocol, String remote) {
+    }
+
+    /** Why a login did not succeed; the message is shown to the client and never holds a secret. */
+    static final class LoginFailure extends Exception {
+
+        private final boolean credentials;
+
+        private final String reason;
+
+        LoginFailure(boolean credentials, String reason, String message) {
+            super(message, null, false, false);
+            this.credentials = credentials;
+            this.reason = reason;
+        }
+
+        /** A short code for the audit trail. */
+        String reason() {
+            return reason;
+        }
+
+        /** Whether the user name or password was wrong (else Postern or the upstream could not serve it now). */
+        boolean credentials() {
+            return credentials;
+        }
+    }
+
+    /** Checks {@code user} and {@code password}; audits and counts a refusal. */
+    Login authenticate(String protocol, String user, String password, InetAddress remote) throws LoginFailure {
+        String mailbox = user.strip().toLowerCase(Locale.ROOT);
+        String source = remote.getHostAddress();
+        Optional<ApiPrincipal> principal;
+        Optional<Account> account = Optional.empty();
+        try {
+            principal = clients.authenticate(password);
+            if (principal.isPresent()) {
+                ApiPrincipal caller = principal.get();
+                account = accounts.findByMailbox(mailbox, a -> caller.mayUseAccount(a.id(), a.appId()));
+            }
+        }
+        catch (StoreUnavailableException ex) {
+            fail(protocol, mailbox, source, null, "store_unavailable");
+            throw new LoginFailure(false, "store_unavailable", "Postern cannot read its store right now; try again later.");
+        }
+        if (principal.isEmpty() || account.isEmpty()) {
+            // One answer for a wrong key, a key of another role and a mailbox the key may not use: no probing.
+            fail(protocol, mailbox, source, principal.map(ApiPrincipal::clientId).orElse(null),
+                    principal.isEmpty() ? "invalid_credentials" : "mailbox_not_allowed");
+            slowDownRepeatedFailures(source, mailbox);
+            throw new LoginFailure(true, "invalid_credentials", "Invalid user name or password.");
+        }
+        return new Login(principal.get(), account.get(), protocol, source);
+    }
+
+    /**
+     * The mailbox's access token; {@code fresh} forces a provider refresh (after the upstream
+     * refused the token it was given).
+     */
+    IssuedToken token(Login login, boolean fresh) throws LoginFailure {
+        try {
+            // A minimum lifetime longer than any access token makes the token service refresh at the provider.
+            return tokens.issue(login.principal(), login.account().id(), fresh ? Duration.ofDays(1) : minTokenTtl);
+        }
+        catch (ApiException ex) {
+            throw new LoginFailure(false, ex.type(), ex.getMessage());
+        }
+        catch (StoreUnavailableException ex) {
+            throw new LoginFailure(false, "store_unavailable", "Postern cannot read its store right now; try again later.");
+        }
+    }
+
+    /** Records a login the upstream accepted. */
+    void succeeded(Login login) {
+        count("success");
+        audit.success(login.principal().clientId(), ACTION, "account", login.account().id(), details(login, null));
+    }
+
+    /** Records a login that failed after the credentials were accepted (token or upstream); {@code reason} is a code. */
+    void fail(Login login, String reason) {
+        count("upstream_failure");
+        audit.record(login.principal().clientId(), ACTION, "account", login.account().id(), "failure",
+                details(login, reason));
+    }
+
+    private void fail(String protocol, String mailbox, String source, @org.jspecify.annotations.Nullable String clientId,
+            String reason) {
+        count(reason.equals("store_unavailable") ? "unavailable" : "invalid_credentials");
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("protocol", protocol);
+        details.put("mailbox", mailbox);
+        details.put("remote_address", source);
+        details.put("reason", reason);
+        audit.record(clientId != null ? clientId : "anonymous", ACTION, "mailbox", mailbox, "failure", details);
+    }
+
+    private static Map<String, String> details(Login login, @org.jspecify.annotations.Nullable String reason) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("protocol", login.protocol());
+        details.put("mailbox", login.account().mailbox());
+        details.put("remote_address", login.remote());
+        if (reason != null) {
+            details.put("reason", reason);
+        }
+        return details;
+    }
+
+    /**
+     * After {@link #FAILURES_BEFORE_DELAY} failures of one address and mailbox in a minute, each
+     * further failure answers only after {@link #FAILURE_DELAY}. Valid credentials are checked first
+     * and never wait, so someone else's guesses cannot lock a mailbox's programs out.
+     */
+    private void slowDownRepeatedFailures(String source, String mailbox) {
+        int count = failures.get(source + " " + mailbox, k -> new AtomicInteger()).incrementAndGet();
+        if (count > FAILURES_BEFORE_DELAY) {
+            try {
+                Thread.sleep(FAILURE_DELAY);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void count(String outcome) {
+        outcomes.computeIfAbsent(outcome, o -> Counter.builder("postern_mail_proxy_logins_total")
+            .description("Logins at the IMAP and SMTP proxy by outcome")
+            .tag("outcome", o)
+            .register(meters)).increment();
+    }
+}

@@ -1,0 +1,42 @@
+package dev.postern.broker.mailproxy;
+
+import java.security.NoSuchAlgorithmException;
+
+import javax.net.ssl.SSLContext;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.ssl.SslBundles;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.util.StringUtils;
+
+import dev.postern.broker.access.ApiClientService;
+import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.audit.AuditLog;
+import dev.postern.broker.tokens.TokenService;
+
+/** The mail proxy's beans, made only when {@code postern.mail-proxy.enabled} is true. */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnBooleanProperty("postern.mail-proxy.enabled")
+class MailProxyConfiguration {
+
+    @Bean
+    MailProxyServer mailProxyServer(MailProxyProperties properties, SslBundles bundles, ApiClientService clients,
+            AccountService accounts, TokenService tokens, AuditLog audit, MeterRegistry meters)
+            throws NoSuchAlgorithmException {
+        if (!StringUtils.hasText(properties.sslBundle())) {
+            throw new IllegalStateException("postern.mail-proxy.ssl-bundle must name the SSL bundle with the "
+                    + "listeners' certificate when postern.mail-proxy.enabled is true");
+        }
+        SSLContext upstreamTls = StringUtils.hasText(properties.upstreamSslBundle())
+                ? bundles.getBundle(properties.upstreamSslBundle()).createSslContext() : SSLContext.getDefault();
+        MailLogins logins = new MailLogins(clients, accounts, tokens, audit, meters, properties.minTokenTtl());
+        Upstreams upstreams = new Upstreams(upstreamTls, properties.upstreamOverride(), properties.upstreamTimeout());
+        MailProxyServer server = new MailProxyServer(properties,
+                bundles.getBundle(properties.sslBundle()).createSslContext(), logins, upstreams, meters);
+        // A bundle with reload-on-update gets a new certificate without a restart.
+        bundles.addBundleUpdateHandler(properties.sslBundle(), bundle -> server.serverTls(bundle.createSslContext()));
+        return server;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.postern.broker.mailproxy;
+
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * The IMAP and SMTP proxy ({@code postern.mail-proxy.*}); off by default.
+ *
+ * @param enabled whether the listeners run; the default is {@code false}
+ * @param bindAddress the address the listeners bind to; the default is {@code 127.0.0.1}
+ * @param sslBundle the Spring Boot SSL bundle with the listeners' certificate and key; required
+ *        when enabled (reloaded when the bundle's files change and it has {@code reload-on-update})
+ * @param imapsPort IMAP with implicit TLS (993 in production); unset: no such listener; 0: any free port
+ * @param imapPort IMAP with STARTTLS (143 in production); unset: no such listener; 0: any free port
+ * @param smtpsPort SMTP submission with implicit TLS (465); unset: no such listener; 0: any free port
+ * @param submissionPort SMTP submission with STARTTLS (587); unset: no such listener; 0: any free port
+ * @param plaintextLoginOnLoopback accept credentials before TLS from a loopback address; for tests
+ *        only; the default is {@code false}
+ * @param minTokenTtl the remaining lifetime a token must have for an upstream login; the default is
+ *        5 minutes
+ * @param maxLineLength the longest command line accepted before login; the default is 8192 bytes
+ * @param maxPreAuthCommands commands a client may send before it has logged in; the default is 30
+ * @param preAuthTimeout how long a client may take to log in; the default is 60 seconds
+ * @param idleTimeout a relayed session with no byte in either direction for this long is closed;
+ *        the default is 31 minutes (IMAP IDLE re-issues within 29)
+ * @param upstreamTimeout connect and answer timeout of the upstream server before login; the
+ *        default is 15 seconds
+ * @param upstreamSslBundle a Spring Boot SSL bundle whose trust material verifies upstream servers
+ *        behind a private CA; unset: the JVM's trust store
+ * @param upstreamOverride one upstream for every mailbox instead of its provider's servers
+ */
+@ConfigurationProperties("postern.mail-proxy")
+public record MailProxyProperties(@DefaultValue("false") boolean enabled, @DefaultValue("127.0.0.1") String bindAddress,
+        @Nullable String sslBundle, @Nullable Integer imapsPort, @Nullable Integer imapPort, @Nullable Integer smtpsPort,
+        @Nullable Integer submissionPort, @DefaultValue("false") boolean plaintextLoginOnLoopback,
+        @DefaultValue("5m") Duration minTokenTtl, @DefaultValue("8192") int maxLineLength,
+        @DefaultValue("30") int maxPreAuthCommands, @DefaultValue("60s") Duration preAuthTimeout,
+        @DefaultValue("31m") Duration idleTimeout, @DefaultValue("15s") Duration upstreamTimeout,
+        @Nullable String upstreamSslBundle, @DefaultValue UpstreamOverride upstreamOverride) {
+
+    /**
+     * One upstream for every mailbox (a generic provider's servers, or the stack's Dovecot).
+     *
+     * @param imapHost the IMAP server; unset: the provider's
+     * @param imapPort its port; the default is 993
+     * @param smtpHost the SMTP submission server; unset: the provider's
+     * @param smtpPort its port; the default is 465 (implicit TLS; 587 means STARTTLS)
+     * @param plaintext connect without TLS; for tests against a loopback server only; the default
+     *        is {@code false}
+     */
+    public record UpstreamOverride(@Nullable String imapHost, @DefaultValue("993") int imapPort,
+            @Nullable String smtpHost, @DefaultValue("465") int smtpPort, @DefaultValue("false") boolean plaintext) {
+    }
+}

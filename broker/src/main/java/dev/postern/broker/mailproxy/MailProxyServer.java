@@ -1,0 +1,248 @@
+package dev.postern.broker.mailproxy;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * The proxy's listeners: one server socket per configured port, one virtual thread per connection
+ * (and a second one for the relay's other direction once logged in). Sessions are closed when the
+ * broker stops.
+ */
+final class MailProxyServer implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(MailProxyServer.class);
+
+    /** The four listeners of the issue; each is on only when its port is set. */
+    enum Listener {
+        IMAPS, IMAP, SMTPS, SUBMISSION
+    }
+
+    private final MailProxyProperties properties;
+
+    private final MailLogins logins;
+
+    private final Upstreams upstreams;
+
+    private volatile SSLContext serverTls;
+
+    private final String hostname;
+
+    private final Map<Listener, ServerSocket> listeners = new EnumMap<>(Listener.class);
+
+    private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
+
+    private final AtomicInteger relayed = new AtomicInteger();
+
+    private final Counter toUpstream;
+
+    private final Counter toClient;
+
+    private volatile boolean running;
+
+    MailProxyServer(MailProxyProperties properties, SSLContext serverTls, MailLogins logins, Upstreams upstreams,
+            MeterRegistry meters) {
+        this.properties = properties;
+        this.serverTls = serverTls;
+        this.logins = logins;
+        this.upstreams = upstreams;
+        this.hostname = localHostname();
+        Gauge.builder("postern_mail_proxy_sessions", relayed, AtomicInteger::get)
+            .description("Logged-in sessions the IMAP and SMTP proxy relays now")
+            .register(meters);
+        Gauge.builder("postern_mail_proxy_connections", connections, Set::size)
+            .description("Connections to the IMAP and SMTP proxy, logged in or not")
+            .register(meters);
+        this.toUpstream = Counter.builder("postern_mail_proxy_bytes_total").tag("direction", "to_upstream")
+            .description("Bytes the mail proxy relayed").register(meters);
+        this.toClient = Counter.builder("postern_mail_proxy_bytes_total").tag("direction", "to_client")
+            .description("Bytes the mail proxy relayed").register(meters);
+    }
+
+    /** Takes a reloaded certificate for new connections; sessions already open keep theirs. */
+    void serverTls(SSLContext reloaded) {
+        this.serverTls = reloaded;
+    }
+
+    @Override
+    public synchronized void start() {
+        open(Listener.IMAPS, properties.imapsPort());
+        open(Listener.IMAP, properties.imapPort());
+        open(Listener.SMTPS, properties.smtpsPort());
+        open(Listener.SUBMISSION, properties.submissionPort());
+        running = true;
+    }
+
+    private void open(Listener listener, @Nullable Integer port) {
+        if (port == null) {
+            return;
+        }
+        try {
+            ServerSocket server = new ServerSocket();
+            server.bind(new InetSocketAddress(InetAddress.getByName(properties.bindAddress()), port), 128);
+            listeners.put(listener, server);
+            Thread.ofVirtual().name("mail-proxy-" + listener.name().toLowerCase(java.util.Locale.ROOT)).start(() -> accept(listener, server));
+            log.info("Mail proxy {} listening on {}:{}", listener, properties.bindAddress(), server.getLocalPort());
+        }
+        catch (IOException ex) {
+            throw new IllegalStateException("The mail proxy cannot listen on " + properties.bindAddress() + ":" + port
+                    + " (" + listener + "): " + ex.getMessage(), ex);
+        }
+    }
+
+    private void accept(Listener listener, ServerSocket server) {
+        while (!server.isClosed()) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            }
+            catch (IOException ex) {
+                if (!server.isClosed()) {
+                    log.warn("Mail proxy {} could not accept a connection: {}", listener, ex.getMessage());
+                }
+                continue;
+            }
+            connections.add(socket);
+            Thread.ofVirtual().name("mail-proxy-session").start(() -> serve(listener, socket));
+        }
+    }
+
+    private void serve(Listener listener, Socket socket) {
+        try {
+            socket.setSoTimeout((int) Math.min(properties.preAuthTimeout().toMillis(), Integer.MAX_VALUE));
+            socket.setTcpNoDelay(true);
+            switch (listener) {
+                case IMAPS -> new ImapSession(this, socket, true).run();
+                case IMAP -> new ImapSession(this, socket, false).run();
+                case SMTPS -> new SmtpSession(this, socket, true).run();
+                case SUBMISSION -> new SmtpSession(this, socket, false).run();
+            }
+        }
+        catch (IOException ex) {
+            // A client that went away, timed out or failed the TLS handshake; no content is logged.
+            log.debug("Mail proxy session from {} ended: {}", socket.getInetAddress().getHostAddress(), ex.toString());
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        catch (RuntimeException ex) {
+            log.warn("Mail proxy session from {} failed", socket.getInetAddress().getHostAddress(), ex);
+        }
+        finally {
+            try {
+                socket.close();
+            }
+            catch (IOException ex) {
+                // already closed by the relay
+            }
+            connections.remove(socket);
+        }
+    }
+
+    /** The local port of {@code listener}, or -1 when it is off. */
+    int port(Listener listener) {
+        ServerSocket server = listeners.get(listener);
+        return server == null ? -1 : server.getLocalPort();
+    }
+
+    /** TLS on an accepted connection, as the server, handshake done. */
+    SSLSocket serverTls(Socket socket) throws IOException {
+        SSLSocket ssl = (SSLSocket) serverTls.getSocketFactory()
+            .createSocket(socket, socket.getInetAddress().getHostAddress(), socket.getPort(), true);
+        ssl.setUseClientMode(false);
+        ssl.startHandshake();
+        return ssl;
+    }
+
+    /** Credentials are taken over TLS only, or in plaintext from loopback when the test setting allows it. */
+    boolean loginAllowed(boolean tls, Socket socket) {
+        return tls || (properties.plaintextLoginOnLoopback() && socket.getInetAddress().isLoopbackAddress());
+    }
+
+    /** Relays a logged-in session until it ends. */
+    void relay(MailLine client, MailLine upstream) throws InterruptedException {
+        relayed.incrementAndGet();
+        try {
+            new Relay(properties.idleTimeout(), toUpstream, toClient).run(client, upstream);
+        }
+        finally {
+            relayed.decrementAndGet();
+        }
+    }
+
+    MailProxyProperties properties() {
+        return properties;
+    }
+
+    MailLogins logins() {
+        return logins;
+    }
+
+    Upstreams upstreams() {
+        return upstreams;
+    }
+
+    String hostname() {
+        return hostname;
+    }
+
+    /** Sessions relayed now. */
+    int relayedSessions() {
+        return relayed.get();
+    }
+
+    @Override
+    public synchronized void stop() {
+        running = false;
+        for (ServerSocket server : listeners.values()) {
+            try {
+                server.close();
+            }
+            catch (IOException ex) {
+                log.debug("Closing a mail proxy listener: {}", ex.toString());
+            }
+        }
+        listeners.clear();
+        for (Socket socket : connections) {
+            try {
+                socket.close();
+            }
+            catch (IOException ex) {
+                // the session ends either way
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    private static String localHostname() {
+        try {
+            String name = InetAddress.getLocalHost().getCanonicalHostName();
+            return name.matches("[A-Za-z0-9.-]+") ? name : "postern";
+        }
+        catch (IOException ex) {
+            return "postern";
+        }
+    }
+}
