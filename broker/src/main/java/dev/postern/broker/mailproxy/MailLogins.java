@@ -6,8 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -15,6 +17,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import dev.postern.broker.ApiException;
+import dev.postern.broker.Role;
 import dev.postern.broker.access.ApiClientService;
 import dev.postern.broker.access.ApiPrincipal;
 import dev.postern.broker.accounts.Account;
@@ -59,9 +62,12 @@ final class MailLogins {
 
     private final ConcurrentHashMap<String, Counter> outcomes = new ConcurrentHashMap<>();
 
-    MailLogins(ApiClientService clients, AccountService accounts, TokenService tokens, AuditLog audit,
-            MeterRegistry meters, Duration minTokenTtl) {
+    private final AppPasswordService appPasswords;
+
+    MailLogins(ApiClientService clients, AccountService accounts, AppPasswordService appPasswords, TokenService tokens,
+            AuditLog audit, MeterRegistry meters, Duration minTokenTtl) {
         this.clients = clients;
+        this.appPasswords = appPasswords;
         this.accounts = accounts;
         this.tokens = tokens;
         this.audit = audit;
@@ -104,10 +110,22 @@ final class MailLogins {
         Optional<ApiPrincipal> principal;
         Optional<Account> account = Optional.empty();
         try {
-            principal = clients.authenticate(password);
-            if (principal.isPresent()) {
-                ApiPrincipal caller = principal.get();
-                account = accounts.findByMailbox(mailbox, a -> caller.mayUseAccount(a.id(), a.appId()));
+            if (password.startsWith(AppPasswordService.PREFIX)) {
+                // An app password opens its one mailbox; it acts as a client limited to that account.
+                AtomicReference<AppPassword> matched = new AtomicReference<>();
+                account = accounts.findByMailbox(mailbox,
+                        a -> appPasswords.verify(a.id(), password).map(found -> {
+                            matched.set(found);
+                            return true;
+                        }).orElse(false));
+                principal = account.map(a -> new ApiPrincipal(matched.get().id(), Role.CLIENT, Set.of(), Set.of(a.id())));
+            }
+            else {
+                principal = clients.authenticate(password);
+                if (principal.isPresent()) {
+                    ApiPrincipal caller = principal.get();
+                    account = accounts.findByMailbox(mailbox, a -> caller.mayUseAccount(a.id(), a.appId()));
+                }
             }
         }
         catch (StoreUnavailableException ex) {

@@ -23,15 +23,15 @@ class MailProxyConfiguration {
 
     @Bean
     MailProxyServer mailProxyServer(MailProxyProperties properties, SslBundles bundles, ApiClientService clients,
-            AccountService accounts, TokenService tokens, AuditLog audit, MeterRegistry meters)
-            throws NoSuchAlgorithmException {
+            AccountService accounts, AppPasswordService appPasswords, TokenService tokens, AuditLog audit,
+            MeterRegistry meters) throws NoSuchAlgorithmException {
         if (!StringUtils.hasText(properties.sslBundle())) {
             throw new IllegalStateException("postern.mail-proxy.ssl-bundle must name the SSL bundle with the "
                     + "listeners' certificate when postern.mail-proxy.enabled is true");
         }
         SSLContext upstreamTls = StringUtils.hasText(properties.upstreamSslBundle())
                 ? bundles.getBundle(properties.upstreamSslBundle()).createSslContext() : SSLContext.getDefault();
-        MailLogins logins = new MailLogins(clients, accounts, tokens, audit, meters, properties.minTokenTtl());
+        MailLogins logins = new MailLogins(clients, accounts, appPasswords, tokens, audit, meters, properties.minTokenTtl());
         Upstreams upstreams = new Upstreams(upstreamTls, properties.upstreamOverride(), properties.upstreamTimeout());
         MailProxyServer server = new MailProxyServer(properties,
                 bundles.getBundle(properties.sslBundle()).createSslContext(), logins, upstreams, meters);

@@ -147,6 +147,28 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     }
 
     @Test
+    void anAppPasswordOpensItsMailboxAndStopsWhenRevoked() throws Exception {
+        Mailbox mailbox = connectedMailbox("apppw");
+        String account = accountId(mailbox.address());
+        Answer created = post("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY, "{\"name\":\"printer\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        Mailbox withPassword = new Mailbox(mailbox.address(), mailbox.app(), created.text("password"));
+
+        String out = python("imap-starttls-login", proxy.port(MailProxyServer.Listener.IMAP), withPassword, null);
+        assertThat(out).contains("LOGIN OK", "SELECT OK", "DONE");
+        assertThat(get("/v1/audit?action=mail_proxy.login&limit=50", ADMIN_KEY).body()).contains(created.text("id"))
+            .doesNotContain(created.text("password"));
+
+        assertThat(call("DELETE", "/v1/accounts/" + account + "/app-passwords/" + created.text("id"), ADMIN_KEY, null)
+            .status()).isEqualTo(204);
+        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+            assertThat(imap.read()).startsWith("* OK");
+            imap.send("a1 LOGIN " + mailbox.address() + " " + withPassword.key());
+            assertThat(imap.read()).isEqualTo("a1 NO [AUTHENTICATIONFAILED] Invalid user name or password.");
+        }
+    }
+
+    @Test
     void imapsAuthenticatePlainWithoutSaslIrListsFoldersInPythonsImaplib() throws Exception {
         Mailbox mailbox = connectedMailbox("plain");
         String out = python("imap-authenticate-plain", proxy.port(MailProxyServer.Listener.IMAPS), mailbox, null);
