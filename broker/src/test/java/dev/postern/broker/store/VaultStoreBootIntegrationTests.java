@@ -32,7 +32,8 @@ class VaultStoreBootIntegrationTests {
                 "--postern.access.bootstrap-admin-key=pst_boot_test_key_0123456789abcdefghijklmnop")) {
             SecretStore store = context.getBean(SecretStore.class);
 
-            assertThat(store).isInstanceOf(VaultSecretStore.class);
+            // The configured backend, behind the store-request counters every backend gets.
+            assertThat(store).isInstanceOf(CountingSecretStore.class);
             assertThat(store.checkHealth()).containsEntry("backend", "vault");
             assertThat(store.list(SecretPath.of(StoreCollection.CLIENTS))).hasSize(1);
         }
