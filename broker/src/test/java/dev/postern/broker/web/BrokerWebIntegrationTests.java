@@ -19,30 +19,20 @@ import dev.postern.broker.Role;
 import dev.postern.broker.access.ApiClientRepository;
 import dev.postern.broker.access.ApiKeys;
 
+import dev.postern.broker.testing.EmbeddedBroker;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The broker started as `scripts/run` starts it: embedded store, bootstrap admin, health, problems. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class BrokerWebIntegrationTests {
 
-    private static final Path DATA;
+    private static final Path DATA = EmbeddedBroker.dataFolder("web-test");
 
-    static {
-        try {
-            DATA = Files.createTempDirectory("postern-web-test-");
-        }
-        catch (java.io.IOException ex) {
-            throw new IllegalStateException(ex);
-        }
-    }
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("postern.store.type", () -> "embedded");
-        registry.add("postern.store.embedded.file", () -> DATA.resolve("store.bin").toString());
-        registry.add("postern.store.embedded.key-file", () -> DATA.resolve("master.key").toString());
-        registry.add("postern.access.bootstrap-key-file", () -> DATA.resolve("bootstrap-admin-key").toString());
-        registry.add("postern.access.bootstrap-admin-key", () -> "");
+        EmbeddedBroker.properties(registry, DATA, "");
     }
 
     @LocalServerPort

@@ -4,7 +4,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 
@@ -13,6 +12,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+
+import dev.postern.broker.testing.EmbeddedBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,24 +27,12 @@ class TlsIngressIntegrationTests {
 
     private static final String ADMIN_KEY = "pst_tls_admin_" + UUID.randomUUID().toString().replace("-", "");
 
-    private static final Path DATA;
+    private static final Path DATA = EmbeddedBroker.dataFolder("tls-ingress-test");
 
-    static {
-        try {
-            DATA = Files.createTempDirectory("postern-tls-ingress-test-");
-        }
-        catch (java.io.IOException ex) {
-            throw new IllegalStateException(ex);
-        }
-    }
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("postern.store.type", () -> "embedded");
-        registry.add("postern.store.embedded.file", () -> DATA.resolve("store.bin").toString());
-        registry.add("postern.store.embedded.key-file", () -> DATA.resolve("master.key").toString());
-        registry.add("postern.access.bootstrap-key-file", () -> DATA.resolve("bootstrap-admin-key").toString());
-        registry.add("postern.access.bootstrap-admin-key", () -> ADMIN_KEY);
+        EmbeddedBroker.properties(registry, DATA, ADMIN_KEY);
         registry.add("postern.public-url", () -> "https://postern.example.test");
         registry.add("server.forward-headers-strategy", () -> "native");
         registry.add("server.tomcat.remoteip.internal-proxies", () -> "127\\.0\\.0\\.1");
