@@ -12,6 +12,7 @@ import org.springframework.stereotype.Repository;
 
 import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.store.DocumentMapping;
+import dev.postern.broker.store.Lease;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -61,10 +62,11 @@ public class AccountRepository {
      * @param account the metadata
      * @param state what refreshes it, or {@code null} once revoked
      * @param accessToken the latest access token, or {@code null}
+     * @param refreshLease the replica refreshing the mailbox now, or {@code null}
      * @param version the store version
      */
     public record StoredAccount(Account account, @Nullable MailboxState state, @Nullable StoredAccessToken accessToken,
-            long version) {
+            @Nullable Lease refreshLease, long version) {
 
         @Override
         public String toString() {
@@ -93,9 +95,28 @@ public class AccountRepository {
         return StorePage.readAll(store, SecretPath.of(StoreCollection.ACCOUNTS), stored -> Optional.of(toStored(stored).account()));
     }
 
-    /** Writes the account over {@code expectedVersion} ({@link SecretStore#NEW} to create); returns the new version. */
+    /**
+     * Writes the account over {@code expectedVersion} ({@link SecretStore#NEW} to create) without a
+     * refresh lease; returns the new version.
+     */
     public long save(Account account, @Nullable MailboxState state, @Nullable StoredAccessToken accessToken,
             long expectedVersion) {
+        return write(account, state, accessToken, null, expectedVersion);
+    }
+
+    /**
+     * Writes {@code stored} again with {@code lease} as its refresh lease, over its version: one CAS
+     * write that takes the lease and gives the version the refresh's save names.
+     *
+     * @throws dev.postern.broker.store.VersionConflictException when someone wrote the account since
+     */
+    public StoredAccount saveLease(StoredAccount stored, @Nullable Lease lease) {
+        long version = write(stored.account(), stored.state(), stored.accessToken(), lease, stored.version());
+        return new StoredAccount(stored.account(), stored.state(), stored.accessToken(), lease, version);
+    }
+
+    private long write(Account account, @Nullable MailboxState state, @Nullable StoredAccessToken accessToken,
+            @Nullable Lease lease, long expectedVersion) {
         Map<String, Object> data = DocumentMapping.toData(account);
         Map<String, String> secrets = new HashMap<>();
         if (state != null) {
@@ -107,7 +128,7 @@ public class AccountRepository {
             data.put("access_token_expires_at", accessToken.expiresAt().toString());
             data.put("access_token_scope", accessToken.scope());
         }
-        return store.write(path(account.id()), new SecretDocument(data, secrets), expectedVersion);
+        return store.write(path(account.id()), new SecretDocument(Lease.addTo(data, lease), secrets), expectedVersion);
     }
 
     private StoredAccount toStored(StoredDocument stored) {
@@ -115,6 +136,7 @@ public class AccountRepository {
         Object kind = data.remove(STATE_KIND);
         Object tokenExpiry = data.remove("access_token_expires_at");
         Object tokenScope = data.remove("access_token_scope");
+        Lease lease = Lease.takeFrom(data).orElse(null);
         Account account = DocumentMapping.fromData(data, Account.class);
         String state = stored.document().secret(STATE);
         String token = stored.document().secret(ACCESS_TOKEN);
@@ -122,7 +144,7 @@ public class AccountRepository {
                 state == null || kind == null ? null : new MailboxState(MailboxState.Kind.valueOf(kind.toString()), state),
                 token == null || tokenExpiry == null ? null
                         : new StoredAccessToken(token, Instant.parse(tokenExpiry.toString()), String.valueOf(tokenScope)),
-                stored.version());
+                lease, stored.version());
     }
 
     private static SecretPath path(String accountId) {

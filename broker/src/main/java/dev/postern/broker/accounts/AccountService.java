@@ -1,7 +1,6 @@
 package dev.postern.broker.accounts;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -10,6 +9,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -18,11 +19,16 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 
 import dev.postern.broker.ApiException;
+import dev.postern.broker.accounts.AccountRepository.StoredAccessToken;
+import dev.postern.broker.accounts.AccountRepository.StoredAccount;
 import dev.postern.broker.audit.AuditLog;
+import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.providers.ProviderIdentity;
 import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.providers.TokenGrant;
+import dev.postern.broker.store.Lease;
 import dev.postern.broker.store.SecretStore;
+import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.store.StoreIds;
 import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.VersionConflictException;
@@ -41,19 +47,22 @@ public class AccountService {
 
     private final MailboxIndex index;
 
+    private final AccountCache cache;
+
     /**
-     * Accounts by mailbox address, read through the mailbox index; kept 30 s, so another
-     * replica's connect or revoke shows here within that time.
+     * The account ids of each mailbox address, as the mailbox index gave them; kept as long as the
+     * accounts' metadata, so another replica's connect shows here within that time.
      */
-    private final Cache<String, List<Account>> byMailbox = Caffeine.newBuilder()
-        .expireAfterWrite(Duration.ofSeconds(30))
+    private final Cache<String, List<String>> idsByMailbox = Caffeine.newBuilder()
+        .expireAfterWrite(AccountCache.FRESH)
         .maximumSize(100_000)
         .build();
 
-    public AccountService(AccountRepository accounts, MailboxIndex index, AuditLog audit, Clock clock,
+    public AccountService(AccountRepository accounts, MailboxIndex index, AccountCache cache, AuditLog audit, Clock clock,
             ApplicationEventPublisher events) {
         this.accounts = accounts;
         this.index = index;
+        this.cache = cache;
         this.audit = audit;
         this.clock = clock;
         this.events = events;
@@ -76,15 +85,121 @@ public class AccountService {
         return accounts.findAll();
     }
 
+    /** The account as the store has it now (an admin's view). */
     public Account get(String accountId) {
-        return accounts.find(accountId).orElseThrow(() -> ApiException.notFound("Account " + accountId)).account();
+        return read(accountId).account();
+    }
+
+    /**
+     * The account {@code accountId} for a request on the token path: from the cache when read
+     * within {@link AccountCache#FRESH}, while the store is unavailable also an older read.
+     */
+    public Account current(String accountId) {
+        Optional<StoredAccount> cached = cache.fresh(accountId);
+        if (cached.isPresent()) {
+            return cached.get().account();
+        }
+        try {
+            return read(accountId).account();
+        }
+        catch (StoreUnavailableException ex) {
+            return cache.duringOutage(accountId, ex).account();
+        }
+    }
+
+    /**
+     * The account with its secrets and version as this replica last read or wrote it, whatever
+     * its age: the base of a refresh's lease write, which fails when someone wrote the account since.
+     */
+    public Optional<StoredAccount> lastKnown(String accountId) {
+        return cache.any(accountId);
+    }
+
+    /** The account as the store has it now, with its secrets and version. */
+    public StoredAccount read(String accountId) {
+        Optional<StoredAccount> stored = accounts.find(accountId);
+        if (stored.isEmpty()) {
+            cache.forget(accountId);
+            throw ApiException.notFound("Account " + accountId);
+        }
+        cache.put(stored.get());
+        return stored.get();
+    }
+
+    /**
+     * Takes the refresh lease of {@code stored} for {@code owner} until {@code until}: one CAS write
+     * on its version, whose new version the refresh's save names.
+     *
+     * @throws VersionConflictException when someone wrote the account since {@code stored} was read
+     */
+    public StoredAccount takeRefreshLease(StoredAccount stored, String owner, Instant until) {
+        return written(() -> accounts.saveLease(stored, new Lease(owner, until)), stored.account().id());
+    }
+
+    /** Gives the refresh lease of {@code leased} back after a refresh that stored nothing; best effort. */
+    public void releaseRefreshLease(StoredAccount leased) {
+        written(() -> accounts.saveLease(leased, null), leased.account().id());
+    }
+
+    /**
+     * Stores a refresh's outcome over the version its lease write gave, which also clears the lease.
+     *
+     * @throws VersionConflictException when someone wrote the account since the lease was taken
+     */
+    public StoredAccount saveRefreshed(StoredAccount leased, Account refreshed, MailboxState state,
+            StoredAccessToken accessToken) {
+        StoredAccount saved = written(() -> {
+            long version = accounts.save(refreshed, state, accessToken, leased.version());
+            return new StoredAccount(refreshed, state, accessToken, null, version);
+        }, refreshed.id());
+        events.publishEvent(new AccountChangedEvent(refreshed, AccountChangedEvent.Change.REFRESHED));
+        return saved;
+    }
+
+    /** Applies {@code change} to the account's status or last error (read, change, CAS write, again on conflict). */
+    public void changeStatus(String accountId, UnaryOperator<Account> change) {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Optional<StoredAccount> stored = accounts.find(accountId);
+            if (stored.isEmpty()) {
+                return;
+            }
+            Account changed = change.apply(stored.get().account());
+            try {
+                written(() -> {
+                    long version = accounts.save(changed, stored.get().state(), stored.get().accessToken(),
+                            stored.get().version());
+                    return new StoredAccount(changed, stored.get().state(), stored.get().accessToken(), null, version);
+                }, accountId);
+                events.publishEvent(new AccountChangedEvent(changed, AccountChangedEvent.Change.STATUS));
+                return;
+            }
+            catch (VersionConflictException ex) {
+                // read again and apply the change to what is there now
+            }
+        }
+    }
+
+    /** Runs a write of the account {@code accountId} and keeps what it wrote; after a conflict, nothing. */
+    private StoredAccount written(Supplier<StoredAccount> write, String accountId) {
+        try {
+            StoredAccount stored = write.get();
+            cache.put(stored);
+            return stored;
+        }
+        catch (VersionConflictException ex) {
+            cache.forget(accountId);
+            throw ex;
+        }
     }
 
     /** The usable mailbox {@code mailbox} among those {@code allowed} accepts, newest connection first. */
     public Optional<Account> findByMailbox(String mailbox, java.util.function.Predicate<Account> allowed) {
         String wanted = mailbox.strip().toLowerCase(Locale.ROOT);
-        return byMailbox.get(wanted, this::readByMailbox)
+        return idsByMailbox.get(wanted, this::readIdsByMailbox)
             .stream()
+            .map(this::currentIfPresent)
+            .flatMap(Optional::stream)
+            .filter(account -> account.mailbox().equals(wanted))
             .filter(account -> account.status() != Account.Status.REVOKED)
             .filter(allowed)
             .max(Comparator.comparing(Account::connectedAt));
@@ -92,21 +207,22 @@ public class AccountService {
 
     /** Forgets what this replica cached for {@code address}, after the index check added its entry. */
     void forgetMailbox(String address) {
-        byMailbox.invalidate(address);
+        idsByMailbox.invalidate(address);
     }
 
-    /** The accounts of {@code address} through the index: one index read and one read per account of the address. */
-    private List<Account> readByMailbox(String address) {
-        return index.find(address)
-            .accounts()
-            .keySet()
-            .stream()
-            .sorted()
-            .map(accounts::find)
-            .flatMap(Optional::stream)
-            .map(AccountRepository.StoredAccount::account)
-            .filter(account -> account.mailbox().equals(address))
-            .toList();
+    /** The account ids the mailbox index names for {@code address}: one index read. */
+    private List<String> readIdsByMailbox(String address) {
+        return index.find(address).accounts().keySet().stream().sorted().toList();
+    }
+
+    /** {@link #current}, empty for an index entry whose account is not (or no longer) there. */
+    private Optional<Account> currentIfPresent(String accountId) {
+        try {
+            return Optional.of(current(accountId));
+        }
+        catch (ApiException notFound) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -133,17 +249,17 @@ public class AccountService {
                 .map(Map.Entry::getKey)
                 .sorted()
                 .findFirst();
-            Optional<AccountRepository.StoredAccount> existing = indexed.flatMap(accounts::find);
-            AccountRepository.StoredAccessToken accessToken = new AccountRepository.StoredAccessToken(grant.accessToken(),
+            Optional<StoredAccount> existing = indexed.flatMap(accounts::find);
+            StoredAccessToken accessToken = new StoredAccessToken(grant.accessToken(),
                     grant.expiresAt(), grant.scope());
             try {
                 Account account;
                 if (existing.isPresent()) {
-                    AccountRepository.StoredAccount stored = existing.get();
+                    StoredAccount stored = existing.get();
                     Account current = stored.account();
                     String action = bindingChange(actor, current, identity);
                     account = current.reconnected(now, grant.scope(), identity);
-                    accounts.save(account, grant.mailboxState(), accessToken, stored.version());
+                    saveConnected(account, grant.mailboxState(), accessToken, stored.version());
                     audit.success(actor, action, "account", account.id(), identityDetails(appId, address, identity));
                 }
                 else {
@@ -153,11 +269,11 @@ public class AccountService {
                     String id = indexed.orElseGet(() -> index.claim(address, StoreIds.newId("acc"), appId));
                     account = new Account(id, appId, provider, address, Account.Status.ACTIVE, grant.scope(), now, now,
                             now, null, identity);
-                    accounts.save(account, grant.mailboxState(), accessToken, SecretStore.NEW);
+                    saveConnected(account, grant.mailboxState(), accessToken, SecretStore.NEW);
                     audit.success(actor, "account.connect", "account", account.id(), identityDetails(appId, address, identity));
                 }
-                byMailbox.invalidate(address);
-                events.publishEvent(new AccountChangedEvent(account));
+                idsByMailbox.invalidate(address);
+                events.publishEvent(new AccountChangedEvent(account, AccountChangedEvent.Change.CONNECTED));
                 return account;
             }
             catch (VersionConflictException ex) {
@@ -166,6 +282,11 @@ public class AccountService {
                 }
             }
         }
+    }
+
+    private void saveConnected(Account account, MailboxState state, StoredAccessToken accessToken, long expectedVersion) {
+        written(() -> new StoredAccount(account, state, accessToken, null,
+                accounts.save(account, state, accessToken, expectedVersion)), account.id());
     }
 
     /**
@@ -208,11 +329,11 @@ public class AccountService {
     /** Revokes a mailbox locally: its refresh token and access token are forgotten. */
     public Account revoke(String actor, String accountId) {
         for (int attempt = 0;; attempt++) {
-            AccountRepository.StoredAccount stored = accounts.find(accountId)
-                .orElseThrow(() -> ApiException.notFound("Account " + accountId));
+            StoredAccount stored = read(accountId);
             Account revoked = stored.account().withStatus(Account.Status.REVOKED, null);
             try {
-                accounts.save(revoked, null, null, stored.version());
+                written(() -> new StoredAccount(revoked, null, null, null, accounts.save(revoked, null, null, stored.version())),
+                        accountId);
             }
             catch (VersionConflictException ex) {
                 if (attempt >= 3) {
@@ -221,8 +342,8 @@ public class AccountService {
                 continue;
             }
             audit.success(actor, "account.revoke", "account", accountId, Map.of("mailbox", revoked.mailbox()));
-            byMailbox.invalidate(revoked.mailbox());
-            events.publishEvent(new AccountChangedEvent(revoked));
+            idsByMailbox.invalidate(revoked.mailbox());
+            events.publishEvent(new AccountChangedEvent(revoked, AccountChangedEvent.Change.REVOKED));
             return revoked;
         }
     }

@@ -1,10 +1,13 @@
 package dev.postern.broker.apps;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.springframework.stereotype.Repository;
 
 import dev.postern.broker.store.DocumentMapping;
@@ -23,7 +26,16 @@ import dev.postern.broker.store.StoredDocument;
 @Repository
 public class AppRepository {
 
+    /** How long {@link #findRecent} trusts a read: another replica's rotation shows here within that time. */
+    static final Duration RECENT = Duration.ofSeconds(30);
+
     private final SecretStore store;
+
+    /** Apps as read for token refreshes, kept {@link #RECENT}; every write and delete here drops its entry. */
+    private final Cache<String, Optional<StoredApp>> recent = Caffeine.newBuilder()
+        .expireAfterWrite(RECENT)
+        .maximumSize(100_000)
+        .build();
 
     public AppRepository(SecretStore store) {
         this.store = store;
@@ -55,6 +67,20 @@ public class AppRepository {
         return store.read(path(appId)).map(this::toStoredApp);
     }
 
+    /**
+     * The app as read within {@link #RECENT}: a token refresh reads its app from the store at most
+     * once per period. Retired credentials stay usable during a rotation's overlap, so an app a few
+     * seconds old still refreshes; {@link #forgetRecent} drops it after the provider rejected its credentials.
+     */
+    public Optional<StoredApp> findRecent(String appId) {
+        return recent.get(appId, this::find);
+    }
+
+    /** Makes the next {@link #findRecent} of {@code appId} read the store. */
+    public void forgetRecent(String appId) {
+        recent.invalidate(appId);
+    }
+
     /** A page of apps in id order after the id {@code after}: one LIST and {@code limit} reads. */
     public StorePage<AppRegistration> page(@org.jspecify.annotations.Nullable String after, int limit) {
         return StorePage.read(store, SecretPath.of(StoreCollection.APPS), after, limit,
@@ -69,11 +95,17 @@ public class AppRepository {
     /** Writes {@code app} with {@code secrets} over {@code expectedVersion} ({@link SecretStore#NEW} to create). */
     public long save(AppRegistration app, Map<String, String> secrets, long expectedVersion) {
         Map<String, Object> data = DocumentMapping.toData(app);
-        return store.write(path(app.id()), new SecretDocument(data, new HashMap<>(secrets)), expectedVersion);
+        try {
+            return store.write(path(app.id()), new SecretDocument(data, new HashMap<>(secrets)), expectedVersion);
+        }
+        finally {
+            recent.invalidate(app.id());
+        }
     }
 
     public void delete(String appId) {
         store.delete(path(appId));
+        recent.invalidate(appId);
     }
 
     private StoredApp toStoredApp(StoredDocument stored) {

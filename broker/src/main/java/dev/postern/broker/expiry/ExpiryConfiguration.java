@@ -19,7 +19,10 @@ import dev.postern.broker.PublicUrl;
 import dev.postern.broker.apps.AppRepository;
 import dev.postern.broker.outbound.OutboundHttp;
 import dev.postern.broker.outbound.OutboundMsalHttpClient;
+import dev.postern.broker.store.LeaseDocument;
+import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
+import dev.postern.broker.store.StoreCollection;
 import dev.postern.broker.store.StoreIds;
 
 /** Wires the expiry scan, its sources, its notifiers, metrics and health. */
@@ -60,13 +63,14 @@ class ExpiryConfiguration {
         return new ExpiryMetrics(registry);
     }
 
+    /** Decides which replica alerts in a scan interval. */
     @Bean
-    ScanLease expiryScanLease(SecretStore store) {
-        return new ScanLease(store, ownerName());
+    LeaseDocument expiryScanLease(SecretStore store) {
+        return new LeaseDocument(store, SecretPath.of(StoreCollection.LEASES, "expiry-scan"), ownerName());
     }
 
     @Bean
-    ExpiryScanner expiryScanner(List<ExpiringObjectSource> sources, AlertStateRepository alerts, ScanLease lease,
+    ExpiryScanner expiryScanner(List<ExpiringObjectSource> sources, AlertStateRepository alerts, LeaseDocument lease,
             AppRepository apps, ExpiryProperties properties, PublicUrl publicUrl,
             ApplicationEventPublisher events, ExpiryMetrics metrics, Clock clock) {
         return new ExpiryScanner(sources, alerts, lease, apps, properties, publicUrl, events, metrics, clock);

@@ -27,6 +27,7 @@ import dev.postern.broker.apps.AppRepository;
 import dev.postern.broker.expiry.AlertStateRepository.AppAlerts;
 import dev.postern.broker.expiry.AlertStateRepository.FiredObject;
 import dev.postern.broker.expiry.ExpiryResolvedEvent.ResolvedObject;
+import dev.postern.broker.store.LeaseDocument;
 import dev.postern.broker.store.StoreIds;
 import dev.postern.broker.store.VersionConflictException;
 
@@ -46,7 +47,7 @@ public class ExpiryScanner {
 
     private final AlertStateRepository alerts;
 
-    private final ScanLease lease;
+    private final LeaseDocument lease;
 
     private final AppRepository apps;
 
@@ -78,7 +79,7 @@ public class ExpiryScanner {
         }
     }
 
-    public ExpiryScanner(List<ExpiringObjectSource> sources, AlertStateRepository alerts, ScanLease lease,
+    public ExpiryScanner(List<ExpiringObjectSource> sources, AlertStateRepository alerts, LeaseDocument lease,
             AppRepository apps, ExpiryProperties properties, PublicUrl publicUrl,
             ApplicationEventPublisher events, ExpiryMetrics metrics, Clock clock) {
         this.sources = List.copyOf(sources);

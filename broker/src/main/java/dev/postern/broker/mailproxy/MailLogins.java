@@ -148,8 +148,8 @@ final class MailLogins {
      */
     IssuedToken token(Login login, boolean fresh) throws LoginFailure {
         try {
-            // A minimum lifetime longer than any access token makes the token service refresh at the provider.
-            return tokens.issue(login.principal(), login.account().id(), fresh ? Duration.ofDays(1) : minTokenTtl);
+            return fresh ? tokens.refreshNow(login.principal(), login.account().id())
+                    : tokens.issue(login.principal(), login.account().id(), minTokenTtl);
         }
         catch (ApiException ex) {
             throw new LoginFailure(false, ex.type(), ex.getMessage());

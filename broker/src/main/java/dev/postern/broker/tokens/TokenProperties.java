@@ -27,10 +27,22 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        endpoint, across mailboxes, that open its circuit; the default is 5
  * @param circuitCoolDown how long an open circuit makes no call before one trial call; the
  *        default is 30 seconds
+ * @param keepAliveSpread the keep-alive refreshes found due by one check are spread evenly over
+ *        this time, so that many due at once never reach a provider as one burst; the default is 1 hour
+ * @param backgroundRefreshesPerApp the most provider calls that background refreshes (refresh
+ *        ahead, keep-alive) make at once for one app: Microsoft limits requests per app and
+ *        tenant; the default is 4
  */
 @ConfigurationProperties("postern.tokens")
 public record TokenProperties(@DefaultValue("5m") Duration defaultMinTtl, @DefaultValue("10m") Duration refreshAhead,
         @DefaultValue("15m") Duration inUseWindow, @DefaultValue("20s") Duration leaseDuration,
         @DefaultValue("1s") Duration initialBackoff, @DefaultValue("60s") Duration maxBackoff, @DefaultValue("30d") Duration keepAliveAfter,
-        @DefaultValue("5") int circuitFailureThreshold, @DefaultValue("30s") Duration circuitCoolDown) {
+        @DefaultValue("5") int circuitFailureThreshold, @DefaultValue("30s") Duration circuitCoolDown,
+        @DefaultValue("1h") Duration keepAliveSpread, @DefaultValue("4") int backgroundRefreshesPerApp) {
+
+    public TokenProperties {
+        if (backgroundRefreshesPerApp < 1) {
+            throw new IllegalArgumentException("postern.tokens.background-refreshes-per-app must be at least 1");
+        }
+    }
 }

@@ -101,7 +101,7 @@ class MailboxIdentityIntegrationTests extends ApiIntegrationTest {
         AccountRepository.StoredAccount current = accounts.find(accountId).orElseThrow();
         accounts.save(current.account(), current.state(),
                 new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), current.version());
-        events.publishEvent(new AccountChangedEvent(current.account()));
+        events.publishEvent(new AccountChangedEvent(current.account(), AccountChangedEvent.Change.CONNECTED));
         Answer token = post("/v1/accounts/" + accountId + "/token", createClientKey("client", "[\"" + app + "\"]"), "{}");
         assertThat(token.status()).as(token.body()).isEqualTo(200);
         return TestIdentityProvider.claims(token.text("access_token"));

@@ -69,7 +69,7 @@ class MicrosoftProviderIntegrationTests extends ApiIntegrationTest {
         assertThat(connected.state().value()).contains("RefreshToken");
         accounts.save(connected.account(), connected.state(),
                 new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), connected.version());
-        events.publishEvent(new AccountChangedEvent(connected.account()));
+        events.publishEvent(new AccountChangedEvent(connected.account(), AccountChangedEvent.Change.CONNECTED));
         String clientKey = createClientKey("client", "[\"" + app + "\"]");
 
         Answer token = post("/v1/accounts/" + connected.account().id() + "/token", clientKey, "{}");

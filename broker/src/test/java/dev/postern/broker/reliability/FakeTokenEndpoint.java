@@ -18,6 +18,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -59,6 +60,13 @@ final class FakeTokenEndpoint implements AutoCloseable {
     private volatile int faultStatus;
 
     private volatile String retryAfter;
+
+    /** How long each refresh is held before it is answered (a slow provider). */
+    private volatile Duration refreshDelay = Duration.ZERO;
+
+    private final AtomicInteger refreshesInFlight = new AtomicInteger();
+
+    private final AtomicInteger mostRefreshesInFlight = new AtomicInteger();
 
     /** Counted down to release the calls held unanswered; null while calls are answered. */
     private volatile CountDownLatch hang;
@@ -224,6 +232,7 @@ final class FakeTokenEndpoint implements AutoCloseable {
     void forgetRefreshCalls() {
         refreshCalls.clear();
         refreshAnswers.clear();
+        mostRefreshesInFlight.set(0);
     }
 
     private void releaseHeldCalls() {
@@ -234,13 +243,40 @@ final class FakeTokenEndpoint implements AutoCloseable {
         }
     }
 
+    /** From now on each refresh is answered {@code delay} after it arrived. */
+    void slowRefreshes(Duration delay) {
+        refreshDelay = delay;
+    }
+
+    /** The most refreshes that were being answered at one time, since the start or {@link #forgetRefreshCalls()}. */
+    int mostRefreshesInFlight() {
+        return mostRefreshesInFlight.get();
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
         Map<String, String> form = form(body);
         String grantType = form.getOrDefault("grant_type", "");
-        if (grantType.equals("refresh_token")) {
-            refreshCalls.add(new RefreshCall(System.nanoTime(), form.getOrDefault("refresh_token", "")));
+        if (!grantType.equals("refresh_token")) {
+            answer(exchange, body, form, grantType);
+            return;
         }
+        refreshCalls.add(new RefreshCall(System.nanoTime(), form.getOrDefault("refresh_token", "")));
+        mostRefreshesInFlight.accumulateAndGet(refreshesInFlight.incrementAndGet(), Math::max);
+        try {
+            Thread.sleep(refreshDelay.toMillis());
+            answer(exchange, body, form, grantType);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IOException(ex);
+        }
+        finally {
+            refreshesInFlight.decrementAndGet();
+        }
+    }
+
+    private void answer(HttpExchange exchange, byte[] body, Map<String, String> form, String grantType) throws IOException {
         CountDownLatch hanging = hang;
         if (hanging != null) {
             try {

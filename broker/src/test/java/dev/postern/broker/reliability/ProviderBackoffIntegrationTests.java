@@ -26,7 +26,6 @@ import org.slf4j.LoggerFactory;
 import dev.postern.broker.accounts.AccountRepository;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
-import dev.postern.broker.tokens.TokenService;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -109,7 +108,7 @@ class ProviderBackoffIntegrationTests {
 
     static final int FORCE_REFRESH = 3000;
 
-    /** The broker's line for each wait it chose (TokenService.backOff). */
+    /** The broker's line for each wait it chose (RefreshBackoffs.failed). */
     static final String BACKOFF_LINE = "Account {}: identity provider call failed ({}), {} in a row; no call for {}";
 
     private static InProcessBroker broker;
@@ -127,12 +126,12 @@ class ProviderBackoffIntegrationTests {
                         "postern.tokens.circuit-failure-threshold", 1_000_000));
         // After the start: Spring Boot sets logging up anew when the application starts.
         brokerLog.start();
-        ((Logger) LoggerFactory.getLogger(TokenService.class)).addAppender(brokerLog);
+        ((Logger) LoggerFactory.getLogger("dev.postern.broker.tokens.RefreshBackoffs")).addAppender(brokerLog);
     }
 
     @AfterAll
     static void stop() {
-        ((Logger) LoggerFactory.getLogger(TokenService.class)).detachAppender(brokerLog);
+        ((Logger) LoggerFactory.getLogger("dev.postern.broker.tokens.RefreshBackoffs")).detachAppender(brokerLog);
         broker.close();
     }
 

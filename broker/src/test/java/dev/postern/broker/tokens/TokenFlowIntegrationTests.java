@@ -11,10 +11,14 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,6 +29,7 @@ import org.springframework.context.ApplicationEventPublisher;
 
 import dev.postern.broker.accounts.AccountChangedEvent;
 import dev.postern.broker.accounts.AccountRepository;
+import dev.postern.broker.store.CountingSecretStore;
 import dev.postern.broker.testing.ApiIntegrationTest;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestIdentityProvider;
@@ -48,7 +53,10 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
     ApplicationEventPublisher events;
 
     @Autowired
-    TokenService tokenService;
+    TokenSchedules schedules;
+
+    @Autowired
+    MeterRegistry meters;
 
     @Autowired
     dev.postern.broker.expiry.ExpiryScanner scanner;
@@ -82,7 +90,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         AccountRepository.StoredAccount before = accounts.find(account).orElseThrow();
         accounts.save(before.account(), before.state(),
                 new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), before.version());
-        events.publishEvent(new AccountChangedEvent(before.account()));
+        events.publishEvent(new AccountChangedEvent(before.account(), AccountChangedEvent.Change.CONNECTED));
         idp.drainRecordedRequests();
         return before;
     }
@@ -207,6 +215,44 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         assertThat(tokens).doesNotHaveDuplicates();
     }
 
+    /**
+     * Issue 14's bound on a miss: when this replica wrote the account last, a miss is two store
+     * writes (the lease, taken with CAS in the account document, and the save that clears it) and
+     * no read. Each token lives 60 s and each request asks for 300, so each is a miss.
+     */
+    @Test
+    void aMissAfterThisReplicasOwnRefreshIsTwoWritesAndNoRead() {
+        String mailbox = "erin-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String account = connect(mailbox);
+        expireTokenEverywhere(account);
+        for (int i = 0; i < 3; i++) {
+            idp.nextTokenFor(mailbox, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofSeconds(60));
+            Map<String, Double> before = storeRequests();
+            Answer answer = post("/v1/accounts/" + account + "/token", clientKey, "{\"min_ttl_seconds\":300}");
+            Map<String, Double> cost = new TreeMap<>();
+            storeRequests().forEach((key, count) -> {
+                if (count > before.getOrDefault(key, 0.0)) {
+                    cost.put(key, count - before.getOrDefault(key, 0.0));
+                }
+            });
+            System.out.printf("[miss cost] miss %d: store requests %s%n", i + 1, cost);
+            assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+            if (i > 0) {
+                // The first miss reads what the test wrote behind this replica's back; every later one follows its own save.
+                assertThat(cost).as("store requests of miss %d", i + 1).isEqualTo(Map.of("write accounts", 2.0));
+            }
+        }
+    }
+
+    private Map<String, Double> storeRequests() {
+        Map<String, Double> counts = new TreeMap<>();
+        for (Counter counter : meters.find(CountingSecretStore.METRIC).counters()) {
+            counts.merge(counter.getId().getTag("operation") + " " + counter.getId().getTag("collection"), counter.count(),
+                    Double::sum);
+        }
+        return counts;
+    }
+
     @Test
     void refusedRefreshTokenTurnsTheMailboxToReauthRequired() {
         String mailbox = "carol-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
@@ -215,7 +261,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
         accounts.save(stored.account(), new dev.postern.broker.providers.MailboxState(
                 dev.postern.broker.providers.MailboxState.Kind.REFRESH_TOKEN, "refresh-token-the-idp-never-issued"),
                 new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), stored.version());
-        events.publishEvent(new AccountChangedEvent(stored.account()));
+        events.publishEvent(new AccountChangedEvent(stored.account(), AccountChangedEvent.Change.CONNECTED));
 
         Answer refused = token(mailbox, 300);
 
@@ -238,7 +284,7 @@ class TokenFlowIntegrationTests extends ApiIntegrationTest {
                 old.status(), old.scope(), old.createdAt(), longAgo, longAgo, null, old.identity()), stored.state(), stored.accessToken(),
                 stored.version());
 
-        tokenService.keepAlive();
+        schedules.keepAlive();
 
         Instant deadline = Instant.now().plusSeconds(20);
         while (accounts.find(account).orElseThrow().account().lastRefreshAt().isBefore(longAgo.plusSeconds(1))

@@ -1,0 +1,85 @@
+package dev.postern.broker.tokens;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import org.jspecify.annotations.Nullable;
+import org.springframework.stereotype.Component;
+
+/**
+ * Access tokens in memory, one per mailbox, and when each was last handed out. An entry holds
+ * the {@link IssuedToken} only: its strings are those of the account as stored, not copies.
+ */
+@Component
+class TokenCache {
+
+    /** A token in memory and when it was last handed out. */
+    private static final class CachedToken {
+
+        final IssuedToken token;
+
+        final Instant receivedAt;
+
+        volatile Instant lastUsed;
+
+        CachedToken(IssuedToken token, Instant receivedAt) {
+            this.token = token;
+            this.receivedAt = receivedAt;
+            this.lastUsed = receivedAt;
+        }
+
+        /** How long before expiry to refresh: the configured time, or a third of a short token's life. */
+        Duration refreshWindow(Duration refreshAhead) {
+            Duration third = Duration.between(receivedAt, token.expiresAt()).dividedBy(3);
+            return third.compareTo(refreshAhead) < 0 ? third : refreshAhead;
+        }
+    }
+
+    /**
+     * A token in use that comes close to expiry.
+     *
+     * @param accountId its mailbox's account
+     * @param window the lifetime a refreshed token must have
+     */
+    record Due(String accountId, Duration window) {
+    }
+
+    private final Cache<String, CachedToken> tokens = Caffeine.newBuilder().maximumSize(100_000).build();
+
+    /** The token of {@code accountId} when it has {@code minTtl} left at {@code now}, marked as used; else null. */
+    @Nullable IssuedToken use(String accountId, Instant now, Duration minTtl) {
+        CachedToken cached = tokens.getIfPresent(accountId);
+        if (cached == null || !cached.token.expiresAt().isAfter(now.plus(minTtl))) {
+            return null;
+        }
+        cached.lastUsed = now;
+        return cached.token;
+    }
+
+    void put(IssuedToken token, Instant receivedAt) {
+        tokens.put(token.accountId(), new CachedToken(token, receivedAt));
+    }
+
+    void forget(String accountId) {
+        tokens.invalidate(accountId);
+    }
+
+    /**
+     * Tokens handed out within {@code inUseWindow} that expire within their refresh window (the
+     * configured {@code refreshAhead}, or a third of a short token's life).
+     */
+    List<Due> dueForRefresh(Instant now, Duration refreshAhead, Duration inUseWindow) {
+        List<Due> due = new ArrayList<>();
+        tokens.asMap().forEach((accountId, cached) -> {
+            Duration window = cached.refreshWindow(refreshAhead);
+            if (cached.lastUsed.isAfter(now.minus(inUseWindow)) && cached.token.expiresAt().isBefore(now.plus(window))) {
+                due.add(new Due(accountId, window));
+            }
+        });
+        return due;
+    }
+}
