@@ -13,6 +13,7 @@ import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.Test;
 
+import dev.postern.broker.testing.MutableClock;
 import dev.postern.broker.expiry.BrokerInstance.Answer;
 import dev.postern.broker.expiry.WebhookReceiver.Delivery;
 

@@ -11,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.Test;
 
+import dev.postern.broker.testing.MutableClock;
 import dev.postern.broker.expiry.BrokerInstance.Answer;
 
 import static org.assertj.core.api.Assertions.assertThat;

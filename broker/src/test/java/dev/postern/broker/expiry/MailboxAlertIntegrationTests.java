@@ -7,6 +7,7 @@ import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 
+import dev.postern.broker.testing.MutableClock;
 import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountRepository;
 import dev.postern.broker.expiry.BrokerInstance.Answer;
