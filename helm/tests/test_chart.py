@@ -115,8 +115,9 @@ def selects_pods(selector, docs):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-# Secret-looking env names that hold no secret: a file path and a key's name.
-NOT_SECRET = {"POSTERN_STORE_VAULT_TRANSIT_KEY", "POSTERN_ACCESS_BOOTSTRAP_KEY_FILE"}
+# Secret-looking env names that hold no secret: file paths and a key's name.
+NOT_SECRET = {"POSTERN_STORE_VAULT_TRANSIT_KEY", "POSTERN_ACCESS_BOOTSTRAP_KEY_FILE",
+              "SPRING_SSL_BUNDLE_PEM_MAIL_KEYSTORE_CERTIFICATE", "SPRING_SSL_BUNDLE_PEM_MAIL_KEYSTORE_PRIVATEKEY"}
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|ROLE_ID")
 
 
@@ -202,13 +203,15 @@ def check_defaults():
     check(egress[2] == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "protocol": "TCP"}]},
           "egress to the identity providers on 443")
     check(len(egress) == 3, "no other egress by default")
+    check(not [name for name in env_of(docs) if "MAIL" in name], "defaults: the mail proxy is off, no env for it")
     check_no_inline_secrets(docs, "defaults")
 
 
 def check_full_values():
     docs = render("-f", str(FULL_VALUES))
     check(kinds(docs) == ["Deployment", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "PrometheusRule",
-                          "Service", "Service", "ServiceAccount", "ServiceMonitor"], f"full values render every object, got {kinds(docs)}")
+                          "Service", "Service", "Service", "ServiceAccount", "ServiceMonitor"],
+          f"full values render every object, got {kinds(docs)}")
     pod = only(docs, "Deployment")["spec"]["template"]["spec"]
     check(only(docs, "Deployment")["spec"]["replicas"] == 3, "replicaCount is used")
     check(env_value(docs, "POSTERN_STORE_VAULT_AUTHENTICATION") == "approle", "approle: authentication env")
@@ -266,7 +269,7 @@ def check_full_values():
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
         {"podSelector": {"matchLabels": {"app": "nocobase"}}}], "ingress only from the configured selectors")
     check(policy["ingress"][0]["ports"] == [{"port": "http", "protocol": "TCP"}], "ingressFrom opens port http only")
-    check(policy["ingress"][1:] == [{"ports": [{"port": "management", "protocol": "TCP"}], "from": [
+    check(policy["ingress"][1:2] == [{"ports": [{"port": "management", "protocol": "TCP"}], "from": [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
          "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}]}],
           "port management only from managementFrom")
@@ -275,6 +278,84 @@ def check_full_values():
     check(policy["egress"][-1] == {"ports": [{"port": 587, "protocol": "TCP"}]}, "extraEgress is appended")
     check(only(docs, "PodDisruptionBudget")["spec"]["minAvailable"] == 2, "PDB minAvailable from values")
     check_no_inline_secrets(docs, "full values")
+
+
+# The mail proxy's listeners: name, container port, broker setting (env) of the port.
+MAIL_LISTENERS = [("imaps", 10993, "POSTERN_MAIL_PROXY_IMAPS_PORT"), ("imap", 10143, "POSTERN_MAIL_PROXY_IMAP_PORT"),
+                  ("smtps", 10465, "POSTERN_MAIL_PROXY_SMTPS_PORT"),
+                  ("submission", 10587, "POSTERN_MAIL_PROXY_SUBMISSION_PORT")]
+
+
+def check_mail_proxy():
+    docs = render("-f", str(FULL_VALUES))
+    container = broker(docs)
+    for name, value in {"POSTERN_MAIL_PROXY_ENABLED": "true", "POSTERN_MAIL_PROXY_BIND_ADDRESS": "0.0.0.0",
+                        "POSTERN_MAIL_PROXY_SSL_BUNDLE": "mail",
+                        "SPRING_SSL_BUNDLE_PEM_MAIL_RELOADONUPDATE": "true"}.items():
+        check(env_value(docs, name) == value, f"mail proxy: env {name}={value}, got {env_value(docs, name)}")
+    mount = {m["name"]: m for m in container["volumeMounts"]}.get("mail-tls", {})
+    check(mount.get("readOnly") is True and "subPath" not in mount,
+          "mail proxy: the certificate's Secret is mounted read-only as a folder (no subPath, so renewals arrive)")
+    for env, key in (("SPRING_SSL_BUNDLE_PEM_MAIL_KEYSTORE_CERTIFICATE", "tls.crt"),
+                     ("SPRING_SSL_BUNDLE_PEM_MAIL_KEYSTORE_PRIVATEKEY", "tls.key")):
+        check(env_value(docs, env) == f"file:{mount.get('mountPath')}/{key}", f"mail proxy: {env} names {key} in the mount")
+    volumes = {v["name"]: v for v in only(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]}
+    check(volumes.get("mail-tls", {}).get("secret") == {"secretName": "postern-mail-tls", "items": [
+        {"key": "tls.crt", "path": "tls.crt"}, {"key": "tls.key", "path": "tls.key"}]},
+          "mail proxy: certificate and key from the existing Secret")
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    for name, container_port, env in MAIL_LISTENERS:
+        check(ports.get(name) == container_port and env_value(docs, env) == str(container_port),
+              f"mail proxy: {name} listens on container port {container_port} ({env}) above 1024, no capability needed")
+    mail = service(docs, "-mail")["spec"]
+    check(mail["ports"] == [{"name": name, "port": port, "targetPort": name, "protocol": "TCP"} for name, port in
+                            (("imaps", 993), ("imap", 143), ("smtps", 465), ("submission", 587))],
+          f"mail proxy: the mail Service publishes each listener on its usual port, got {mail['ports']}")
+    check(selects_pods(mail["selector"], docs), "mail proxy: the mail Service selects the broker pods")
+    check(mail["type"] == "LoadBalancer" and mail["externalTrafficPolicy"] == "Local"
+          and mail["loadBalancerSourceRanges"] == ["192.168.10.0/24"],
+          "mail proxy: a LoadBalancer keeps client addresses (Local) and lets in the listed ranges only")
+    check(service(docs, "-mail")["metadata"]["annotations"] == {
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "true"}, "mail proxy: Service annotations")
+    check([p["name"] for p in service(docs)["spec"]["ports"]] == ["http"], "mail proxy: the http Service keeps port http only")
+    policy = only(docs, "NetworkPolicy")["spec"]
+    mail_rules = [rule for rule in policy["ingress"] if {"port": "imaps", "protocol": "TCP"} in rule["ports"]]
+    check(mail_rules == [{"ports": [{"port": name, "protocol": "TCP"} for name, _, _ in MAIL_LISTENERS],
+                          "from": [{"ipBlock": {"cidr": "192.168.10.0/24"}}]}],
+          f"mail proxy: ingress on the mail ports from mailProxy.ingressFrom only, got {mail_rules}")
+    check(len(policy["ingress"]) == 3, "mail proxy: ingress rules for http, management and the mail ports, no other")
+    check({"to": [{"ipBlock": {"cidr": "52.96.0.0/14"}}, {"ipBlock": {"cidr": "40.96.0.0/13"}}],
+           "ports": [{"port": 993, "protocol": "TCP"}, {"port": 587, "protocol": "TCP"}, {"port": 465, "protocol": "TCP"}]}
+          in policy["egress"], "mail proxy: egress to the upstream CIDRs on 993, 587 and 465")
+    check_no_inline_secrets(docs, "mail proxy")
+
+    # Two listeners, in the cluster only, from anywhere.
+    docs = render("--set", "mailProxy.enabled=true", "--set", "mailProxy.tls.existingSecret=mail-cert",
+                  "--set", "mailProxy.listeners.imap.enabled=false", "--set", "mailProxy.listeners.smtps.enabled=false",
+                  "--set", "mailProxy.listeners.imaps.port=1993")
+    check(kinds(docs).count("Service") == 3, "mail proxy on: the mail Service is rendered")
+    mail = service(docs, "-mail")["spec"]
+    check(mail["type"] == "ClusterIP" and "externalTrafficPolicy" not in mail and "loadBalancerSourceRanges" not in mail,
+          "mail proxy: ClusterIP by default, without LoadBalancer fields")
+    check(mail["ports"] == [{"name": "imaps", "port": 1993, "targetPort": "imaps", "protocol": "TCP"},
+                            {"name": "submission", "port": 587, "targetPort": "submission", "protocol": "TCP"}],
+          f"mail proxy: only the enabled listeners, on their configured ports, got {mail['ports']}")
+    ports = [p["name"] for p in broker(docs)["ports"]]
+    check(ports == ["http", "management", "imaps", "submission"], f"mail proxy: container ports of enabled listeners only, got {ports}")
+    present = {env for _, _, env in MAIL_LISTENERS if env in env_of(docs)}
+    check(present == {"POSTERN_MAIL_PROXY_IMAPS_PORT", "POSTERN_MAIL_PROXY_SUBMISSION_PORT"},
+          f"mail proxy: a disabled listener gets no port setting (the broker leaves it off), got {present}")
+    policy = only(docs, "NetworkPolicy")["spec"]
+    check(policy["ingress"][-1] == {"ports": [{"port": "imaps", "protocol": "TCP"}, {"port": "submission", "protocol": "TCP"}]},
+          "mail proxy: without ingressFrom, the enabled mail ports from every source")
+    check(policy["egress"][-1] == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [
+        {"port": 993, "protocol": "TCP"}, {"port": 587, "protocol": "TCP"}, {"port": 465, "protocol": "TCP"}]},
+          "mail proxy: upstream egress to every IPv4 address by default")
+
+    docs = render("--set", "mailProxy.tls.existingSecret=mail-cert")
+    check(kinds(docs).count("Service") == 2 and "mail-tls" not in {v["name"] for v in
+                                                                    only(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]},
+          "mail proxy off: no mail Service and no certificate mount, even with a Secret named")
 
 
 def check_other_auth_and_ca():
@@ -395,6 +476,18 @@ def check_notes():
     notes = render_notes("-f", str(FULL_VALUES))
     check("WARNING" not in notes, f"full values (https public URL, trusted proxies, TLS): NOTES without warnings, got {notes}")
     check("managementFrom" not in notes, "full values: no NOTE about managementFrom when Prometheus is listed")
+    check("Service mail-postern-mail (LoadBalancer), ports imaps 993 imap 143 smtps 465 submission 587" in notes,
+          "full values: NOTES name the mail Service and its ports")
+    mail = ["--set", "mailProxy.enabled=true", "--set", "mailProxy.tls.existingSecret=mail-cert"]
+    notes = render_notes(*mail)
+    check("WARNING" not in notes and "mail-postern-mail (ClusterIP)" in notes, "mail proxy in the cluster: NOTES without warnings")
+    notes = render_notes(*mail, "--set", "mailProxy.service.type=LoadBalancer",
+                         "--set", "mailProxy.service.externalTrafficPolicy=Cluster")
+    check("without mailProxy.service.loadBalancerSourceRanges" in notes, "NOTES warn about mail ports open to every address")
+    check("externalTrafficPolicy=Cluster" in notes, "NOTES warn that Cluster hides the mail clients' addresses")
+    off = [f"mailProxy.listeners.{name}.enabled=false" for name, _, _ in MAIL_LISTENERS]
+    notes = render_notes(*mail, *[arg for setting in off for arg in ("--set", setting)])
+    check("every mailProxy.listeners entry is off" in notes, "NOTES warn when the mail proxy is on with no listener")
     notes = render_notes("-f", str(FULL_VALUES), "--set-json", "networkPolicy.managementFrom=[]")
     check("networkPolicy.managementFrom is empty" in notes, "NOTES: a ServiceMonitor with nobody allowed on port management")
 
@@ -437,6 +530,24 @@ BAD_VALUES = [
      "invalid propertyName 'POSTERN_PUBLIC_URL'"),
     ("a ServiceMonitor without its key", {"metrics": {"serviceMonitor": {"enabled": True}}},
      "at '/metrics/serviceMonitor/authorization/existingSecret': minLength: got 0, want 1"),
+    ("the mail proxy without its certificate", {"mailProxy": {"enabled": True}},
+     "at '/mailProxy/tls/existingSecret': minLength: got 0, want 1"),
+    ("a mail listener port as a string", {"mailProxy": {"listeners": {"imaps": {"port": "993"}}}},
+     "at '/mailProxy/listeners/imaps/port': got string, want integer"),
+    ("an unknown mail listener", {"mailProxy": {"listeners": {"pop3s": {"enabled": True, "port": 995}}}},
+     "additional properties 'pop3s' not allowed"),
+    ("an unknown externalTrafficPolicy", {"mailProxy": {"service": {"externalTrafficPolicy": "local"}}},
+     "at '/mailProxy/service/externalTrafficPolicy': value must be one of 'Local', 'Cluster'"),
+    ("no upstream port", {"mailProxy": {"upstreamPorts": []}}, "at '/mailProxy/upstreamPorts': minItems: got 0, want 1"),
+    ("an upstream CIDR without a prefix", {"mailProxy": {"upstreamCidrs": ["52.96.0.0"]}}, "at '/mailProxy/upstreamCidrs/0'"),
+    ("a mail listener through extraEnv", {"extraEnv": {"POSTERN_MAIL_PROXY_IMAP_PORT": "143"}},
+     "invalid propertyName 'POSTERN_MAIL_PROXY_IMAP_PORT'"),
+    ("the mail proxy's test-only plaintext upstream through extraEnv",
+     {"extraEnv": {"POSTERN_MAIL_PROXY_UPSTREAM_OVERRIDE_PLAINTEXT": "true"}},
+     "invalid propertyName 'POSTERN_MAIL_PROXY_UPSTREAM_OVERRIDE_PLAINTEXT'"),
+    ("the mail proxy's test-only plaintext login through extraEnv",
+     {"extraEnv": {"POSTERN_MAIL_PROXY_PLAINTEXT_LOGIN_ON_LOOPBACK": "true"}},
+     "invalid propertyName 'POSTERN_MAIL_PROXY_PLAINTEXT_LOGIN_ON_LOOPBACK'"),
     ("an unknown key in a managementFrom peer", {"networkPolicy": {"managementFrom": [{"namespace": "monitoring"}]}},
      "at '/networkPolicy/managementFrom/0': additional properties 'namespace' not allowed"),
 ]
@@ -524,6 +635,7 @@ def main():
     check_values_commented()
     check_defaults()
     check_full_values()
+    check_mail_proxy()
     check_other_auth_and_ca()
     check_ingress_routes_http_only()
     check_forwarded_headers()

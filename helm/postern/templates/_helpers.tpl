@@ -101,3 +101,33 @@ and never the http Service (both carry the same selector labels).
 {{- define "postern.managementServiceLabel" -}}
 postern.dev/service: management
 {{- end }}
+
+{{/*
+postern.mailListeners: the mail proxy's enabled listeners as a YAML list of {name, containerPort,
+servicePort, property}, in a fixed order, so the Deployment, the mail Service and the
+NetworkPolicy cannot disagree. The pod listens on high ports: it has no capability to bind
+below 1024. Empty when the mail proxy is off.
+*/}}
+{{- define "postern.mailListeners" -}}
+{{- $listeners := list }}
+{{- if .Values.mailProxy.enabled }}
+{{- $fixed := list (dict "name" "imaps" "containerPort" 10993 "property" "IMAPS")
+                   (dict "name" "imap" "containerPort" 10143 "property" "IMAP")
+                   (dict "name" "smtps" "containerPort" 10465 "property" "SMTPS")
+                   (dict "name" "submission" "containerPort" 10587 "property" "SUBMISSION") }}
+{{- range $fixed }}
+{{- $values := get $.Values.mailProxy.listeners .name }}
+{{- if $values.enabled }}
+{{- $listeners = append $listeners (merge (dict "servicePort" $values.port) .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml $listeners }}
+{{- end }}
+
+{{/*
+postern.mailTlsDir: where the mail proxy's certificate and key are mounted in the pod.
+*/}}
+{{- define "postern.mailTlsDir" -}}
+/etc/postern/mail-tls
+{{- end }}
