@@ -192,6 +192,14 @@ final class ImapSession {
                 throw new MailLogins.LoginFailure(false, "upstream_protocol_error", "The mail server did not greet as an IMAP server should ("
                         + Replies.plain(greeting) + ").");
             }
+            if (endpoint.security() == Upstreams.Security.STARTTLS) {
+                upstream.writeLine("s STARTTLS");
+                String answer = tagged(upstream, "s");
+                if (!answer.startsWith("s OK")) {
+                    throw new IOException("the mail server refused STARTTLS: " + Replies.plain(answer));
+                }
+                upstream = server.upstreams().startTls(upstream, endpoint);
+            }
             String refused = null;
             String accepted = null;
             for (int attempt = 0; attempt < 2 && accepted == null; attempt++) {
@@ -246,6 +254,19 @@ final class ImapSession {
             client.writeLine(tag + " NO [UNAVAILABLE] The mail server could not be reached or broke off: "
                     + Replies.plain(ex.getMessage()));
             return false;
+        }
+    }
+
+    /** The upstream's tagged answer to {@code tag}, skipping untagged lines. */
+    private static String tagged(MailLine upstream, String tag) throws IOException {
+        while (true) {
+            String line = upstream.readLine(UPSTREAM_LINE_LIMIT);
+            if (line == null) {
+                throw new IOException("the mail server closed the connection");
+            }
+            if (line.startsWith(tag + " ")) {
+                return line;
+            }
         }
     }
 

@@ -43,6 +43,8 @@ final class MailLogins {
 
     private static final String ACTION = "mail_proxy.login";
 
+    static final String STORE_UNAVAILABLE = "Postern cannot read its store right now; try again later.";
+
     private final ApiClientService clients;
 
     private final AccountService accounts;
@@ -130,7 +132,7 @@ final class MailLogins {
         }
         catch (StoreUnavailableException ex) {
             fail(protocol, mailbox, source, null, "store_unavailable");
-            throw new LoginFailure(false, "store_unavailable", "Postern cannot read its store right now; try again later.");
+            throw new LoginFailure(false, "store_unavailable", STORE_UNAVAILABLE);
         }
         if (principal.isEmpty() || account.isEmpty()) {
             // One answer for a wrong key, a key of another role and a mailbox the key may not use: no probing.
@@ -155,7 +157,7 @@ final class MailLogins {
             throw new LoginFailure(false, ex.type(), ex.getMessage());
         }
         catch (StoreUnavailableException ex) {
-            throw new LoginFailure(false, "store_unavailable", "Postern cannot read its store right now; try again later.");
+            throw new LoginFailure(false, "store_unavailable", STORE_UNAVAILABLE);
         }
     }
 

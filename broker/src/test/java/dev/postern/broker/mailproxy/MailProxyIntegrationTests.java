@@ -46,9 +46,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The mail proxy with real peers: mail programs that know only a user name and a password (Angus
  * Mail, Python's imaplib and smtplib, raw protocol lines) log in to Postern's IMAP and SMTP
  * listeners with a mailbox address and a client key; Postern logs in to the real Dovecot with the
- * mailbox's token from the real identity provider and relays. Dovecot runs without TLS on loopback,
- * so the proxy's upstream is plaintext here ({@code upstream-override.plaintext}, test only); the
- * client side is TLS throughout, with a certificate made for the test.
+ * mailbox's token from the real identity provider and relays. Both sides are TLS: the clients trust
+ * a certificate made for the test, the proxy verifies Dovecot's certificate against the JVM's CAs
+ * plus the test CA ({@code upstream-ssl-bundle}), with implicit TLS or STARTTLS as the app's
+ * {@code imap_endpoint} and {@code smtp_endpoint} say.
  */
 @Timeout(120)
 class MailProxyIntegrationTests extends ApiIntegrationTest {
@@ -73,11 +74,8 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         registry.add("postern.mail-proxy.imap-port", () -> "0");
         registry.add("postern.mail-proxy.smtps-port", () -> "0");
         registry.add("postern.mail-proxy.submission-port", () -> "0");
-        registry.add("postern.mail-proxy.upstream-override.imap-host", peers::imapHost);
-        registry.add("postern.mail-proxy.upstream-override.imap-port", peers::imapPort);
-        registry.add("postern.mail-proxy.upstream-override.smtp-host", peers::smtpHost);
-        registry.add("postern.mail-proxy.upstream-override.smtp-port", peers::smtpPort);
-        registry.add("postern.mail-proxy.upstream-override.plaintext", () -> "true");
+        registry.add("spring.ssl.bundle.pem.mailupstream.truststore.certificate", () -> "file:" + peers.caFile());
+        registry.add("postern.mail-proxy.upstream-ssl-bundle", () -> "mailupstream");
     }
 
     @BeforeAll
@@ -90,9 +88,18 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     private record Mailbox(String address, String app, String key) {
     }
 
-    private Mailbox connectedMailbox(String name, List<String> firstTokenScopes) {
+    /** How the proxy reaches Dovecot for a mailbox: TLS from the first byte, or STARTTLS. */
+    private enum Upstream {
+        IMPLICIT_TLS, STARTTLS
+    }
+
+    private Mailbox connectedMailbox(String name, List<String> firstTokenScopes, Upstream upstream) {
         String address = name + "-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
-        String app = registerIdpApp("Mail proxy " + name);
+        // localhost, not 127.0.0.1: the proxy checks that Dovecot's certificate names the host it connects to.
+        String app = registerIdpMailApp("Mail proxy " + name, upstream == Upstream.IMPLICIT_TLS
+                ? URI.create("imaps://localhost:" + dovecot.imapsPort()) : URI.create("imap://localhost:" + dovecot.imapPort()),
+                upstream == Upstream.IMPLICIT_TLS ? URI.create("smtps://localhost:" + dovecot.smtpsPort())
+                        : URI.create("smtp://localhost:" + dovecot.smtpPort()));
         String key = createClientKey("client", "[\"" + app + "\"]");
         Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{}");
         idp.nextTokenFor(address, firstTokenScopes, Duration.ofHours(1));
@@ -101,7 +108,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     }
 
     private Mailbox connectedMailbox(String name) {
-        return connectedMailbox(name, List.of(TestIdentityProvider.MAIL_SCOPE));
+        return connectedMailbox(name, List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.IMPLICIT_TLS);
     }
 
     @Test
@@ -141,7 +148,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
 
     @Test
     void imapWithStartTlsAndTheLoginCommandSelectsInboxInPythonsImaplib() throws Exception {
-        Mailbox mailbox = connectedMailbox("starttls");
+        Mailbox mailbox = connectedMailbox("starttls", List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.STARTTLS);
         String out = python("imap-starttls-login", proxy.port(MailProxyServer.Listener.IMAP), mailbox, null);
         assertThat(out).contains("LOGINDISABLED", "STARTTLS", "LOGIN OK", "SELECT OK", "DONE");
     }
@@ -177,7 +184,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
 
     @Test
     void submissionWithStartTlsAndAuthPlainSendsAMessageTheRelaySinkReceives() throws Exception {
-        Mailbox mailbox = connectedMailbox("submission");
+        Mailbox mailbox = connectedMailbox("submission", List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.STARTTLS);
         String marker = "proxy-submission-" + UUID.randomUUID();
         Properties props = new Properties();
         props.put("mail.smtp.auth", "true");
@@ -262,7 +269,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     @Test
     void aTokenDovecotRefusesIsRefreshedOnceAndTheLoginThenSucceeds() throws Exception {
         // The token stored at connect lacks the mail scope, so Dovecot refuses it; the refresh brings a good one.
-        Mailbox mailbox = connectedMailbox("refresh", List.of("openid"));
+        Mailbox mailbox = connectedMailbox("refresh", List.of("openid"), Upstream.IMPLICIT_TLS);
         idp.nextTokenFor(mailbox.address(), List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
         try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
             imap.read();
