@@ -28,6 +28,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        the default is 31 minutes (IMAP IDLE re-issues within 29)
  * @param upstreamTimeout connect and answer timeout of the upstream server before login; the
  *        default is 15 seconds
+ * @param maxSessionsPerMailbox logged-in sessions one mailbox may have open through the proxy; the
+ *        default is 20 (Microsoft allows 20 concurrent IMAP connections per mailbox, Gmail 15)
+ * @param maxSessions logged-in sessions the proxy holds in total; the default is 2000
  * @param upstreamSslBundle a Spring Boot SSL bundle whose trust store's CAs are trusted for upstream
  *        servers in addition to the JVM's (a private CA); unset: the JVM's trust store alone
  */
@@ -38,5 +41,6 @@ public record MailProxyProperties(@DefaultValue("false") boolean enabled, @Defau
         @DefaultValue("5m") Duration minTokenTtl, @DefaultValue("8192") int maxLineLength,
         @DefaultValue("30") int maxPreAuthCommands, @DefaultValue("60s") Duration preAuthTimeout,
         @DefaultValue("31m") Duration idleTimeout, @DefaultValue("15s") Duration upstreamTimeout,
+        @DefaultValue("20") int maxSessionsPerMailbox, @DefaultValue("2000") int maxSessions,
         @Nullable String upstreamSslBundle) {
 }
