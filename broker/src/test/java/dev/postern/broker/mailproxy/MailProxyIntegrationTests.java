@@ -515,6 +515,35 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
             .contains("reauth-required");
     }
 
+    @Test
+    void aMailServerWhoseCertificateIsNotTrustedIsRefusedWithAPlainReasonAndAudited() throws Exception {
+        // The proxy's own listeners as "mail server": their certificate is made for the test and is
+        // neither in the JVM's trust store nor in the upstream bundle (Dovecot's CA).
+        String address = "untrusted-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String app = registerIdpMailApp("Untrusted upstream",
+                URI.create("imaps://localhost:" + proxy.port(MailProxyServer.Listener.IMAPS)),
+                URI.create("smtps://localhost:" + proxy.port(MailProxyServer.Listener.SMTPS)));
+        String key = createClientKey("client", "[\"" + app + "\"]");
+        Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{}");
+        idp.nextTokenFor(address, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
+        new OwnerBrowser(idp).open(URI.create(link.text("url")));
+        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+            imap.read();
+            imap.send("a1 LOGIN " + address + " " + key);
+            assertThat(imap.read()).startsWith("a1 NO [UNAVAILABLE] The mail server could not be reached or broke off:")
+                .containsIgnoringCase("certification path");
+        }
+        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+            smtp.read();
+            smtp.send("EHLO test");
+            smtp.readSmtpReply();
+            smtp.send("AUTH PLAIN " + plain(address, key));
+            assertThat(smtp.read()).startsWith("454 4.7.0 The mail server could not be reached or broke off:");
+        }
+        assertThat(auditEvents("failure", accountId(address))).extracting(event -> event.path("details").path("reason").asString())
+            .containsOnly("upstream_unreachable");
+    }
+
     /** A message of about {@code size} bytes: headers, then lines of hex (no line starts with a dot), CRLF. */
     private static Path largeMessage(String from, String subject, int size) throws IOException {
         Path file = Files.createTempFile("postern-large-", ".eml");
