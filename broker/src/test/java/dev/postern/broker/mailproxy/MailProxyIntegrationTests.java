@@ -402,6 +402,61 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     }
 
     @Test
+    void angusMailIdlingOverImapsSeesAMessageAnotherAngusSessionAppendsOverStartTls() throws Exception {
+        Mailbox mailbox = connectedMailbox("angus-idle");
+        Properties props = new Properties();
+        props.put("mail.imaps.ssl.socketFactory", CERTIFICATE.clientContext().getSocketFactory());
+        props.put("mail.imaps.ssl.checkserveridentity", "true");
+        props.put("mail.imap.starttls.enable", "true");
+        props.put("mail.imap.starttls.required", "true");
+        props.put("mail.imap.ssl.socketFactory", CERTIFICATE.clientContext().getSocketFactory());
+        props.put("mail.imap.ssl.checkserveridentity", "true");
+        for (String protocol : List.of("imap", "imaps")) {
+            props.put("mail." + protocol + ".connectiontimeout", "10000");
+            props.put("mail." + protocol + ".timeout", "60000");
+        }
+        Session session = Session.getInstance(props);
+        Store idling = session.getStore("imaps");
+        idling.connect("127.0.0.1", proxy.port(MailProxyServer.Listener.IMAPS), mailbox.address(), mailbox.key());
+        Store appending = session.getStore("imap");
+        appending.connect("127.0.0.1", proxy.port(MailProxyServer.Listener.IMAP), mailbox.address(), mailbox.key());
+        try {
+            org.eclipse.angus.mail.imap.IMAPFolder inbox = (org.eclipse.angus.mail.imap.IMAPFolder) idling.getFolder("INBOX");
+            inbox.open(Folder.READ_ONLY);
+            java.util.concurrent.CompletableFuture<Integer> added = new java.util.concurrent.CompletableFuture<>();
+            inbox.addMessageCountListener(new jakarta.mail.event.MessageCountAdapter() {
+                @Override
+                public void messagesAdded(jakarta.mail.event.MessageCountEvent event) {
+                    added.complete(event.getMessages().length);
+                }
+            });
+            Thread idler = Thread.ofVirtual().start(() -> {
+                try {
+                    inbox.idle(true);
+                }
+                catch (jakarta.mail.MessagingException ex) {
+                    added.completeExceptionally(ex);
+                }
+            });
+            Thread.sleep(500);
+            MimeMessage message = new MimeMessage(session);
+            message.setFrom(new InternetAddress(mailbox.address()));
+            message.setSubject("delivered while idling");
+            message.setText("seen through IDLE\n");
+            Folder target = appending.getFolder("INBOX");
+            target.appendMessages(new Message[] {message});
+            assertThat(added.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            idler.join(30_000);
+            assertThat(inbox.getMessage(inbox.getMessageCount()).getSubject()).isEqualTo("delivered while idling");
+            inbox.close(false);
+        }
+        finally {
+            idling.close();
+            appending.close();
+        }
+    }
+
+    @Test
     @Timeout(600)
     void a25MegabyteMessageAppendedByCurlAndSentBySmtplibArrivesByteForByte() throws Exception {
         Mailbox mailbox = connectedMailbox("large", List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.STARTTLS);
