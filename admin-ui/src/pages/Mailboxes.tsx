@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { api, ApiError, type Account, type App, type ConnectLink } from "../api";
 import { CopyButton, Empty, Loading, ProblemView, useAction, useLoad } from "../components/common";
 import { dateTime } from "../format";
+import { MailProxyAccess } from "../components/MailProxyAccess";
 
 /** GET /v1/accounts is being added by another change: a 404 means "not on this broker yet". */
 async function loadAccounts(): Promise<Account[] | null> {
@@ -35,6 +36,7 @@ export function MailboxesPage() {
                   <th scope="col">Provider</th>
                   <th scope="col">Status</th>
                   <th scope="col">Last refresh</th>
+                  <th scope="col">Mail proxy</th>
                 </tr>
               </thead>
               <tbody>
@@ -46,6 +48,7 @@ export function MailboxesPage() {
                       <span className={`badge ${a.status === "active" ? "ok" : a.status === "revoked" ? "expired" : "warning"}`}>{a.status ?? "unknown"}</span>
                     </td>
                     <td>{dateTime(a.last_refresh_at)}</td>
+                    <td><MailProxyAccess accountId={a.id} mailbox={a.address ?? a.username ?? a.id} /></td>
                   </tr>
                 ))}
               </tbody>

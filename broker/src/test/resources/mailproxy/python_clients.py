@@ -1,6 +1,6 @@
 """Python's own mail clients (imaplib, smtplib) against Postern's mail proxy, for MailProxyIntegrationTests.
 
-usage: python_clients.py COMMAND HOST PORT CA_FILE USER PASSWORD [MARKER]
+usage: python_clients.py COMMAND HOST PORT CA_FILE USER PASSWORD [MARKER or FILE]
 Prints what it saw and exits 0 when every step worked; a refused step raises and exits non-zero.
 """
 import imaplib
@@ -38,6 +38,25 @@ elif command == "smtps-auth-login":
     print("AUTH LOGIN", code)
     message = "From: %s\r\nTo: bob@example.test\r\nSubject: %s\r\n\r\nsent through Postern's proxy by smtplib\r\n" % (user, marker)
     smtp.sendmail(user, ["bob@example.test"], message)
+    smtp.quit()
+elif command == "imap-starttls-fetch-sha256":
+    # The first message of INBOX, byte for byte, as its SHA-256.
+    import hashlib
+    imap = imaplib.IMAP4(host, port, timeout=120)
+    imap.starttls(ssl_context=context)
+    imap.login(user, password)
+    imap.select("INBOX", readonly=True)
+    typ, data = imap.fetch("1", "(BODY.PEEK[])")
+    print("FETCH", typ, "SHA256", hashlib.sha256(data[0][1]).hexdigest(), "BYTES", len(data[0][1]))
+    imap.logout()
+elif command == "smtp-starttls-send-file":
+    path = sys.argv[7]
+    smtp = smtplib.SMTP(host, port, timeout=120)
+    smtp.starttls(context=context)
+    code, _ = smtp.login(user, password)
+    print("LOGIN", code)
+    with open(path, "rb") as f:
+        smtp.sendmail(user, ["bob@example.test"], f.read())
     smtp.quit()
 else:
     sys.exit("unknown command " + command)

@@ -132,7 +132,8 @@ class SecurityConfiguration {
                 .requestMatchers(HttpMethod.GET, "/actuator/prometheus", "/actuator/health/{component}").hasAnyRole(ADMIN, MONITOR)
                 // The v1 contract (docs/api.md).
                 .requestMatchers(HttpMethod.POST, "/v1/token", "/v1/accounts/{accountId}/token").hasRole(CLIENT)
-                .requestMatchers(HttpMethod.GET, "/v1/accounts", "/v1/accounts/{accountId}", "/v1/expiry")
+                .requestMatchers(HttpMethod.GET, "/v1/accounts", "/v1/accounts/{accountId}", "/v1/expiry",
+                        "/v1/accounts/{accountId}/mail-sessions")
                 .hasAnyRole(ADMIN, MONITOR)
                 .requestMatchers(HttpMethod.DELETE, "/v1/accounts/{accountId}").hasRole(ADMIN)
                 .requestMatchers("/v1/accounts/{accountId}/app-passwords", "/v1/accounts/{accountId}/app-passwords/*")

@@ -47,13 +47,21 @@ class AppController {
             @Nullable @Size(max = 50) List<@NotBlank @Size(max = 255) String> scopes, @Nullable URI authorizeEndpoint,
             @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint,
             @Nullable @Size(max = 100) List<@Size(max = 64) String> allowedTenants,
+            @Schema(description = "The IMAP server the mail proxy logs in to: imaps://host:port (implicit TLS) or "
+                    + "imap://host:port (STARTTLS). Default: the provider's (Microsoft imaps://outlook.office365.com:993, "
+                    + "Google imaps://imap.gmail.com:993); a generic app needs it for the mail proxy",
+                    example = "imaps://mail.example.com:993") @Nullable URI imapEndpoint,
+            @Schema(description = "The SMTP submission server the mail proxy logs in to: smtps://host:port (implicit TLS) "
+                    + "or smtp://host:port (STARTTLS). Default: the provider's (Microsoft smtp://smtp.office365.com:587, "
+                    + "Google smtps://smtp.gmail.com:465); a generic app needs it for the mail proxy",
+                    example = "smtps://mail.example.com:465") @Nullable URI smtpEndpoint,
             @Schema(description = "On PATCH only: the app's active client secret again, required to change the tenant, "
                     + "client id or an endpoint of an app that holds credentials (else 409 credential-bound)",
                     accessMode = Schema.AccessMode.WRITE_ONLY) @Nullable @Size(max = 1024) String clientSecret) {
 
         AppService.AppFields fields() {
             return new AppService.AppFields(name, provider, tenant, clientId, scopes, authorizeEndpoint, tokenEndpoint,
-                    userinfoEndpoint, allowedTenants, clientSecret);
+                    userinfoEndpoint, allowedTenants, imapEndpoint, smtpEndpoint, clientSecret);
         }
 
         @Override
@@ -62,16 +70,20 @@ class AppController {
         }
     }
 
-    /** An app as the API shows it. */
+    /** An app as the API shows it; the mail servers are the app's own or its provider's defaults. */
     record AppView(String id, String name, String provider, @Nullable String tenant, String clientId,
             List<String> scopes, @Nullable URI authorizeEndpoint, @Nullable URI tokenEndpoint,
-            @Nullable URI userinfoEndpoint, List<String> allowedTenants, Instant createdAt, Instant updatedAt,
+            @Nullable URI userinfoEndpoint, List<String> allowedTenants,
+            @Schema(description = "The IMAP server the mail proxy logs in to (the app's or its provider's default); "
+                    + "null: none, the mail proxy cannot serve this app's mailboxes") @Nullable URI imapEndpoint,
+            @Schema(description = "The SMTP submission server the mail proxy logs in to (the app's or its provider's "
+                    + "default); null: none") @Nullable URI smtpEndpoint, Instant createdAt, Instant updatedAt,
             @Nullable String activeCredentialId, List<CredentialController.CredentialView> credentials) {
 
         static AppView of(AppRegistration app) {
             return new AppView(app.id(), app.name(), app.provider().name().toLowerCase(Locale.ROOT), app.tenant(),
                     app.clientId(), app.scopes(), app.authorizeEndpoint(), app.tokenEndpoint(), app.userinfoEndpoint(),
-                    app.allowedTenants(), app.createdAt(), app.updatedAt(), app.activeCredential().map(Credential::id).orElse(null),
+                    app.allowedTenants(), app.imapServer(), app.smtpServer(), app.createdAt(), app.updatedAt(), app.activeCredential().map(Credential::id).orElse(null),
                     app.credentials().stream().map(CredentialController.CredentialView::of).toList());
         }
     }

@@ -26,11 +26,15 @@ import dev.postern.broker.providers.ProviderKind;
  * @param credentials its credentials, oldest first
  * @param allowedTenants the Entra directory ids whose mailboxes may connect (lower case GUIDs); required
  *        when {@code tenant} is {@code organizations} or {@code common}, empty for other providers
+ * @param imapEndpoint the IMAP server the mail proxy logs in to ({@code imaps://host:port} or
+ *        {@code imap://host:port} for STARTTLS); {@code null}: the provider's
+ * @param smtpEndpoint the SMTP submission server the mail proxy logs in to ({@code smtps://host:port}
+ *        or {@code smtp://host:port} for STARTTLS); {@code null}: the provider's
  */
 public record AppRegistration(String id, String name, ProviderKind provider, @Nullable String tenant, String clientId,
         List<String> scopes, @Nullable URI authorizeEndpoint, @Nullable URI tokenEndpoint,
         @Nullable URI userinfoEndpoint, Instant createdAt, Instant updatedAt, List<Credential> credentials,
-        List<String> allowedTenants) {
+        List<String> allowedTenants, @Nullable URI imapEndpoint, @Nullable URI smtpEndpoint) {
 
     public AppRegistration {
         scopes = List.copyOf(scopes);
@@ -42,6 +46,16 @@ public record AppRegistration(String id, String name, ProviderKind provider, @Nu
     /** Whether the tenant is a multi-tenant authority ({@code organizations}, {@code common}) that any directory signs in at. */
     public boolean multiTenant() {
         return "organizations".equalsIgnoreCase(tenant) || "common".equalsIgnoreCase(tenant);
+    }
+
+    /** The IMAP server of this app's mailboxes: its own, else its provider's; {@code null} when neither names one. */
+    public @Nullable URI imapServer() {
+        return imapEndpoint != null ? imapEndpoint : provider.defaultImapEndpoint();
+    }
+
+    /** The SMTP submission server of this app's mailboxes: its own, else its provider's; {@code null} when neither names one. */
+    public @Nullable URI smtpServer() {
+        return smtpEndpoint != null ? smtpEndpoint : provider.defaultSmtpEndpoint();
     }
 
     /** The credential in use, if one was promoted. */
@@ -56,6 +70,6 @@ public record AppRegistration(String id, String name, ProviderKind provider, @Nu
 
     AppRegistration withCredentials(List<Credential> newCredentials, Instant now) {
         return new AppRegistration(id, name, provider, tenant, clientId, scopes, authorizeEndpoint, tokenEndpoint,
-                userinfoEndpoint, createdAt, now, newCredentials, allowedTenants);
+                userinfoEndpoint, createdAt, now, newCredentials, allowedTenants, imapEndpoint, smtpEndpoint);
     }
 }

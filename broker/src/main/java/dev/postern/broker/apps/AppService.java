@@ -86,13 +86,15 @@ public class AppService {
      * @param tokenEndpoint a generic provider's token endpoint
      * @param userinfoEndpoint a generic provider's userinfo endpoint
      * @param allowedTenants the Entra directory ids whose mailboxes may connect
+     * @param imapEndpoint the IMAP server for the mail proxy ({@code imaps://} or {@code imap://} for STARTTLS)
+     * @param smtpEndpoint the SMTP submission server for the mail proxy ({@code smtps://} or {@code smtp://} for STARTTLS)
      * @param clientSecret on an update, the app's client secret again: the proof that allows changing
      *        where an app that holds credentials sends them (see {@link #update})
      */
     public record AppFields(@Nullable String name, @Nullable ProviderKind provider, @Nullable String tenant,
             @Nullable String clientId, @Nullable List<String> scopes, @Nullable URI authorizeEndpoint,
             @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint, @Nullable List<String> allowedTenants,
-            @Nullable String clientSecret) {
+            @Nullable URI imapEndpoint, @Nullable URI smtpEndpoint, @Nullable String clientSecret) {
 
         @Override
         public String toString() {
@@ -126,7 +128,8 @@ public class AppService {
                 fields.provider(), fields.tenant(), orEmpty(fields.clientId()),
                 fields.scopes() == null ? fields.provider().defaultScopes() : fields.scopes(),
                 fields.authorizeEndpoint(), fields.tokenEndpoint(), fields.userinfoEndpoint(), now, now, List.of(),
-                tenantIds(fields.allowedTenants())));
+                tenantIds(fields.allowedTenants()), MailEndpoints.imap(fields.imapEndpoint()),
+                MailEndpoints.smtp(fields.smtpEndpoint())));
         apps.save(app, Map.of(), dev.postern.broker.store.SecretStore.NEW);
         audit.success(actor, "app.create", "app", app.id(),
                 Map.of("provider", app.provider().name().toLowerCase(Locale.ROOT), "name", app.name()));
@@ -155,7 +158,9 @@ public class AppService {
                 pick(fields.scopes(), current.scopes()), pick(fields.authorizeEndpoint(), current.authorizeEndpoint()),
                 pick(fields.tokenEndpoint(), current.tokenEndpoint()),
                 pick(fields.userinfoEndpoint(), current.userinfoEndpoint()), current.createdAt(), clock.instant(),
-                current.credentials(), pick(tenantIds(fields.allowedTenants()), current.allowedTenants())));
+                current.credentials(), pick(tenantIds(fields.allowedTenants()), current.allowedTenants()),
+                pick(MailEndpoints.imap(fields.imapEndpoint()), current.imapEndpoint()),
+                pick(MailEndpoints.smtp(fields.smtpEndpoint()), current.smtpEndpoint())));
         Map<String, String> details = destinationChanges(current, changed);
         Map<String, String> secrets = stored.secrets();
         if (!details.isEmpty() && !current.credentials().isEmpty()) {
@@ -201,6 +206,9 @@ public class AppService {
         change(details, "authorize_endpoint", before.authorizeEndpoint(), after.authorizeEndpoint());
         change(details, "token_endpoint", before.tokenEndpoint(), after.tokenEndpoint());
         change(details, "userinfo_endpoint", before.userinfoEndpoint(), after.userinfoEndpoint());
+        // The mail proxy sends mailboxes' access tokens to these servers.
+        change(details, "imap_endpoint", before.imapServer(), after.imapServer());
+        change(details, "smtp_endpoint", before.smtpServer(), after.smtpServer());
         return details;
     }
 
@@ -496,6 +504,8 @@ public class AppService {
                 requireEndpoint(app.userinfoEndpoint(), "userinfo_endpoint", false);
             }
         }
+        requireMailServer(app.imapEndpoint(), "imap_endpoint");
+        requireMailServer(app.smtpEndpoint(), "smtp_endpoint");
         return app;
     }
 
@@ -537,11 +547,27 @@ public class AppService {
             outbound.checkStored(endpoint);
         }
         catch (EndpointNotAllowedException ex) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "endpoint-not-allowed", "Endpoint not allowed",
-                    "The " + field + " is not a public https destination: rule '" + ex.rule().code() + "' ("
-                            + ex.rule().description() + ").",
-                    Map.of("errors", Map.of(field, ex.getMessage()), "rule", ex.rule().code()), Map.of());
+            throw notAllowed(field, "a public https destination", ex);
         }
+    }
+
+    /** A mail server must be a destination the outbound policy allows, as the OAuth endpoints must. */
+    private void requireMailServer(@Nullable URI server, String field) {
+        if (server == null) {
+            return;
+        }
+        try {
+            outbound.checkStored(URI.create("https://" + server.getRawAuthority()));
+        }
+        catch (EndpointNotAllowedException ex) {
+            throw notAllowed(field, "a public destination", ex);
+        }
+    }
+
+    private static ApiException notAllowed(String field, String what, EndpointNotAllowedException ex) {
+        return new ApiException(HttpStatus.BAD_REQUEST, "endpoint-not-allowed", "Endpoint not allowed",
+                "The " + field + " is not " + what + ": rule '" + ex.rule().code() + "' (" + ex.rule().description() + ").",
+                Map.of("errors", Map.of(field, ex.getMessage()), "rule", ex.rule().code()), Map.of());
     }
 
     private static String orEmpty(@Nullable String value) {

@@ -183,69 +183,99 @@ final class ImapSession {
                     + ex.getMessage());
             return false;
         }
-        MailLine upstream = null;
-        try {
-            Upstreams.Endpoint endpoint = server.upstreams().imap(login.account());
-            upstream = server.upstreams().open(endpoint);
-            String greeting = upstream.readLine(UPSTREAM_LINE_LIMIT);
-            if (greeting == null || !greeting.startsWith("* OK")) {
-                throw new MailLogins.LoginFailure(false, "upstream_protocol_error", "The mail server did not greet as an IMAP server should ("
-                        + Replies.plain(greeting) + ").");
-            }
-            String refused = null;
-            String accepted = null;
-            for (int attempt = 0; attempt < 2 && accepted == null; attempt++) {
-                IssuedToken token = server.logins().token(login, attempt > 0);
-                String upstreamTag = "p" + attempt;
-                upstream.writeLine(upstreamTag + " AUTHENTICATE XOAUTH2 " + token.xoauth2());
-                while (true) {
-                    String answer = upstream.readLine(UPSTREAM_LINE_LIMIT);
-                    if (answer == null) {
-                        throw new IOException("the mail server closed the connection during login");
+        MailSessions.Admission admission = server.sessions().open(login.account().id());
+        if (admission.lease() == null) {
+            server.logins().refusedByLimit(login);
+            client.writeLine(tag + " NO [LIMIT] " + server.sessions().message(admission.refusal()));
+            return false;
+        }
+        // The place is given back when the relay ends or the upstream login fails.
+        try (MailSessions.Lease lease = admission.lease()) {
+            MailLine upstream = null;
+            try {
+                Upstreams.Endpoint endpoint = server.upstreams().imap(login.account());
+                upstream = server.upstreams().open(endpoint);
+                String greeting = upstream.readLine(UPSTREAM_LINE_LIMIT);
+                if (greeting == null || !greeting.startsWith("* OK")) {
+                    throw new MailLogins.LoginFailure(false, "upstream_protocol_error", "The mail server did not greet as an IMAP server should ("
+                            + Replies.plain(greeting) + ").");
+                }
+                if (endpoint.security() == Upstreams.Security.STARTTLS) {
+                    upstream.writeLine("s STARTTLS");
+                    String answer = tagged(upstream, "s");
+                    if (!answer.startsWith("s OK")) {
+                        throw new IOException("the mail server refused STARTTLS: " + Replies.plain(answer));
                     }
-                    if (answer.startsWith("+")) {
-                        // XOAUTH2's error challenge: answered with an empty line, then the server says NO.
-                        upstream.writeLine("");
-                    }
-                    else if (answer.startsWith(upstreamTag + " OK")) {
-                        accepted = answer.substring(upstreamTag.length() + 1);
-                        break;
-                    }
-                    else if (answer.startsWith(upstreamTag + " ")) {
-                        refused = answer.substring(upstreamTag.length() + 1);
-                        break;
+                    upstream = server.upstreams().startTls(upstream, endpoint);
+                }
+                String refused = null;
+                String accepted = null;
+                for (int attempt = 0; attempt < 2 && accepted == null; attempt++) {
+                    IssuedToken token = server.logins().token(login, attempt > 0);
+                    String upstreamTag = "p" + attempt;
+                    upstream.writeLine(upstreamTag + " AUTHENTICATE XOAUTH2 " + token.xoauth2());
+                    while (true) {
+                        String answer = upstream.readLine(UPSTREAM_LINE_LIMIT);
+                        if (answer == null) {
+                            throw new IOException("the mail server closed the connection during login");
+                        }
+                        if (answer.startsWith("+")) {
+                            // XOAUTH2's error challenge: answered with an empty line, then the server says NO.
+                            upstream.writeLine("");
+                        }
+                        else if (answer.startsWith(upstreamTag + " OK")) {
+                            accepted = answer.substring(upstreamTag.length() + 1);
+                            break;
+                        }
+                        else if (answer.startsWith(upstreamTag + " ")) {
+                            refused = answer.substring(upstreamTag.length() + 1);
+                            break;
+                        }
                     }
                 }
+                if (accepted == null) {
+                    server.logins().fail(login, "upstream_refused_token");
+                    client.writeLine(tag + " NO [UNAVAILABLE] The mail server refused the mailbox's token even after a refresh: "
+                            + Replies.plain(refused));
+                    upstream.close();
+                    return false;
+                }
+                server.logins().succeeded(login);
+                // The upstream's own OK, often with its CAPABILITY after login, under the client's tag.
+                client.writeLine(tag + " " + accepted);
+                server.relay(client, upstream);
+                return true;
             }
-            if (accepted == null) {
-                server.logins().fail(login, "upstream_refused_token");
-                client.writeLine(tag + " NO [UNAVAILABLE] The mail server refused the mailbox's token even after a refresh: "
-                        + Replies.plain(refused));
-                upstream.close();
+            catch (MailLogins.LoginFailure ex) {
+                if (upstream != null) {
+                    upstream.close();
+                }
+                server.logins().fail(login, ex.reason());
+                client.writeLine(tag + " NO [UNAVAILABLE] " + ex.getMessage());
                 return false;
             }
-            server.logins().succeeded(login);
-            // The upstream's own OK, often with its CAPABILITY after login, under the client's tag.
-            client.writeLine(tag + " " + accepted);
-            server.relay(client, upstream);
-            return true;
-        }
-        catch (MailLogins.LoginFailure ex) {
-            if (upstream != null) {
-                upstream.close();
+            catch (IOException ex) {
+                if (upstream != null) {
+                    upstream.close();
+                }
+                server.logins().fail(login, "upstream_unreachable");
+                client.writeLine(tag + " NO [UNAVAILABLE] The mail server could not be reached or broke off: "
+                        + Replies.plain(ex.getMessage()));
+                return false;
             }
-            server.logins().fail(login, ex.reason());
-            client.writeLine(tag + " NO [UNAVAILABLE] " + ex.getMessage());
-            return false;
         }
-        catch (IOException ex) {
-            if (upstream != null) {
-                upstream.close();
+    }
+
+    /** The upstream's tagged answer to {@code tag}, skipping untagged lines. */
+    private static String tagged(MailLine upstream, String tag) throws IOException {
+        while (true) {
+            String line = upstream.readLine(UPSTREAM_LINE_LIMIT);
+            if (line == null) {
+                throw new IOException("the mail server closed the connection");
             }
-            server.logins().fail(login, "upstream_unreachable");
-            client.writeLine(tag + " NO [UNAVAILABLE] The mail server could not be reached or broke off: "
-                    + Replies.plain(ex.getMessage()));
-            return false;
+            if (line.startsWith(tag + " ")) {
+                return line;
+            }
         }
     }
 

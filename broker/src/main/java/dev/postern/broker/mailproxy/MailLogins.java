@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -15,6 +16,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 
 import dev.postern.broker.ApiException;
 import dev.postern.broker.Role;
@@ -42,6 +44,8 @@ final class MailLogins {
     static final Duration FAILURE_DELAY = Duration.ofSeconds(2);
 
     private static final String ACTION = "mail_proxy.login";
+
+    static final String STORE_UNAVAILABLE = "Postern cannot read its store right now; try again later.";
 
     private final ApiClientService clients;
 
@@ -75,8 +79,11 @@ final class MailLogins {
         this.minTokenTtl = minTokenTtl;
     }
 
-    /** A client that proved who it is, and the mailbox it logged in as. */
-    record Login(ApiPrincipal principal, Account account, String protocol, String remote) {
+    /**
+     * A client that proved who it is, and the mailbox it logged in as; {@code acceptedNanos} is when
+     * (System.nanoTime), the start of the upstream login.
+     */
+    record Login(ApiPrincipal principal, Account account, String protocol, String remote, long acceptedNanos) {
     }
 
     /** Why a login did not succeed; the message is shown to the client and never holds a secret. */
@@ -130,7 +137,7 @@ final class MailLogins {
         }
         catch (StoreUnavailableException ex) {
             fail(protocol, mailbox, source, null, "store_unavailable");
-            throw new LoginFailure(false, "store_unavailable", "Postern cannot read its store right now; try again later.");
+            throw new LoginFailure(false, "store_unavailable", STORE_UNAVAILABLE);
         }
         if (principal.isEmpty() || account.isEmpty()) {
             // One answer for a wrong key, a key of another role and a mailbox the key may not use: no probing.
@@ -139,7 +146,7 @@ final class MailLogins {
             slowDownRepeatedFailures(source, mailbox);
             throw new LoginFailure(true, "invalid_credentials", "Invalid user name or password.");
         }
-        return new Login(principal.get(), account.get(), protocol, source);
+        return new Login(principal.get(), account.get(), protocol, source, System.nanoTime());
     }
 
     /**
@@ -155,19 +162,28 @@ final class MailLogins {
             throw new LoginFailure(false, ex.type(), ex.getMessage());
         }
         catch (StoreUnavailableException ex) {
-            throw new LoginFailure(false, "store_unavailable", "Postern cannot read its store right now; try again later.");
+            throw new LoginFailure(false, "store_unavailable", STORE_UNAVAILABLE);
         }
     }
 
     /** Records a login the upstream accepted. */
     void succeeded(Login login) {
         count("success");
+        timeUpstreamLogin(login, "success");
         audit.success(login.principal().clientId(), ACTION, "account", login.account().id(), details(login, null));
+    }
+
+    /** Records a login refused because the mailbox or the proxy has as many sessions open as allowed. */
+    void refusedByLimit(Login login) {
+        count("session_limit");
+        audit.record(login.principal().clientId(), ACTION, "account", login.account().id(), "failure",
+                details(login, "session_limit"));
     }
 
     /** Records a login that failed after the credentials were accepted (token or upstream); {@code reason} is a code. */
     void fail(Login login, String reason) {
         count("upstream_failure");
+        timeUpstreamLogin(login, "failure");
         audit.record(login.principal().clientId(), ACTION, "account", login.account().id(), "failure",
                 details(login, reason));
     }
@@ -209,6 +225,17 @@ final class MailLogins {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** From accepted credentials to the server's answer: the token (cached or refreshed), connect, TLS, XOAUTH2. */
+    private void timeUpstreamLogin(Login login, String outcome) {
+        Timer.builder("postern_mail_proxy_upstream_login")
+            .description("Time from accepted credentials to the mail server's answer to the XOAUTH2 login")
+            .tag("protocol", login.protocol())
+            .tag("outcome", outcome)
+            .publishPercentileHistogram()
+            .register(meters)
+            .record(System.nanoTime() - login.acceptedNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void count(String outcome) {

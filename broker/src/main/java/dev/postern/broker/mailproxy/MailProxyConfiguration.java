@@ -1,6 +1,7 @@
 package dev.postern.broker.mailproxy;
 
-import java.security.NoSuchAlgorithmException;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
 
 import javax.net.ssl.SSLContext;
 
@@ -13,6 +14,7 @@ import org.springframework.util.StringUtils;
 
 import dev.postern.broker.access.ApiClientService;
 import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.apps.AppService;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.tokens.TokenService;
 
@@ -23,16 +25,16 @@ class MailProxyConfiguration {
 
     @Bean
     MailProxyServer mailProxyServer(MailProxyProperties properties, SslBundles bundles, ApiClientService clients,
-            AccountService accounts, AppPasswordService appPasswords, TokenService tokens, AuditLog audit,
-            MeterRegistry meters) throws NoSuchAlgorithmException {
+            AccountService accounts, AppService apps, AppPasswordService appPasswords, TokenService tokens,
+            AuditLog audit, MeterRegistry meters) throws GeneralSecurityException, IOException {
         if (!StringUtils.hasText(properties.sslBundle())) {
             throw new IllegalStateException("postern.mail-proxy.ssl-bundle must name the SSL bundle with the "
                     + "listeners' certificate when postern.mail-proxy.enabled is true");
         }
-        SSLContext upstreamTls = StringUtils.hasText(properties.upstreamSslBundle())
-                ? bundles.getBundle(properties.upstreamSslBundle()).createSslContext() : SSLContext.getDefault();
+        SSLContext upstreamTls = Upstreams.trusting(StringUtils.hasText(properties.upstreamSslBundle())
+                ? bundles.getBundle(properties.upstreamSslBundle()) : null);
         MailLogins logins = new MailLogins(clients, accounts, appPasswords, tokens, audit, meters, properties.minTokenTtl());
-        Upstreams upstreams = new Upstreams(upstreamTls, properties.upstreamOverride(), properties.upstreamTimeout());
+        Upstreams upstreams = new Upstreams(upstreamTls, apps, properties.upstreamTimeout());
         MailProxyServer server = new MailProxyServer(properties,
                 bundles.getBundle(properties.sslBundle()).createSslContext(), logins, upstreams, meters);
         // A bundle with reload-on-update gets a new certificate without a restart.

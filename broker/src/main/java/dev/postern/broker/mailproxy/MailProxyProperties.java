@@ -28,9 +28,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *        the default is 31 minutes (IMAP IDLE re-issues within 29)
  * @param upstreamTimeout connect and answer timeout of the upstream server before login; the
  *        default is 15 seconds
- * @param upstreamSslBundle a Spring Boot SSL bundle whose trust material verifies upstream servers
- *        behind a private CA; unset: the JVM's trust store
- * @param upstreamOverride one upstream for every mailbox instead of its provider's servers
+ * @param maxSessionsPerMailbox logged-in sessions one mailbox may have open through the proxy; the
+ *        default is 20 (Microsoft allows 20 concurrent IMAP connections per mailbox, Gmail 15)
+ * @param maxSessions logged-in sessions the proxy holds in total; the default is 2000
+ * @param upstreamSslBundle a Spring Boot SSL bundle whose trust store's CAs are trusted for upstream
+ *        servers in addition to the JVM's (a private CA); unset: the JVM's trust store alone
  */
 @ConfigurationProperties("postern.mail-proxy")
 public record MailProxyProperties(@DefaultValue("false") boolean enabled, @DefaultValue("127.0.0.1") String bindAddress,
@@ -39,19 +41,6 @@ public record MailProxyProperties(@DefaultValue("false") boolean enabled, @Defau
         @DefaultValue("5m") Duration minTokenTtl, @DefaultValue("8192") int maxLineLength,
         @DefaultValue("30") int maxPreAuthCommands, @DefaultValue("60s") Duration preAuthTimeout,
         @DefaultValue("31m") Duration idleTimeout, @DefaultValue("15s") Duration upstreamTimeout,
-        @Nullable String upstreamSslBundle, @DefaultValue UpstreamOverride upstreamOverride) {
-
-    /**
-     * One upstream for every mailbox (a generic provider's servers, or the stack's Dovecot).
-     *
-     * @param imapHost the IMAP server; unset: the provider's
-     * @param imapPort its port; the default is 993
-     * @param smtpHost the SMTP submission server; unset: the provider's
-     * @param smtpPort its port; the default is 465 (implicit TLS; 587 means STARTTLS)
-     * @param plaintext connect without TLS; for tests against a loopback server only; the default
-     *        is {@code false}
-     */
-    public record UpstreamOverride(@Nullable String imapHost, @DefaultValue("993") int imapPort,
-            @Nullable String smtpHost, @DefaultValue("465") int smtpPort, @DefaultValue("false") boolean plaintext) {
-    }
+        @DefaultValue("20") int maxSessionsPerMailbox, @DefaultValue("2000") int maxSessions,
+        @Nullable String upstreamSslBundle) {
 }

@@ -9,7 +9,6 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -50,7 +49,7 @@ final class MailProxyServer implements SmartLifecycle {
 
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
 
-    private final AtomicInteger relayed = new AtomicInteger();
+    private final MailSessions sessions;
 
     private final Counter toUpstream;
 
@@ -65,7 +64,8 @@ final class MailProxyServer implements SmartLifecycle {
         this.logins = logins;
         this.upstreams = upstreams;
         this.hostname = localHostname();
-        Gauge.builder("postern_mail_proxy_sessions", relayed, AtomicInteger::get)
+        this.sessions = new MailSessions(properties.maxSessionsPerMailbox(), properties.maxSessions());
+        Gauge.builder("postern_mail_proxy_sessions", sessions, MailSessions::total)
             .description("Logged-in sessions the IMAP and SMTP proxy relays now")
             .register(meters);
         Gauge.builder("postern_mail_proxy_connections", connections, Set::size)
@@ -179,13 +179,7 @@ final class MailProxyServer implements SmartLifecycle {
 
     /** Relays a logged-in session until it ends. */
     void relay(MailLine client, MailLine upstream) throws InterruptedException {
-        relayed.incrementAndGet();
-        try {
-            new Relay(properties.idleTimeout(), toUpstream, toClient).run(client, upstream);
-        }
-        finally {
-            relayed.decrementAndGet();
-        }
+        new Relay(properties.idleTimeout(), toUpstream, toClient).run(client, upstream);
     }
 
     MailProxyProperties properties() {
@@ -204,9 +198,9 @@ final class MailProxyServer implements SmartLifecycle {
         return hostname;
     }
 
-    /** Sessions relayed now. */
-    int relayedSessions() {
-        return relayed.get();
+    /** The logged-in sessions, per mailbox and in total. */
+    MailSessions sessions() {
+        return sessions;
     }
 
     @Override

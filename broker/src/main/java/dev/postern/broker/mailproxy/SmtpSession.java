@@ -191,72 +191,81 @@ final class SmtpSession {
             client.writeLine(ex.credentials() ? "535 5.7.8 " + ex.getMessage() : "454 4.7.0 " + ex.getMessage());
             return false;
         }
-        MailLine upstream = null;
-        try {
-            Upstreams.Endpoint endpoint = server.upstreams().smtp(login.account());
-            upstream = server.upstreams().open(endpoint);
-            expect(upstream, reply(upstream), "220", "greeting");
-            upstream.writeLine("EHLO " + server.hostname());
-            expect(upstream, reply(upstream), "250", "EHLO");
-            if (endpoint.security() == Upstreams.Security.STARTTLS) {
-                upstream.writeLine("STARTTLS");
-                expect(upstream, reply(upstream), "220", "STARTTLS");
-                upstream = server.upstreams().startTls(upstream, endpoint);
+        MailSessions.Admission admission = server.sessions().open(login.account().id());
+        if (admission.lease() == null) {
+            server.logins().refusedByLimit(login);
+            client.writeLine("454 4.7.0 " + server.sessions().message(admission.refusal()));
+            return false;
+        }
+        // The place is given back when the relay ends or the upstream login fails.
+        try (MailSessions.Lease lease = admission.lease()) {
+            MailLine upstream = null;
+            try {
+                Upstreams.Endpoint endpoint = server.upstreams().smtp(login.account());
+                upstream = server.upstreams().open(endpoint);
+                expect(upstream, reply(upstream), "220", "greeting");
                 upstream.writeLine("EHLO " + server.hostname());
                 expect(upstream, reply(upstream), "250", "EHLO");
+                if (endpoint.security() == Upstreams.Security.STARTTLS) {
+                    upstream.writeLine("STARTTLS");
+                    expect(upstream, reply(upstream), "220", "STARTTLS");
+                    upstream = server.upstreams().startTls(upstream, endpoint);
+                    upstream.writeLine("EHLO " + server.hostname());
+                    expect(upstream, reply(upstream), "250", "EHLO");
+                }
+                String refused = null;
+                boolean accepted = false;
+                for (int attempt = 0; attempt < 2 && !accepted; attempt++) {
+                    IssuedToken token = server.logins().token(login, attempt > 0);
+                    // Two steps: many servers (Dovecot) refuse an AUTH line as long as a token (docs/nocobase.md).
+                    upstream.writeLine("AUTH XOAUTH2");
+                    String first = reply(upstream);
+                    if (!first.startsWith("334")) {
+                        refused = first;
+                        break;
+                    }
+                    upstream.writeLine(token.xoauth2());
+                    String answer = reply(upstream);
+                    if (answer.startsWith("334")) {
+                        // XOAUTH2's error challenge: answered with an empty line, then the server says 535.
+                        upstream.writeLine("");
+                        answer = reply(upstream);
+                    }
+                    if (answer.startsWith("235")) {
+                        accepted = true;
+                    }
+                    else {
+                        refused = answer;
+                    }
+                }
+                if (!accepted) {
+                    server.logins().fail(login, "upstream_refused_token");
+                    client.writeLine("454 4.7.0 The mail server refused the mailbox's token even after a refresh: "
+                            + Replies.plain(refused));
+                    upstream.close();
+                    return false;
+                }
+                server.logins().succeeded(login);
+                client.writeLine("235 2.7.0 Authentication successful");
+                server.relay(client, upstream);
+                return true;
             }
-            String refused = null;
-            boolean accepted = false;
-            for (int attempt = 0; attempt < 2 && !accepted; attempt++) {
-                IssuedToken token = server.logins().token(login, attempt > 0);
-                // Two steps: many servers (Dovecot) refuse an AUTH line as long as a token (docs/nocobase.md).
-                upstream.writeLine("AUTH XOAUTH2");
-                String first = reply(upstream);
-                if (!first.startsWith("334")) {
-                    refused = first;
-                    break;
+            catch (MailLogins.LoginFailure ex) {
+                if (upstream != null) {
+                    upstream.close();
                 }
-                upstream.writeLine(token.xoauth2());
-                String answer = reply(upstream);
-                if (answer.startsWith("334")) {
-                    // XOAUTH2's error challenge: answered with an empty line, then the server says 535.
-                    upstream.writeLine("");
-                    answer = reply(upstream);
-                }
-                if (answer.startsWith("235")) {
-                    accepted = true;
-                }
-                else {
-                    refused = answer;
-                }
-            }
-            if (!accepted) {
-                server.logins().fail(login, "upstream_refused_token");
-                client.writeLine("454 4.7.0 The mail server refused the mailbox's token even after a refresh: "
-                        + Replies.plain(refused));
-                upstream.close();
+                server.logins().fail(login, ex.reason());
+                client.writeLine("454 4.7.0 " + ex.getMessage());
                 return false;
             }
-            server.logins().succeeded(login);
-            client.writeLine("235 2.7.0 Authentication successful");
-            server.relay(client, upstream);
-            return true;
-        }
-        catch (MailLogins.LoginFailure ex) {
-            if (upstream != null) {
-                upstream.close();
+            catch (IOException ex) {
+                if (upstream != null) {
+                    upstream.close();
+                }
+                server.logins().fail(login, "upstream_unreachable");
+                client.writeLine("454 4.7.0 The mail server could not be reached or broke off: " + Replies.plain(ex.getMessage()));
+                return false;
             }
-            server.logins().fail(login, ex.reason());
-            client.writeLine("454 4.7.0 " + ex.getMessage());
-            return false;
-        }
-        catch (IOException ex) {
-            if (upstream != null) {
-                upstream.close();
-            }
-            server.logins().fail(login, "upstream_unreachable");
-            client.writeLine("454 4.7.0 The mail server could not be reached or broke off: " + Replies.plain(ex.getMessage()));
-            return false;
         }
     }
 

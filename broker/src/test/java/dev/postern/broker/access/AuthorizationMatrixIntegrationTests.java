@@ -52,6 +52,7 @@ class AuthorizationMatrixIntegrationTests extends ApiIntegrationTest {
         MATRIX.put("POST /v1/accounts/{accountId}/app-passwords", Set.of("admin"));
         MATRIX.put("GET /v1/accounts/{accountId}/app-passwords", Set.of("admin"));
         MATRIX.put("DELETE /v1/accounts/{accountId}/app-passwords/{appPasswordId}", Set.of("admin"));
+        MATRIX.put("GET /v1/accounts/{accountId}/mail-sessions", Set.of("admin", "monitor"));
     }
 
     @Autowired

@@ -31,10 +31,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
+import dev.postern.broker.accounts.AccountChangedEvent;
+import dev.postern.broker.accounts.AccountRepository;
+import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.testing.ApiIntegrationTest;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestDovecot;
@@ -46,9 +50,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The mail proxy with real peers: mail programs that know only a user name and a password (Angus
  * Mail, Python's imaplib and smtplib, raw protocol lines) log in to Postern's IMAP and SMTP
  * listeners with a mailbox address and a client key; Postern logs in to the real Dovecot with the
- * mailbox's token from the real identity provider and relays. Dovecot runs without TLS on loopback,
- * so the proxy's upstream is plaintext here ({@code upstream-override.plaintext}, test only); the
- * client side is TLS throughout, with a certificate made for the test.
+ * mailbox's token from the real identity provider and relays. Both sides are TLS: the clients trust
+ * a certificate made for the test, the proxy verifies Dovecot's certificate against the JVM's CAs
+ * plus the test CA ({@code upstream-ssl-bundle}), with implicit TLS or STARTTLS as the app's
+ * {@code imap_endpoint} and {@code smtp_endpoint} say.
  */
 @Timeout(120)
 class MailProxyIntegrationTests extends ApiIntegrationTest {
@@ -62,6 +67,12 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     @Autowired
     private MailProxyServer proxy;
 
+    @Autowired
+    private AccountRepository accounts;
+
+    @Autowired
+    private ApplicationEventPublisher events;
+
     @DynamicPropertySource
     static void mailProxy(DynamicPropertyRegistry registry) {
         TestDovecot peers = TestDovecot.shared();
@@ -73,11 +84,9 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         registry.add("postern.mail-proxy.imap-port", () -> "0");
         registry.add("postern.mail-proxy.smtps-port", () -> "0");
         registry.add("postern.mail-proxy.submission-port", () -> "0");
-        registry.add("postern.mail-proxy.upstream-override.imap-host", peers::imapHost);
-        registry.add("postern.mail-proxy.upstream-override.imap-port", peers::imapPort);
-        registry.add("postern.mail-proxy.upstream-override.smtp-host", peers::smtpHost);
-        registry.add("postern.mail-proxy.upstream-override.smtp-port", peers::smtpPort);
-        registry.add("postern.mail-proxy.upstream-override.plaintext", () -> "true");
+        registry.add("spring.ssl.bundle.pem.mailupstream.truststore.certificate", () -> "file:" + peers.caFile());
+        registry.add("postern.mail-proxy.upstream-ssl-bundle", () -> "mailupstream");
+        registry.add("postern.mail-proxy.max-sessions-per-mailbox", () -> "2");
     }
 
     @BeforeAll
@@ -90,9 +99,18 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     private record Mailbox(String address, String app, String key) {
     }
 
-    private Mailbox connectedMailbox(String name, List<String> firstTokenScopes) {
+    /** How the proxy reaches Dovecot for a mailbox: TLS from the first byte, or STARTTLS. */
+    private enum Upstream {
+        IMPLICIT_TLS, STARTTLS
+    }
+
+    private Mailbox connectedMailbox(String name, List<String> firstTokenScopes, Upstream upstream) {
         String address = name + "-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
-        String app = registerIdpApp("Mail proxy " + name);
+        // localhost, not 127.0.0.1: the proxy checks that Dovecot's certificate names the host it connects to.
+        String app = registerIdpMailApp("Mail proxy " + name, upstream == Upstream.IMPLICIT_TLS
+                ? URI.create("imaps://localhost:" + dovecot.imapsPort()) : URI.create("imap://localhost:" + dovecot.imapPort()),
+                upstream == Upstream.IMPLICIT_TLS ? URI.create("smtps://localhost:" + dovecot.smtpsPort())
+                        : URI.create("smtp://localhost:" + dovecot.smtpPort()));
         String key = createClientKey("client", "[\"" + app + "\"]");
         Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{}");
         idp.nextTokenFor(address, firstTokenScopes, Duration.ofHours(1));
@@ -101,7 +119,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     }
 
     private Mailbox connectedMailbox(String name) {
-        return connectedMailbox(name, List.of(TestIdentityProvider.MAIL_SCOPE));
+        return connectedMailbox(name, List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.IMPLICIT_TLS);
     }
 
     @Test
@@ -141,7 +159,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
 
     @Test
     void imapWithStartTlsAndTheLoginCommandSelectsInboxInPythonsImaplib() throws Exception {
-        Mailbox mailbox = connectedMailbox("starttls");
+        Mailbox mailbox = connectedMailbox("starttls", List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.STARTTLS);
         String out = python("imap-starttls-login", proxy.port(MailProxyServer.Listener.IMAP), mailbox, null);
         assertThat(out).contains("LOGINDISABLED", "STARTTLS", "LOGIN OK", "SELECT OK", "DONE");
     }
@@ -177,7 +195,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
 
     @Test
     void submissionWithStartTlsAndAuthPlainSendsAMessageTheRelaySinkReceives() throws Exception {
-        Mailbox mailbox = connectedMailbox("submission");
+        Mailbox mailbox = connectedMailbox("submission", List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.STARTTLS);
         String marker = "proxy-submission-" + UUID.randomUUID();
         Properties props = new Properties();
         props.put("mail.smtp.auth", "true");
@@ -262,7 +280,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     @Test
     void aTokenDovecotRefusesIsRefreshedOnceAndTheLoginThenSucceeds() throws Exception {
         // The token stored at connect lacks the mail scope, so Dovecot refuses it; the refresh brings a good one.
-        Mailbox mailbox = connectedMailbox("refresh", List.of("openid"));
+        Mailbox mailbox = connectedMailbox("refresh", List.of("openid"), Upstream.IMPLICIT_TLS);
         idp.nextTokenFor(mailbox.address(), List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
         try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
             imap.read();
@@ -273,6 +291,370 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
             imap.send("a3 LOGOUT");
             assertThat(imap.readTagged("a3")).startsWith("a3 OK");
         }
+    }
+
+    @Test
+    void aMailboxAtItsSessionLimitIsRefusedWithAPlainReasonTheAdminSeesItsSessionsAndAClosedOneFreesAPlace() throws Exception {
+        Mailbox mailbox = connectedMailbox("limit");
+        String account = accountId(mailbox.address());
+        String limit = "This mailbox already has 2 sessions open through Postern, its limit; close one and try again.";
+        try (Lines first = loggedIn(mailbox); Lines second = loggedIn(mailbox)) {
+            Answer sessions = get("/v1/accounts/" + account + "/mail-sessions", ADMIN_KEY);
+            assertThat(sessions.status()).as(sessions.body()).isEqualTo(200);
+            assertThat(sessions.json().path("open_sessions").asInt()).isEqualTo(2);
+            assertThat(sessions.json().path("max_sessions").asInt()).isEqualTo(2);
+            assertThat(sessions.json().path("mail_proxy_enabled").asBoolean()).isTrue();
+            assertThat(get("/v1/accounts/" + account + "/mail-sessions", mailbox.key()).status()).isEqualTo(403);
+
+            try (Lines third = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+                third.read();
+                third.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
+                assertThat(third.read()).isEqualTo("a1 NO [LIMIT] " + limit);
+            }
+            try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+                smtp.read();
+                smtp.send("EHLO test");
+                smtp.readSmtpReply();
+                smtp.send("AUTH PLAIN " + plain(mailbox.address(), mailbox.key()));
+                assertThat(smtp.read()).isEqualTo("454 4.7.0 " + limit);
+            }
+            first.send("z LOGOUT");
+            assertThat(first.readTagged("z")).startsWith("z OK");
+        }
+        Instant deadline = Instant.now().plusSeconds(10);
+        while (get("/v1/accounts/" + account + "/mail-sessions", ADMIN_KEY).json().path("open_sessions").asInt() > 0
+                && Instant.now().isBefore(deadline)) {
+            Thread.sleep(50);
+        }
+        assertThat(get("/v1/accounts/" + account + "/mail-sessions", ADMIN_KEY).json().path("open_sessions").asInt()).isZero();
+        try (Lines again = loggedIn(mailbox)) {
+            again.send("z LOGOUT");
+            assertThat(again.readTagged("z")).startsWith("z OK");
+        }
+        assertThat(auditEvents("failure", account)).extracting(event -> event.path("details").path("reason").asString())
+            .contains("session_limit");
+        String metrics = get("/actuator/prometheus", ADMIN_KEY).body();
+        assertThat(metrics).contains("postern_mail_proxy_logins_total{outcome=\"session_limit\"}")
+            .containsPattern("postern_mail_proxy_upstream_login_seconds_count\\{outcome=\"success\",protocol=\"imap\"\\} [1-9]")
+            .containsPattern("postern_mail_proxy_bytes_total\\{direction=\"to_client\"\\} [1-9]");
+    }
+
+    @Test
+    void beforeLoginALineTooLongOrTooManyCommandsEndTheConnectionWithTheProtocolsAnswer() throws Exception {
+        String longLine = "a1 NOOP " + "x".repeat(9000);
+        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+            imap.read();
+            imap.send(longLine);
+            assertThat(imap.read()).isEqualTo("* BYE Command line too long");
+            assertThat(imap.in.readLine()).as("then the connection is closed").isNull();
+        }
+        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+            imap.read();
+            for (int i = 1; i <= 30; i++) {
+                imap.send("n" + i + " NOOP");
+                assertThat(imap.read()).isEqualTo("n" + i + " OK NOOP completed");
+            }
+            imap.send("n31 NOOP");
+            assertThat(imap.read()).isEqualTo("* BYE Too many commands or too long without logging in");
+            assertThat(imap.in.readLine()).isNull();
+        }
+        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+            smtp.read();
+            smtp.send("EHLO " + "x".repeat(9000));
+            assertThat(smtp.read()).isEqualTo("500 5.5.2 Line too long");
+            assertThat(smtp.in.readLine()).isNull();
+        }
+        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+            smtp.read();
+            for (int i = 1; i <= 30; i++) {
+                smtp.send("NOOP");
+                assertThat(smtp.read()).isEqualTo("250 2.0.0 OK");
+            }
+            smtp.send("NOOP");
+            assertThat(smtp.read()).isEqualTo("421 4.7.0 Too many commands or too long without logging in");
+            assertThat(smtp.in.readLine()).isNull();
+        }
+    }
+
+    @Test
+    void curlOverImapsAppendsAMessageThatAnIdlingClientSeesArrive() throws Exception {
+        Mailbox mailbox = connectedMailbox("idle");
+        try (Lines idler = loggedIn(mailbox)) {
+            idler.send("s1 SELECT INBOX");
+            assertThat(idler.readTagged("s1")).startsWith("s1 OK");
+            idler.send("i1 IDLE");
+            assertThat(idler.read()).startsWith("+");
+            Path message = Files.createTempFile("postern-idle-", ".eml");
+            Files.writeString(message, "From: " + mailbox.address() + "\r\nSubject: idle\r\n\r\ndelivered meanwhile\r\n");
+            Curl append = curl("--ssl-reqd", "-T", message.toString(),
+                    "imaps://127.0.0.1:" + proxy.port(MailProxyServer.Listener.IMAPS) + "/INBOX", "-u",
+                    mailbox.address() + ":" + mailbox.key());
+            assertThat(append.exit()).as(append.output()).isZero();
+            String update;
+            do {
+                update = idler.read();
+            }
+            while (!update.endsWith(" EXISTS"));
+            assertThat(update).isEqualTo("* 1 EXISTS");
+            idler.send("DONE");
+            assertThat(idler.readTagged("i1")).startsWith("i1 OK");
+        }
+    }
+
+    @Test
+    void angusMailIdlingOverImapsSeesAMessageAnotherAngusSessionAppendsOverStartTls() throws Exception {
+        Mailbox mailbox = connectedMailbox("angus-idle");
+        Properties props = new Properties();
+        props.put("mail.imaps.ssl.socketFactory", CERTIFICATE.clientContext().getSocketFactory());
+        props.put("mail.imaps.ssl.checkserveridentity", "true");
+        props.put("mail.imap.starttls.enable", "true");
+        props.put("mail.imap.starttls.required", "true");
+        props.put("mail.imap.ssl.socketFactory", CERTIFICATE.clientContext().getSocketFactory());
+        props.put("mail.imap.ssl.checkserveridentity", "true");
+        for (String protocol : List.of("imap", "imaps")) {
+            props.put("mail." + protocol + ".connectiontimeout", "10000");
+            props.put("mail." + protocol + ".timeout", "60000");
+        }
+        Session session = Session.getInstance(props);
+        Store idling = session.getStore("imaps");
+        idling.connect("127.0.0.1", proxy.port(MailProxyServer.Listener.IMAPS), mailbox.address(), mailbox.key());
+        Store appending = session.getStore("imap");
+        appending.connect("127.0.0.1", proxy.port(MailProxyServer.Listener.IMAP), mailbox.address(), mailbox.key());
+        try {
+            org.eclipse.angus.mail.imap.IMAPFolder inbox = (org.eclipse.angus.mail.imap.IMAPFolder) idling.getFolder("INBOX");
+            inbox.open(Folder.READ_ONLY);
+            java.util.concurrent.CompletableFuture<Integer> added = new java.util.concurrent.CompletableFuture<>();
+            inbox.addMessageCountListener(new jakarta.mail.event.MessageCountAdapter() {
+                @Override
+                public void messagesAdded(jakarta.mail.event.MessageCountEvent event) {
+                    added.complete(event.getMessages().length);
+                }
+            });
+            Thread idler = Thread.ofVirtual().start(() -> {
+                try {
+                    inbox.idle(true);
+                }
+                catch (jakarta.mail.MessagingException ex) {
+                    added.completeExceptionally(ex);
+                }
+            });
+            Thread.sleep(500);
+            MimeMessage message = new MimeMessage(session);
+            message.setFrom(new InternetAddress(mailbox.address()));
+            message.setSubject("delivered while idling");
+            message.setText("seen through IDLE\n");
+            Folder target = appending.getFolder("INBOX");
+            target.appendMessages(new Message[] {message});
+            assertThat(added.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            idler.join(30_000);
+            assertThat(inbox.getMessage(inbox.getMessageCount()).getSubject()).isEqualTo("delivered while idling");
+            inbox.close(false);
+        }
+        finally {
+            idling.close();
+            appending.close();
+        }
+    }
+
+    @Test
+    @Timeout(600)
+    void a25MegabyteMessageAppendedByCurlAndSentBySmtplibArrivesByteForByte() throws Exception {
+        Mailbox mailbox = connectedMailbox("large", List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.STARTTLS);
+        String marker = "proxy-large-" + UUID.randomUUID();
+        Path message = largeMessage(mailbox.address(), marker, 25 * 1024 * 1024);
+        String expected = sha256(Files.readAllBytes(message));
+
+        Curl append = curl("--ssl-reqd", "-T", message.toString(),
+                "imaps://127.0.0.1:" + proxy.port(MailProxyServer.Listener.IMAPS) + "/INBOX", "-u",
+                mailbox.address() + ":" + mailbox.key());
+        assertThat(append.exit()).as(append.output()).isZero();
+        String fetched = python("imap-starttls-fetch-sha256", proxy.port(MailProxyServer.Listener.IMAP), mailbox, null);
+        assertThat(fetched).contains("FETCH OK SHA256 " + expected + " BYTES " + Files.size(message));
+
+        String sent = python("smtp-starttls-send-file", proxy.port(MailProxyServer.Listener.SUBMISSION), mailbox,
+                message.toString());
+        assertThat(sent).contains("LOGIN 235", "DONE");
+        String relayed = dovecot.awaitRelayed(marker, Duration.ofSeconds(120)).orElseThrow();
+        // The sink stores with LF line ends and adds its own headers: compare the bodies, line by line.
+        String original = Files.readString(message).replace("\r\n", "\n");
+        assertThat(sha256(body(relayed).getBytes(StandardCharsets.UTF_8)))
+            .isEqualTo(sha256(body(original).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void curlSendsOverSubmissionWithStartTlsAndIsRefusedWithTheProtocolsErrorForEveryBadPassword() throws Exception {
+        Mailbox mailbox = connectedMailbox("curl");
+        Mailbox other = connectedMailbox("curl-other");
+        String account = accountId(mailbox.address());
+        String marker = "proxy-curl-" + UUID.randomUUID();
+        Path message = Files.createTempFile("postern-curl-", ".eml");
+        Files.writeString(message, "From: " + mailbox.address() + "\r\nTo: bob@example.test\r\nSubject: " + marker
+                + "\r\n\r\nsent by curl through Postern\r\n");
+        String smtp = "smtp://127.0.0.1:" + proxy.port(MailProxyServer.Listener.SUBMISSION);
+        Curl sent = curl("--ssl-reqd", smtp, "--mail-from", mailbox.address(), "--mail-rcpt", "bob@example.test", "-T",
+                message.toString(), "-u", mailbox.address() + ":" + mailbox.key());
+        assertThat(sent.exit()).as(sent.output()).isZero();
+        assertThat(dovecot.awaitRelayed(marker, Duration.ofSeconds(10))).isPresent();
+
+        Answer expiring = post("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY,
+                "{\"name\":\"expiring\",\"expires_at\":\"" + Instant.now().plusSeconds(2) + "\"}");
+        assertThat(expiring.status()).as(expiring.body()).isEqualTo(201);
+        Answer revoked = post("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY, "{\"name\":\"revoked\"}");
+        assertThat(call("DELETE", "/v1/accounts/" + account + "/app-passwords/" + revoked.text("id"), ADMIN_KEY, null)
+            .status()).isEqualTo(204);
+        Thread.sleep(2_500);
+
+        String imaps = "imaps://127.0.0.1:" + proxy.port(MailProxyServer.Listener.IMAPS) + "/INBOX";
+        for (String password : List.of("ppw_wrong" + UUID.randomUUID().toString().replace("-", ""),
+                expiring.text("password"), revoked.text("password"), other.key())) {
+            Curl imap = curl("-v", imaps, "-u", mailbox.address() + ":" + password);
+            assertThat(imap.exit()).as(imap.output()).isEqualTo(67);
+            assertThat(imap.output()).contains("NO [AUTHENTICATIONFAILED] Invalid user name or password.")
+                .doesNotContain(password);
+            Curl submission = curl("-v", "--ssl-reqd", smtp, "--mail-from", mailbox.address(), "--mail-rcpt",
+                    "bob@example.test", "-T", message.toString(), "-u", mailbox.address() + ":" + password);
+            assertThat(submission.exit()).as(submission.output()).isEqualTo(67);
+            assertThat(submission.output()).contains("535 5.7.8 Invalid user name or password.");
+        }
+        List<JsonNode> failures = auditEvents("failure", mailbox.address());
+        assertThat(failures).extracting(event -> event.path("details").path("reason").asString())
+            .contains("invalid_credentials", "mailbox_not_allowed");
+        assertThat(failures).hasSizeGreaterThanOrEqualTo(8).allSatisfy(event -> assertThat(event.toString())
+            .doesNotContain(expiring.text("password")).doesNotContain(revoked.text("password")).doesNotContain(other.key()));
+    }
+
+    @Test
+    void aTokenThatExpiredBetweenTwoSessionsIsRefreshedForTheSecond() throws Exception {
+        Mailbox mailbox = connectedMailbox("expiring");
+        String account = accountId(mailbox.address());
+        try (Lines first = loggedIn(mailbox)) {
+            first.send("z LOGOUT");
+            first.readTagged("z");
+        }
+        AccountRepository.StoredAccount stored = accounts.find(account).orElseThrow();
+        Instant refreshedBefore = stored.account().lastRefreshAt();
+        // The access token Postern holds ran out since the first session; its refresh token is still good.
+        accounts.save(stored.account(), stored.state(), new AccountRepository.StoredAccessToken(
+                stored.accessToken().value(), Instant.now().minusSeconds(1), stored.accessToken().scope()), stored.version());
+        events.publishEvent(new AccountChangedEvent(stored.account()));
+        idp.nextTokenFor(mailbox.address(), List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
+        try (Lines second = loggedIn(mailbox)) {
+            second.send("s SELECT INBOX");
+            assertThat(second.readTagged("s")).startsWith("s OK");
+        }
+        assertThat(accounts.find(account).orElseThrow().account().lastRefreshAt()).as("refreshed at the provider")
+            .isAfter(refreshedBefore);
+    }
+
+    @Test
+    void aMailboxWhoseRefreshTokenTheProviderRefusesGetsAnErrorNamingReauthentication() throws Exception {
+        Mailbox mailbox = connectedMailbox("reauth");
+        String account = accountId(mailbox.address());
+        AccountRepository.StoredAccount stored = accounts.find(account).orElseThrow();
+        accounts.save(stored.account(), new MailboxState(MailboxState.Kind.REFRESH_TOKEN, "refresh-token-the-idp-never-issued"),
+                new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), stored.version());
+        events.publishEvent(new AccountChangedEvent(stored.account()));
+        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+            imap.read();
+            imap.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
+            assertThat(imap.read()).startsWith("a1 NO [UNAVAILABLE] The mailbox owner must connect this mailbox again");
+        }
+        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+            smtp.read();
+            smtp.send("EHLO test");
+            smtp.readSmtpReply();
+            smtp.send("AUTH PLAIN " + plain(mailbox.address(), mailbox.key()));
+            assertThat(smtp.read()).startsWith("454 4.7.0 The mailbox owner must connect this mailbox again");
+        }
+        assertThat(auditEvents("failure", account)).extracting(event -> event.path("details").path("reason").asString())
+            .contains("reauth-required");
+    }
+
+    @Test
+    void aMailServerWhoseCertificateIsNotTrustedIsRefusedWithAPlainReasonAndAudited() throws Exception {
+        // The proxy's own listeners as "mail server": their certificate is made for the test and is
+        // neither in the JVM's trust store nor in the upstream bundle (Dovecot's CA).
+        String address = "untrusted-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String app = registerIdpMailApp("Untrusted upstream",
+                URI.create("imaps://localhost:" + proxy.port(MailProxyServer.Listener.IMAPS)),
+                URI.create("smtps://localhost:" + proxy.port(MailProxyServer.Listener.SMTPS)));
+        String key = createClientKey("client", "[\"" + app + "\"]");
+        Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{}");
+        idp.nextTokenFor(address, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
+        new OwnerBrowser(idp).open(URI.create(link.text("url")));
+        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+            imap.read();
+            imap.send("a1 LOGIN " + address + " " + key);
+            assertThat(imap.read()).startsWith("a1 NO [UNAVAILABLE] The mail server could not be reached or broke off:")
+                .containsIgnoringCase("certification path");
+        }
+        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+            smtp.read();
+            smtp.send("EHLO test");
+            smtp.readSmtpReply();
+            smtp.send("AUTH PLAIN " + plain(address, key));
+            assertThat(smtp.read()).startsWith("454 4.7.0 The mail server could not be reached or broke off:");
+        }
+        assertThat(auditEvents("failure", accountId(address))).extracting(event -> event.path("details").path("reason").asString())
+            .containsOnly("upstream_unreachable");
+    }
+
+    /** A message of about {@code size} bytes: headers, then lines of hex (no line starts with a dot), CRLF. */
+    private static Path largeMessage(String from, String subject, int size) throws IOException {
+        Path file = Files.createTempFile("postern-large-", ".eml");
+        java.util.Random random = new java.util.Random(42);
+        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+            out.write(("From: " + from + "\r\nTo: bob@example.test\r\nSubject: " + subject + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+            byte[] line = new byte[76];
+            long written = 0;
+            while (written < size) {
+                for (int i = 0; i < 74; i++) {
+                    line[i] = (byte) "0123456789abcdef".charAt(random.nextInt(16));
+                }
+                line[74] = '\r';
+                line[75] = '\n';
+                out.write(line);
+                written += line.length;
+            }
+        }
+        return file;
+    }
+
+    private static String body(String message) {
+        String lf = message.replace("\r\n", "\n");
+        return lf.substring(lf.indexOf("\n\n") + 2).stripTrailing();
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    /** What curl said and how it ended. */
+    private record Curl(int exit, String output) {
+    }
+
+    /** {@code curl} trusting the proxy's test certificate, bounded in time. */
+    private static Curl curl(String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "300", "--cacert",
+                CERTIFICATE.certificate.toString()));
+        command.addAll(List.of(arguments));
+        Path output = Files.createTempFile("postern-curl-", ".txt");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        if (!process.waitFor(320, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("curl did not finish: " + Files.readString(output));
+        }
+        return new Curl(process.exitValue(), Files.readString(output));
+    }
+
+    /** An IMAP session through the proxy, logged in with the mailbox's client key. */
+    private Lines loggedIn(Mailbox mailbox) throws IOException {
+        Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS));
+        imap.read();
+        imap.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
+        assertThat(imap.readTagged("a1")).as("Dovecot log:\n%s", dovecot.log()).startsWith("a1 OK");
+        return imap;
     }
 
     private String accountId(String address) {
@@ -316,7 +698,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         }
         Path output = Files.createTempFile("postern-python-mail-", ".txt");
         Process process = new ProcessBuilder(arguments).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        boolean finished = process.waitFor(60, TimeUnit.SECONDS);
+        boolean finished = process.waitFor(300, TimeUnit.SECONDS);
         if (!finished) {
             process.destroyForcibly();
         }

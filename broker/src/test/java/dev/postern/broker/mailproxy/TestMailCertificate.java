@@ -37,10 +37,13 @@ final class TestMailCertificate {
 
     final X509Certificate x509;
 
-    private TestMailCertificate(Path certificate, Path privateKey, X509Certificate x509) {
+    private final java.security.PrivateKey key;
+
+    private TestMailCertificate(Path certificate, Path privateKey, X509Certificate x509, java.security.PrivateKey key) {
         this.certificate = certificate;
         this.privateKey = privateKey;
         this.x509 = x509;
+        this.key = key;
     }
 
     static TestMailCertificate create() {
@@ -65,7 +68,7 @@ final class TestMailCertificate {
                     + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
                         .encodeToString(pair.getPrivate().getEncoded())
                     + "\n-----END PRIVATE KEY-----\n");
-            return new TestMailCertificate(certificate, key, x509);
+            return new TestMailCertificate(certificate, key, x509, pair.getPrivate());
         }
         catch (Exception ex) {
             throw new IllegalStateException("could not make the test certificate", ex);
@@ -78,6 +81,24 @@ final class TestMailCertificate {
             writer.writeObject(object);
         }
         return out.toString();
+    }
+
+    /** A server TLS context that presents this certificate. */
+    SSLContext serverContext() {
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("server", key, new char[0], new java.security.cert.Certificate[] {x509});
+            javax.net.ssl.KeyManagerFactory factory = javax.net.ssl.KeyManagerFactory
+                .getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            factory.init(store, new char[0]);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(factory.getKeyManagers(), null, null);
+            return context;
+        }
+        catch (Exception ex) {
+            throw new IllegalStateException(ex);
+        }
     }
 
     /** A client TLS context that trusts this certificate alone. */

@@ -149,12 +149,22 @@ public abstract class ApiIntegrationTest {
         return registerIdpApp(name, TestIdentityProvider.shared().issuerUrl() + "/authorize?prompt=login");
     }
 
+    /** {@link #registerIdpApp(String)} with the mail servers the mail proxy logs in to. */
+    protected String registerIdpMailApp(String name, URI imapEndpoint, URI smtpEndpoint) {
+        return registerIdpApp(name, TestIdentityProvider.shared().issuerUrl() + "/authorize",
+                ",\"imap_endpoint\":\"" + imapEndpoint + "\",\"smtp_endpoint\":\"" + smtpEndpoint + "\"");
+    }
+
     private String registerIdpApp(String name, String authorizeEndpoint) {
+        return registerIdpApp(name, authorizeEndpoint, "");
+    }
+
+    private String registerIdpApp(String name, String authorizeEndpoint, String moreFields) {
         String issuer = TestIdentityProvider.shared().issuerUrl();
         Answer created = post("/v1/apps", ADMIN_KEY, """
                 {"name":"%s","provider":"generic","client_id":"%s","authorize_endpoint":"%s",
-                 "token_endpoint":"%s/token","scopes":["openid","email","mail","offline_access"]}"""
-            .formatted(name, TestIdentityProvider.CLIENT_ID, authorizeEndpoint, issuer));
+                 "token_endpoint":"%s/token","scopes":["openid","email","mail","offline_access"]%s}"""
+            .formatted(name, TestIdentityProvider.CLIENT_ID, authorizeEndpoint, issuer, moreFields));
         if (created.status() != 201) {
             throw new IllegalStateException("could not register the app: " + created.body());
         }

@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * Real IMAP and SMTP peers for tests: Dovecot from Debian's packages, started rootless by
  * {@code scripts/mail-peers start-dovecot} on 127.0.0.1 and validating OAuth tokens with the keys
  * of a {@link TestIdentityProvider}; submission relays to an aiosmtpd sink whose maildir tests can
- * read. There is no fallback: without Dovecot installed the test fails and says how to install it.
+ * read. IMAP and submission listen in plaintext (with STARTTLS) and with implicit TLS; the server
+ * certificate is for 127.0.0.1 and localhost, signed by a test CA ({@link #caFile()}). There is no fallback: without Dovecot installed the test fails and says how to install it.
  */
 public final class TestDovecot {
 
@@ -110,6 +111,21 @@ public final class TestDovecot {
 
     public int imapPort() {
         return Integer.parseInt(env.getProperty("IMAP_PORT"));
+    }
+
+    /** IMAP with implicit TLS. */
+    public int imapsPort() {
+        return Integer.parseInt(env.getProperty("IMAPS_PORT"));
+    }
+
+    /** Submission with implicit TLS. */
+    public int smtpsPort() {
+        return Integer.parseInt(env.getProperty("SMTPS_PORT"));
+    }
+
+    /** The test CA (PEM) that signed Dovecot's certificate. */
+    public Path caFile() {
+        return Path.of(env.getProperty("MAIL_CA_FILE"));
     }
 
     public String smtpHost() {

@@ -1,0 +1,88 @@
+package dev.postern.broker.mailproxy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The relay's idle rule over real loopback sockets: quiet in both directions for the idle timeout
+ * ends a session; one busy direction (a client in IMAP IDLE receiving untagged updates) keeps it.
+ */
+@Timeout(30)
+class RelayTests {
+
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    private final Counter up = meters.counter("up");
+
+    private final Counter down = meters.counter("down");
+
+    /** Two connected socket pairs: the relay's client and upstream ends, and the test's far ends. */
+    private record Pairs(Socket relayClient, Socket farClient, Socket relayUpstream, Socket farUpstream) {
+    }
+
+    private static Pairs pairs() throws IOException {
+        try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getLoopbackAddress())) {
+            Socket farClient = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+            Socket relayClient = server.accept();
+            Socket farUpstream = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+            Socket relayUpstream = server.accept();
+            return new Pairs(relayClient, farClient, relayUpstream, farUpstream);
+        }
+    }
+
+    @Test
+    void aSessionQuietBothWaysForTheIdleTimeoutIsClosed() throws Exception {
+        Pairs pairs = pairs();
+        long started = System.nanoTime();
+        new Relay(Duration.ofMillis(600), up, down).run(new MailLine(pairs.relayClient()), new MailLine(pairs.relayUpstream()));
+        long elapsed = (System.nanoTime() - started) / 1_000_000;
+        assertThat(elapsed).isBetween(500L, 5_000L);
+        assertThat(pairs.farClient().getInputStream().read()).as("the client sees the end of the stream").isEqualTo(-1);
+        pairs.farClient().close();
+        pairs.farUpstream().close();
+    }
+
+    @Test
+    void updatesFromTheServerKeepAnIdlingClientsSessionOpenAndBytesPassUnchanged() throws Exception {
+        Pairs pairs = pairs();
+        MailLine relayClient = new MailLine(pairs.relayClient());
+        MailLine relayUpstream = new MailLine(pairs.relayUpstream());
+        Thread relay = Thread.ofVirtual().start(() -> {
+            try {
+                new Relay(Duration.ofMillis(600), up, down).run(relayClient, relayUpstream);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        OutputStream server = pairs.farUpstream().getOutputStream();
+        InputStream client = pairs.farClient().getInputStream();
+        pairs.farClient().getOutputStream().write("a1 IDLE\r\n".getBytes());
+        // The client says nothing more for 2 s, three idle timeouts; the server sends an update every 200 ms.
+        for (int i = 0; i < 10; i++) {
+            byte[] update = ("* " + i + " EXISTS\r\n").getBytes();
+            server.write(update);
+            server.flush();
+            assertThat(client.readNBytes(update.length)).isEqualTo(update);
+            Thread.sleep(200);
+        }
+        assertThat(relay.isAlive()).as("the session is still relayed").isTrue();
+        assertThat(up.count()).isEqualTo("a1 IDLE\r\n".length());
+        pairs.farUpstream().close();
+        relay.join(5_000);
+        assertThat(relay.isAlive()).as("the relay ends with the server's side").isFalse();
+        pairs.farClient().close();
+    }
+}
