@@ -1,7 +1,7 @@
 # Postern's Vault / OpenBao policy: least privilege for the default mounts.
 #
 #   KV v2 mount  secret/     documents under the prefix postern/
-#   Transit      transit/    key postern-v2 (derived; encrypts and MACs every document)
+#   Transit      transit/    key postern-v2 (derived; wraps the data keys that encrypt and MAC documents)
 #                            key postern    (legacy; only decrypts documents written before v2)
 #
 # Exactly the calls VaultSecretStore makes, and nothing else. Install it with
@@ -39,9 +39,12 @@ path "transit/keys/postern-v2" {
   capabilities = ["read"]
 }
 
-# Every secret field is encrypted before it is written to KV and decrypted after it is read, in
-# batches (batch_input), each with a context naming its document and field: both are "update" (POST).
-path "transit/encrypt/postern-v2" {
+# Data keys (envelope encryption): a replica asks Transit for a data key (random, returned in the
+# clear and wrapped) when it starts and then after 2^24 encryptions or 24 hours, and encrypts and
+# MACs documents with it locally; the wrapped key is stored in each document. "update" (POST) on
+# datakey/plaintext; "decrypt" unwraps the key of a document written by another replica or before a
+# restart, once per key. Both under a context that names this store's KV location.
+path "transit/datakey/plaintext/postern-v2" {
   capabilities = ["update"]
 }
 
@@ -49,12 +52,10 @@ path "transit/decrypt/postern-v2" {
   capabilities = ["update"]
 }
 
-# Every document carries an HMAC of its location, version, metadata and ciphertexts: "hmac" when it
-# is written, "verify" when it is read (a verified document is then remembered for 10 minutes).
-path "transit/hmac/postern-v2" {
-  capabilities = ["update"]
-}
-
+# Documents in the format before data keys ("format": "2": each secret field encrypted at Transit,
+# a Transit HMAC) are still read: "decrypt" above and "verify" here (a verified document is then
+# remembered for 10 minutes). Any write rewrites a document with a data key; Postern no longer calls
+# transit/encrypt or transit/hmac.
 path "transit/verify/postern-v2" {
   capabilities = ["update"]
 }

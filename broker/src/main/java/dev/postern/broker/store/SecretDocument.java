@@ -5,7 +5,8 @@ import java.util.TreeMap;
 
 /**
  * What the store keeps at one path: plain metadata and named secret values. Secret values are
- * encrypted by the backend before they leave the process (Transit in Vault, AES-GCM in the
+ * encrypted by the backend before they leave the process (AES-GCM under a data key that Transit
+ * wrapped in Vault, AES-GCM under the master key in the
  * embedded file) and are never printed.
  *
  * @param data JSON-compatible metadata (strings, numbers, booleans, lists and maps)

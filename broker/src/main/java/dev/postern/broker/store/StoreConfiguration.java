@@ -135,7 +135,7 @@ class StoreConfiguration {
         VaultSecretStore vaultSecretStore(StoreProperties properties, VaultTemplate vaultTemplate) {
             StoreProperties.Vault vault = properties.vault();
             VaultSecretStore store = new VaultSecretStore(vaultTemplate, vault.kvMount(), vault.prefix(),
-                    vault.transitMount(), vault.transitKey());
+                    vault.transitMount(), vault.transitKey(), vault.dataKey());
             // Fail the start with a clear message rather than the first request with a 503.
             store.prepare();
             return store;

@@ -59,18 +59,46 @@ public record StoreProperties(@DefaultValue("embedded") Type type, @DefaultValue
      *        not in the JVM's trust store
      * @param connectTimeout how long to wait for a connection; the default is 2 seconds
      * @param readTimeout how long to wait for an answer; the default is 5 seconds
+     * @param dataKey when the data key that encrypts and MACs documents is replaced
      */
     public record Vault(@DefaultValue("http://127.0.0.1:8200") URI uri,
             @DefaultValue("token") Authentication authentication, @Nullable String token,
             @DefaultValue AppRole appRole, @DefaultValue Kubernetes kubernetes, @DefaultValue("secret") String kvMount,
             @DefaultValue("postern/") String prefix, @DefaultValue("transit") String transitMount,
             @DefaultValue("postern") String transitKey, @Nullable Path caCertificate,
-            @DefaultValue("2s") Duration connectTimeout, @DefaultValue("5s") Duration readTimeout) {
+            @DefaultValue("2s") Duration connectTimeout, @DefaultValue("5s") Duration readTimeout,
+            @DefaultValue DataKeyLimits dataKey) {
 
         @Override
         public String toString() {
             return "Vault[uri=" + uri + ", authentication=" + authentication + ", kvMount=" + kvMount + ", prefix="
                     + prefix + ", transit=" + transitMount + "/" + transitKey + "]";
+        }
+    }
+
+    /**
+     * When a replica replaces its data key (one {@code transit/datakey} call), whichever comes first.
+     * Secret fields are encrypted with AES-256-GCM under random 96-bit nonces; NIST SP 800-38D
+     * allows 2^32 encryptions per key with random nonces, where the chance of a repeated nonce is
+     * about 2^-33. 2^24 keeps it below 2^-49 per key.
+     *
+     * @param maxEncryptions secret fields encrypted under one key; the default is 16777216 (2^24),
+     *        at most 2^32
+     * @param maxAge how long one key is used for new writes; the default is 24 hours
+     */
+    public record DataKeyLimits(@DefaultValue("16777216") long maxEncryptions, @DefaultValue("24h") Duration maxAge) {
+
+        /** The defaults, for stores built outside Spring's binding. */
+        public static final DataKeyLimits DEFAULTS = new DataKeyLimits(1L << 24, Duration.ofHours(24));
+
+        public DataKeyLimits {
+            if (maxEncryptions < 1 || maxEncryptions > 1L << 32) {
+                throw new IllegalArgumentException("postern.store.vault.data-key.max-encryptions must be between 1 and "
+                        + "2^32 (AES-GCM's limit for random nonces); the default is 2^24");
+            }
+            if (!maxAge.isPositive()) {
+                throw new IllegalArgumentException("postern.store.vault.data-key.max-age must be positive");
+            }
         }
     }
 

@@ -61,6 +61,20 @@ abstract class SecretStoreContractTests {
     }
 
     @Test
+    void secretsWhenUnicodeEmptyOrLargeThenReadBackExactlyAndARewriteReplacesThem() {
+        String large = "x".repeat(16 * 1024);
+        long first = store.write(app("app_secrets"), new SecretDocument(Map.of(),
+                Map.of("unicode", "pässwörd-🔑-密码", "empty", "", "large", large)), SecretStore.NEW);
+
+        assertThat(store.read(app("app_secrets")).orElseThrow().document().secrets())
+            .containsExactlyInAnyOrderEntriesOf(Map.of("unicode", "pässwörd-🔑-密码", "empty", "", "large", large));
+
+        store.write(app("app_secrets"), new SecretDocument(Map.of(), Map.of("unicode", "changed")), first);
+        assertThat(store.read(app("app_secrets")).orElseThrow().document().secrets())
+            .containsExactlyEntriesOf(Map.of("unicode", "changed"));
+    }
+
+    @Test
     void writeWhenVersionMatchesThenVersionGrows() {
         long first = store.write(app("app_two"), SecretDocument.of(Map.of("n", 1)), SecretStore.NEW);
         long second = store.write(app("app_two"), SecretDocument.of(Map.of("n", 2)), first);

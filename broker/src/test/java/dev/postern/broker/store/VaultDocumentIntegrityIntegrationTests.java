@@ -21,9 +21,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Store integrity against a real OpenBao: someone who can write KV but has no Transit rights can
- * delete or corrupt documents, never change what Postern reads from them; ciphertexts are bound
- * to their document and field; documents in today's legacy format are read and migrated, and a
- * legacy-format document planted after the migration is refused.
+ * delete or corrupt documents, never change what Postern reads from them (edited, moved, replayed
+ * from an older version, given another document's data key, planted with a key of their own);
+ * ciphertexts are bound to their document and field; data keys are replaced by count and a read of
+ * a known key needs no Transit call; documents in the previous format ({@code "2"}, Transit
+ * ciphertexts and MAC) are still read and rewritten on the next write; documents in the legacy
+ * format are read and migrated, and a legacy-format document planted after the migration is refused.
  */
 @ExtendWith(VaultExtension.class)
 class VaultDocumentIntegrityIntegrationTests {
@@ -55,6 +58,8 @@ class VaultDocumentIntegrityIntegrationTests {
         String kvOnly = kvOnlyToken();
         assertThat(vault.api("POST", "transit/hmac/postern-v2", "{\"input\":\"aGk=\"}", kvOnly).statusCode())
             .as("the intruder has no Transit rights").isEqualTo(403);
+        assertThat(vault.api("POST", "transit/datakey/plaintext/postern-v2", "{\"context\":\"aGk=\"}", kvOnly)
+            .statusCode()).isEqualTo(403);
 
         // The intruder edits the metadata JSON as stored and writes it back as a new version.
         Map<String, Object> stored = rawData(client, kvOnly);
@@ -86,6 +91,138 @@ class VaultDocumentIntegrityIntegrationTests {
     }
 
     @Test
+    void olderVersionReplayedOrAnotherDataKeySwappedInOrAPlantedKeyThenRefused() {
+        VaultSecretStore store = rootStore("postern");
+        String kvOnly = kvOnlyToken();
+        SecretPath client = SecretPath.of(StoreCollection.CLIENTS, "cli_demoted");
+        long first = store.write(client, SecretDocument.of(Map.of("name", "ops", "role", "admin")), SecretStore.NEW);
+        Map<String, Object> whenAdmin = rawData(client, kvOnly);
+        store.write(client, SecretDocument.of(Map.of("name", "ops", "role", "client")), first);
+
+        // Replay: the admin version copied back as a new version. Its MAC names version 1.
+        rawWrite(client, whenAdmin, kvOnly);
+        assertThatThrownBy(() -> store.read(client)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("MAC");
+        assertThatThrownBy(() -> rootStore("postern").read(client)).isInstanceOf(DocumentIntegrityException.class);
+
+        // Another replica's data key (valid, unwraps) swapped into a document: the MAC is under the other key.
+        SecretPath account = SecretPath.of(StoreCollection.ACCOUNTS, "acc_swapped");
+        store.write(account, new SecretDocument(Map.of("mailbox", "a@example.com"),
+                Map.of("refresh_token", "placeholder-rt", "access_token", "placeholder-at")), SecretStore.NEW);
+        VaultSecretStore otherReplica = rootStore("postern");
+        SecretPath elsewhere = SecretPath.of(StoreCollection.ACCOUNTS, "acc_other");
+        otherReplica.write(elsewhere, new SecretDocument(Map.of(), Map.of("refresh_token", "x")), SecretStore.NEW);
+        String otherKey = String.valueOf(rawData(elsewhere, kvOnly).get("key"));
+        Map<String, Object> swapped = rawData(account, kvOnly);
+        assertThat(swapped.get("key")).as("each replica has its own data key").isNotEqualTo(otherKey);
+        swapped.put("key", otherKey);
+        rawWrite(account, swapped, kvOnly);
+        assertThatThrownBy(() -> store.read(account)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("MAC");
+
+        // Planted: a document made with a key of the intruder's own, complete with a correct MAC and
+        // ciphertexts under it. Transit does not unwrap the made-up wrapped key, so it is refused.
+        byte[] own = new byte[32];
+        new java.security.SecureRandom().nextBytes(own);
+        String madeUp = "vault:v1:" + Base64.getEncoder().encodeToString(own);
+        DataKey intruderKey = new DataKey(madeUp, own.clone(), java.time.Instant.now());
+        SecretPath planted = SecretPath.of(StoreCollection.CLIENTS, "cli_planted_v3");
+        String data = "{\"name\":\"intruder\",\"role\":\"admin\",\"key_hash\":\"abc\"}";
+        Map<String, Object> forged = new LinkedHashMap<>();
+        forged.put("format", "3");
+        forged.put("data", data);
+        forged.put("key", madeUp);
+        forged.put("secrets", Map.of());
+        forged.put("mac", Base64.getEncoder().encodeToString(intruderKey.mac(store.macInput(planted, 1, data, madeUp,
+                Map.of()))));
+        rawWrite(planted, forged, kvOnly);
+        assertThatThrownBy(() -> store.read(planted)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("does not unwrap")
+            .hasMessageNotContaining(madeUp);
+
+        // A real wrapped key of another Postern store (another prefix) does not unwrap here either.
+        VaultSecretStore otherStore = new VaultSecretStore(VaultStores.template(vault.address(), vault.rootToken()),
+                "secret", prefix + "other/", "transit", "postern");
+        otherStore.prepare();
+        otherStore.write(client, SecretDocument.of(Map.of("name", "x")), SecretStore.NEW);
+        HttpResponse<String> foreign = vault.api("GET", "secret/data/" + prefix + "other/" + client.relative(), null);
+        forged.put("key", JSON.readTree(foreign.body()).path("data").path("data").path("key").asString());
+        rawWrite(planted, forged, kvOnly);
+        assertThatThrownBy(() -> store.read(planted)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("does not unwrap");
+    }
+
+    @Test
+    void dataKeyReplacedAfterItsCountAndADocumentOfAKnownKeyReadWithoutTransit() {
+        VaultSecretStore writer = new VaultSecretStore(VaultStores.template(vault.address(), vault.rootToken()),
+                "secret", prefix, "transit", "postern", new StoreProperties.DataKeyLimits(3, java.time.Duration.ofHours(24)));
+        writer.prepare();
+        List<SecretPath> accounts = List.of(SecretPath.of(StoreCollection.ACCOUNTS, "acc_k1"),
+                SecretPath.of(StoreCollection.ACCOUNTS, "acc_k2"), SecretPath.of(StoreCollection.ACCOUNTS, "acc_k3"),
+                SecretPath.of(StoreCollection.ACCOUNTS, "acc_k4"));
+        for (SecretPath account : accounts) {
+            writer.write(account, new SecretDocument(Map.of("mailbox", account.ids().getLast() + "@example.com"),
+                    Map.of("refresh_token", "placeholder-" + account.ids().getLast())), SecretStore.NEW);
+        }
+        List<String> keys = accounts.stream().map(a -> String.valueOf(rawData(a, vault.rootToken()).get("key"))).toList();
+        assertThat(keys.get(1)).isEqualTo(keys.get(0));
+        assertThat(keys.get(2)).isEqualTo(keys.get(0));
+        assertThat(keys.get(3)).as("the fourth encryption takes a new key").isNotEqualTo(keys.get(0))
+            .startsWith("vault:v1:");
+
+        // A replica whose token may read KV and unwrap keys, until its Transit right is taken away.
+        String policy = "path \"secret/data/" + prefix + "*\" { capabilities = [\"read\"] }\n";
+        String withTransit = policy + "path \"transit/decrypt/postern-v2\" { capabilities = [\"update\"] }\n";
+        String policyName = "postern-reader-" + UUID.randomUUID();
+        expectSuccess(vault.api("PUT", "sys/policies/acl/" + policyName,
+                JSON.writeValueAsString(Map.of("policy", withTransit))), "write the policy");
+        HttpResponse<String> created = vault.api("POST", "auth/token/create", JSON.writeValueAsString(
+                Map.of("policies", List.of(policyName), "no_default_policy", true, "ttl", "10m")));
+        expectSuccess(created, "create a token");
+        VaultSecretStore reader = new VaultSecretStore(
+                VaultStores.template(vault.address(), JSON.readTree(created.body()).path("auth").path("client_token")
+                    .asString()), "secret", prefix, "transit", "postern");
+        assertThat(reader.read(accounts.get(0)).orElseThrow().document().secret("refresh_token"))
+            .isEqualTo("placeholder-acc_k1");
+
+        expectSuccess(vault.api("PUT", "sys/policies/acl/" + policyName,
+                JSON.writeValueAsString(Map.of("policy", policy))), "take Transit away");
+        assertThat(reader.read(accounts.get(2)).orElseThrow().document().secret("refresh_token"))
+            .as("same data key: the KV read alone").isEqualTo("placeholder-acc_k3");
+        assertThatThrownBy(() -> reader.read(accounts.get(3))).as("a new data key needs Transit")
+            .isInstanceOf(StoreUnavailableException.class)
+            .hasMessageContaining("unwrap a data key");
+    }
+
+    @Test
+    void documentInFormat2IsReadAfterTheUpgradeRefusedWhenEditedAndRewrittenInFormat3() {
+        VaultSecretStore store = rootStore("postern");
+        SecretPath app = SecretPath.of(StoreCollection.APPS, "app_v2");
+        SecretPath client = SecretPath.of(StoreCollection.CLIENTS, "cli_v2");
+        v2Write(store, app, Map.of("name", "Contoso mail"), Map.of("client_secret", "placeholder-v2-secret"), 0);
+        v2Write(store, client, Map.of("name", "ops", "role", "client"), Map.of(), 0);
+
+        StoredDocument read = rootStore("postern").read(app).orElseThrow();
+        assertThat(read.version()).isEqualTo(1);
+        assertThat(read.document().data()).containsEntry("name", "Contoso mail");
+        assertThat(read.document().secret("client_secret")).isEqualTo("placeholder-v2-secret");
+
+        Map<String, Object> edited = rawData(client, vault.rootToken());
+        edited.put("data", String.valueOf(edited.get("data")).replace("\"role\":\"client\"", "\"role\":\"admin\""));
+        rawWrite(client, edited, vault.rootToken());
+        assertThatThrownBy(() -> rootStore("postern").read(client)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("MAC");
+
+        long rewritten = store.write(app, read.document(), read.version());
+        Map<String, Object> raw = rawData(app, vault.rootToken());
+        assertThat(raw).containsEntry("format", "3");
+        assertThat(String.valueOf(raw.get("secrets"))).doesNotContain("vault:v");
+        StoredDocument again = rootStore("postern").read(app).orElseThrow();
+        assertThat(again.version()).isEqualTo(rewritten);
+        assertThat(again.document().secret("client_secret")).isEqualTo("placeholder-v2-secret");
+    }
+
+    @Test
     void ciphertextCopiedIntoAnotherDocumentOrFieldThenRefused() {
         VaultSecretStore store = rootStore("postern");
         SecretPath a = SecretPath.of(StoreCollection.ACCOUNTS, "acc_a");
@@ -105,8 +242,8 @@ class VaultDocumentIntegrityIntegrationTests {
         assertThatThrownBy(() -> store.read(b)).isInstanceOf(DocumentIntegrityException.class)
             .hasMessageContaining("MAC");
 
-        // Even with a valid MAC (made here with the root token, as someone with hmac but no decrypt
-        // rights could), the ciphertext does not decrypt outside its document and field.
+        // Even with a valid MAC (made here with the data key unwrapped by the root token), the
+        // ciphertext does not decrypt outside its document and field.
         resignAndWrite(store, b, intoB);
         assertThatThrownBy(() -> rootStore("postern").read(b)).isInstanceOf(DocumentIntegrityException.class)
             .hasMessageContaining("does not decrypt");
@@ -146,8 +283,8 @@ class VaultDocumentIntegrityIntegrationTests {
         for (SecretPath migrated : List.of(app, client, event)) {
             JsonNode raw = JSON.readTree(vault.api("GET", "secret/data/" + prefix + migrated.relative(), null).body())
                 .path("data");
-            assertThat(raw.path("data").path("format").asString()).as(migrated.toString()).isEqualTo("2");
-            assertThat(raw.path("data").path("mac").asString()).startsWith("vault:v1:");
+            assertThat(raw.path("data").path("format").asString()).as(migrated.toString()).isEqualTo("3");
+            assertThat(raw.path("data").path("key").asString()).startsWith("vault:v1:");
             assertThat(raw.path("metadata").path("version").asLong()).isEqualTo(2);
         }
         StoredDocument appRead = store.read(app).orElseThrow();
@@ -179,13 +316,13 @@ class VaultDocumentIntegrityIntegrationTests {
     }
 
     @Test
-    void macCheckCostPerReadMeasured() {
+    void dataKeyUnwrapCostPerReadMeasured() {
         VaultSecretStore store = rootStore("postern");
         SecretPath path = SecretPath.of(StoreCollection.APPS, "app_timing");
         store.write(path, SecretDocument.of(Map.of("name", "timing", "token_endpoint", "https://login.example/token")),
                 SecretStore.NEW);
         int reads = 300;
-        // One HTTP client for every store, so only the Transit verify call differs between the two loops.
+        // One HTTP client for every store, so only the Transit call that unwraps the data key differs between the loops.
         var template = VaultStores.template(vault.address(), vault.rootToken());
         for (int i = 0; i < 50; i++) {
             new VaultSecretStore(template, "secret", prefix, "transit", "postern").read(path).orElseThrow();
@@ -197,14 +334,14 @@ class VaultDocumentIntegrityIntegrationTests {
             long start = System.nanoTime();
             assertThat(store.read(path).orElseThrow().document().data()).containsEntry("name", "timing");
             cached += System.nanoTime() - start;
-            // A store with empty caches verifies the MAC at Transit on its first read.
+            // A store with empty caches unwraps the document's data key at Transit on its first read.
             VaultSecretStore fresh = new VaultSecretStore(template, "secret", prefix, "transit", "postern");
             start = System.nanoTime();
             assertThat(fresh.read(path).orElseThrow().document().data()).containsEntry("name", "timing");
             verified += System.nanoTime() - start;
         }
-        System.out.printf("[store-integrity] %d reads each: KV read with the MAC verification cached %.3f ms/read; "
-                + "KV read + Transit verify %.3f ms/read; the MAC check adds %.3f ms per uncached read%n", reads,
+        System.out.printf("[store-integrity] %d reads each: KV read with the data key known %.3f ms/read; "
+                + "KV read + Transit unwrap of the data key %.3f ms/read; the unwrap adds %.3f ms to a read of a new key%n", reads,
                 cached / 1e6 / reads, verified / 1e6 / reads, (verified - cached) / 1e6 / reads);
     }
 
@@ -240,16 +377,59 @@ class VaultDocumentIntegrityIntegrationTests {
                 JSON.writeValueAsString(Map.of("data", stored)), token), "write " + path);
     }
 
-    /** Writes {@code stored} as the next version with a MAC that Transit made for it. */
+    /**
+     * Writes {@code stored} as the next version with a valid MAC under its own data key, which
+     * Transit unwraps here for the root token: what only someone with Postern's Transit rights can do.
+     */
     private void resignAndWrite(VaultSecretStore store, SecretPath path, Map<String, Object> stored) {
-        long next = JSON.readTree(vault.api("GET", "secret/data/" + prefix + path.relative(), null).body())
+        String wrapped = String.valueOf(stored.get("key"));
+        HttpResponse<String> unwrapped = vault.api("POST", "transit/decrypt/postern-v2",
+                JSON.writeValueAsString(Map.of("ciphertext", wrapped, "context", dataKeyContext())));
+        expectSuccess(unwrapped, "unwrap");
+        DataKey key = new DataKey(wrapped,
+                Base64.getDecoder().decode(JSON.readTree(unwrapped.body()).path("data").path("plaintext").asString()),
+                java.time.Instant.now());
+        stored.put("mac", Base64.getEncoder().encodeToString(
+                key.mac(store.macInput(path, nextVersion(path), String.valueOf(stored.get("data")), wrapped,
+                        secrets(stored)))));
+        rawWrite(path, stored, vault.rootToken());
+    }
+
+    private long nextVersion(SecretPath path) {
+        return JSON.readTree(vault.api("GET", "secret/data/" + prefix + path.relative(), null).body())
             .path("data").path("metadata").path("version").asLong() + 1;
-        byte[] input = store.macInput(path, next, String.valueOf(stored.get("data")), secrets(stored));
+    }
+
+    /** The context under which Transit wraps this store's data keys (VaultSecretStore's rule, repeated). */
+    private String dataKeyContext() {
+        return Base64.getEncoder()
+            .encodeToString(("postern-data-key-v3\0secret/" + prefix).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Writes a document in format "2", as the store wrote it before data keys: each secret
+     * encrypted at Transit under its document+field context, and a Transit HMAC.
+     */
+    private void v2Write(VaultSecretStore store, SecretPath path, Map<String, Object> data, Map<String, String> secrets,
+            long cas) {
+        Map<String, String> sealed = new LinkedHashMap<>();
+        secrets.forEach((name, value) -> {
+            HttpResponse<String> encrypted = vault.api("POST", "transit/encrypt/postern-v2",
+                    JSON.writeValueAsString(Map.of("plaintext",
+                            Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)), "context",
+                            Base64.getEncoder().encodeToString(("secret/" + prefix + path.relative() + "\0" + name)
+                                .getBytes(StandardCharsets.UTF_8)))));
+            expectSuccess(encrypted, "encrypt");
+            sealed.put(name, JSON.readTree(encrypted.body()).path("data").path("ciphertext").asString());
+        });
+        String json = JSON.writeValueAsString(data);
+        byte[] input = store.macInputV2(path, cas + 1, json, sealed);
         HttpResponse<String> mac = vault.api("POST", "transit/hmac/postern-v2",
                 JSON.writeValueAsString(Map.of("input", Base64.getEncoder().encodeToString(input))));
         expectSuccess(mac, "MAC");
-        stored.put("mac", JSON.readTree(mac.body()).path("data").path("hmac").asString());
-        rawWrite(path, stored, vault.rootToken());
+        expectSuccess(vault.api("POST", "secret/data/" + prefix + path.relative(), JSON.writeValueAsString(
+                Map.of("options", Map.of("cas", cas), "data", Map.of("format", "2", "data", json, "secrets", sealed,
+                        "mac", JSON.readTree(mac.body()).path("data").path("hmac").asString())))), "v2 write " + path);
     }
 
     private String legacyEncrypt(String key, String plaintext) {

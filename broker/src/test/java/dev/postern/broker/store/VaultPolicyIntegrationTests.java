@@ -153,9 +153,9 @@ class VaultPolicyIntegrationTests {
         writer.write(path, new SecretDocument(Map.of("mailbox", "user@example.com"),
                 Map.of("refresh_token", "placeholder-rt-7")), SecretStore.NEW);
 
-        // The writer knows the plaintext of what it encrypted: no Transit decrypt call, so no 403.
+        // The writer holds its own data key: no Transit decrypt call, so no 403.
         assertThat(writer.read(path).orElseThrow().document().secret("refresh_token")).isEqualTo("placeholder-rt-7");
-        // A store that did not write it (another replica, or this one after a restart) must decrypt.
+        // A store that did not write it (another replica, or this one after a restart) must unwrap the key.
         VaultSecretStore restarted = new VaultSecretStore(VaultStores.template(vault.address(), noDecrypt), "secret",
                 prefix, "transit", "postern");
         assertThatThrownBy(() -> restarted.read(path)).isInstanceOf(StoreUnavailableException.class)

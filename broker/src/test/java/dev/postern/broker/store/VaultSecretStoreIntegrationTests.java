@@ -40,7 +40,7 @@ class VaultSecretStoreIntegrationTests extends SecretStoreContractTests {
     }
 
     @Test
-    void secretFieldsAreTransitCiphertextInKv() {
+    void secretFieldsAreEncryptedUnderADataKeyThatTransitWrapped() {
         store.write(SecretPath.of(StoreCollection.APPS, "app_sealed"),
                 new SecretDocument(Map.of("name", "x"), Map.of("client_secret", "plain-secret-value-42")),
                 SecretStore.NEW);
@@ -48,7 +48,12 @@ class VaultSecretStoreIntegrationTests extends SecretStoreContractTests {
         HttpResponse<String> raw = vault.api("GET", "secret/data/" + prefix + "apps/app_sealed", null);
 
         assertThat(raw.statusCode()).isEqualTo(200);
-        assertThat(raw.body()).contains("vault:v1:").doesNotContain("plain-secret-value-42");
+        assertThat(raw.body()).doesNotContain("plain-secret-value-42")
+            .doesNotContain(java.util.Base64.getEncoder().encodeToString("plain-secret-value-42".getBytes(StandardCharsets.UTF_8)));
+        var stored = JsonMapper.builder().build().readTree(raw.body()).path("data").path("data");
+        assertThat(stored.path("format").asString()).isEqualTo("3");
+        assertThat(stored.path("key").asString()).as("the data key, wrapped by Transit").startsWith("vault:v1:");
+        assertThat(stored.path("secrets").path("client_secret").asString()).isNotBlank().doesNotStartWith("vault:");
     }
 
     @Test
