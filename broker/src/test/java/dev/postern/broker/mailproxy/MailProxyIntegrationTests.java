@@ -536,7 +536,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         // The access token Postern holds ran out since the first session; its refresh token is still good.
         accounts.save(stored.account(), stored.state(), new AccountRepository.StoredAccessToken(
                 stored.accessToken().value(), Instant.now().minusSeconds(1), stored.accessToken().scope()), stored.version());
-        events.publishEvent(new AccountChangedEvent(stored.account()));
+        events.publishEvent(new AccountChangedEvent(stored.account(), AccountChangedEvent.Change.CONNECTED));
         idp.nextTokenFor(mailbox.address(), List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
         try (Lines second = loggedIn(mailbox)) {
             second.send("s SELECT INBOX");
@@ -553,7 +553,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         AccountRepository.StoredAccount stored = accounts.find(account).orElseThrow();
         accounts.save(stored.account(), new MailboxState(MailboxState.Kind.REFRESH_TOKEN, "refresh-token-the-idp-never-issued"),
                 new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), stored.version());
-        events.publishEvent(new AccountChangedEvent(stored.account()));
+        events.publishEvent(new AccountChangedEvent(stored.account(), AccountChangedEvent.Change.CONNECTED));
         try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
             imap.read();
             imap.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
