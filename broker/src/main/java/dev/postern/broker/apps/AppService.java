@@ -18,9 +18,11 @@ import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 
 import dev.postern.broker.ApiException;
+import dev.postern.broker.ProblemTypes;
 import dev.postern.broker.apps.AppRepository.StoredApp;
 import dev.postern.broker.apps.Credential.CredentialState;
 import dev.postern.broker.apps.Credential.CredentialType;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.outbound.EndpointNotAllowedException;
 import dev.postern.broker.outbound.OutboundPolicy;
@@ -128,7 +130,7 @@ public class AppService {
                 fields.authorizeEndpoint(), fields.tokenEndpoint(), fields.userinfoEndpoint(), now, now, List.of(),
                 tenantIds(fields.allowedTenants())));
         apps.save(app, Map.of(), dev.postern.broker.store.SecretStore.NEW);
-        audit.success(actor, "app.create", "app", app.id(),
+        audit.success(actor, AuditActions.APP_CREATE, "app", app.id(),
                 Map.of("provider", app.provider().name().toLowerCase(Locale.ROOT), "name", app.name()));
         return app;
     }
@@ -162,10 +164,10 @@ public class AppService {
             Credential proven = provenCredential(current, secrets, fields.clientSecret());
             if (proven == null) {
                 Map<String, String> refused = new LinkedHashMap<>(details);
-                refused.put("reason", "credential-bound");
+                refused.put("reason", ProblemTypes.CREDENTIAL_BOUND);
                 refused.put("secret_given", Boolean.toString(fields.clientSecret() != null));
-                audit.record(actor, "app.update", "app", appId, "failure", refused);
-                throw ApiException.conflict("credential-bound", "This app holds credentials, and the change of "
+                audit.record(actor, AuditActions.APP_UPDATE, "app", appId, "failure", refused);
+                throw ApiException.conflict(ProblemTypes.CREDENTIAL_BOUND, "This app holds credentials, and the change of "
                         + String.join(", ", changedFields(details)) + " would send them to a new destination. "
                         + "Repeat the change with client_secret set to the app's active client secret (the other "
                         + "credentials are then deleted), or register a new app and add a new credential there.");
@@ -189,7 +191,7 @@ public class AppService {
             audited.put("allowed_tenants", String.join(" ", changed.allowedTenants()));
             audited.put("previous_allowed_tenants", String.join(" ", current.allowedTenants()));
         }
-        audit.success(actor, "app.update", "app", appId, audited);
+        audit.success(actor, AuditActions.APP_UPDATE, "app", appId, audited);
         return changed;
     }
 
@@ -240,7 +242,7 @@ public class AppService {
     public void delete(String actor, String appId) {
         load(appId);
         apps.delete(appId);
-        audit.success(actor, "app.delete", "app", appId, Map.of());
+        audit.success(actor, AuditActions.APP_DELETE, "app", appId, Map.of());
     }
 
     /** Adds a client secret as a pending credential. */
@@ -267,7 +269,7 @@ public class AppService {
         Credential credential = new Credential(StoreIds.newId("cred"), CredentialType.CLIENT_SECRET,
                 CredentialState.PENDING, description, now, expiresAt, null, null, null, null);
         AppRegistration app = addCredential(stored, credential, value);
-        audit.success(actor, "credential.create", "credential", credential.id(),
+        audit.success(actor, AuditActions.CREDENTIAL_CREATE, "credential", credential.id(),
                 Map.of("app_id", appId, "type", "client_secret", "expires_at", expiresAt.toString()));
         return new CredentialResult(app, credential, warnings);
     }
@@ -290,7 +292,7 @@ public class AppService {
         Credential credential = new Credential(StoreIds.newId("cred"), CredentialType.CERTIFICATE,
                 CredentialState.PENDING, description, now, generated.notAfter(), null, null, null, generated.info());
         AppRegistration app = addCredential(stored, credential, generated.privateKeyPem());
-        audit.success(actor, "credential.create", "credential", credential.id(),
+        audit.success(actor, AuditActions.CREDENTIAL_CREATE, "credential", credential.id(),
                 Map.of("app_id", appId, "type", "certificate", "expires_at", generated.notAfter().toString(),
                         "sha1_thumbprint", generated.info().sha1Thumbprint()));
         return new CredentialResult(app, credential, List.of());
@@ -338,7 +340,7 @@ public class AppService {
                 if (check.error() != null) {
                     details.put("error", check.error());
                 }
-                audit.record(actor, "credential.verify", "credential", credentialId,
+                audit.record(actor, AuditActions.CREDENTIAL_VERIFY, "credential", credentialId,
                         check.accepted() ? "success" : "failure", details);
                 return updated;
             }
@@ -363,11 +365,11 @@ public class AppService {
             return stored.app();
         }
         if (!target.isUnexpiredAt(now)) {
-            throw ApiException.conflict("credential-expired", "This credential has expired; add a new one.");
+            throw ApiException.conflict(ProblemTypes.CREDENTIAL_EXPIRED, "This credential has expired; add a new one.");
         }
         boolean verified = target.verification() != null && target.verification().accepted();
         if (!verified && !force) {
-            throw ApiException.conflict("credential-not-verified",
+            throw ApiException.conflict(ProblemTypes.CREDENTIAL_NOT_VERIFIED,
                     "Verify this credential successfully first, or promote with force and a reason.");
         }
         if (!verified && (reason == null || reason.isBlank())) {
@@ -398,7 +400,7 @@ public class AppService {
             details.put("forced", "true");
             details.put("reason", reason.strip());
         }
-        audit.success(actor, "credential.promote", "credential", credentialId, details);
+        audit.success(actor, AuditActions.CREDENTIAL_PROMOTE, "credential", credentialId, details);
         return app;
     }
 
@@ -407,7 +409,7 @@ public class AppService {
         StoredApp stored = load(appId);
         Credential target = credentialOf(stored.app(), credentialId);
         if (target.state() == CredentialState.ACTIVE) {
-            throw ApiException.conflict("credential-in-use",
+            throw ApiException.conflict(ProblemTypes.CREDENTIAL_IN_USE,
                     "This credential is in use; promote another one before deleting it.");
         }
         List<Credential> credentials = stored.app().credentials().stream().filter(c -> !c.id().equals(credentialId)).toList();
@@ -415,7 +417,7 @@ public class AppService {
         secrets.remove(credentialId);
         AppRegistration app = stored.app().withCredentials(credentials, clock.instant());
         save(app, secrets, stored.version());
-        audit.success(actor, "credential.delete", "credential", credentialId, Map.of("app_id", appId));
+        audit.success(actor, AuditActions.CREDENTIAL_DELETE, "credential", credentialId, Map.of("app_id", appId));
         return app;
     }
 
@@ -445,7 +447,7 @@ public class AppService {
             apps.save(app, secrets, version);
         }
         catch (VersionConflictException ex) {
-            throw ApiException.conflict("conflict",
+            throw ApiException.conflict(ProblemTypes.CONFLICT,
                     "The app was changed by another request at the same time; read it again and retry.");
         }
     }
@@ -537,7 +539,7 @@ public class AppService {
             outbound.checkStored(endpoint);
         }
         catch (EndpointNotAllowedException ex) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "endpoint-not-allowed", "Endpoint not allowed",
+            throw new ApiException(HttpStatus.BAD_REQUEST, ProblemTypes.ENDPOINT_NOT_ALLOWED, "Endpoint not allowed",
                     "The " + field + " is not a public https destination: rule '" + ex.rule().code() + "' ("
                             + ex.rule().description() + ").",
                     Map.of("errors", Map.of(field, ex.getMessage()), "rule", ex.rule().code()), Map.of());

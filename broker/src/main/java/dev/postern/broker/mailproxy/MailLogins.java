@@ -22,6 +22,7 @@ import dev.postern.broker.access.ApiClientService;
 import dev.postern.broker.access.ApiPrincipal;
 import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.tokens.IssuedToken;
@@ -40,8 +41,6 @@ final class MailLogins {
     static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
 
     static final Duration FAILURE_DELAY = Duration.ofSeconds(2);
-
-    private static final String ACTION = "mail_proxy.login";
 
     private final ApiClientService clients;
 
@@ -162,13 +161,13 @@ final class MailLogins {
     /** Records a login the upstream accepted. */
     void succeeded(Login login) {
         count("success");
-        audit.success(login.principal().clientId(), ACTION, "account", login.account().id(), details(login, null));
+        audit.success(login.principal().clientId(), AuditActions.MAIL_PROXY_LOGIN, "account", login.account().id(), details(login, null));
     }
 
     /** Records a login that failed after the credentials were accepted (token or upstream); {@code reason} is a code. */
     void fail(Login login, String reason) {
         count("upstream_failure");
-        audit.record(login.principal().clientId(), ACTION, "account", login.account().id(), "failure",
+        audit.record(login.principal().clientId(), AuditActions.MAIL_PROXY_LOGIN, "account", login.account().id(), "failure",
                 details(login, reason));
     }
 
@@ -180,7 +179,7 @@ final class MailLogins {
         details.put("mailbox", mailbox);
         details.put("remote_address", source);
         details.put("reason", reason);
-        audit.record(clientId != null ? clientId : "anonymous", ACTION, "mailbox", mailbox, "failure", details);
+        audit.record(clientId != null ? clientId : "anonymous", AuditActions.MAIL_PROXY_LOGIN, "mailbox", mailbox, "failure", details);
     }
 
     private static Map<String, String> details(Login login, @org.jspecify.annotations.Nullable String reason) {
