@@ -26,11 +26,11 @@ import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.outbound.EndpointNotAllowedException;
 import dev.postern.broker.outbound.OutboundPolicy;
-import dev.postern.broker.providers.ClientAuthentication;
 import dev.postern.broker.providers.CredentialCheck;
-import dev.postern.broker.providers.CredentialVerifier;
 import dev.postern.broker.providers.ProviderClient;
 import dev.postern.broker.providers.ProviderKind;
+import dev.postern.broker.providers.TokenProviders;
+import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreIds;
 import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.VersionConflictException;
@@ -58,7 +58,7 @@ public class AppService {
 
     private final CertificateGenerator certificates;
 
-    private final CredentialVerifier verifier;
+    private final TokenProviders providers;
 
     private final AuditLog audit;
 
@@ -66,12 +66,12 @@ public class AppService {
 
     private final OutboundPolicy outbound;
 
-    public AppService(AppRepository apps, CertificateGenerator certificates, CredentialVerifier verifier,
+    public AppService(AppRepository apps, CertificateGenerator certificates, TokenProviders providers,
             AuditLog audit, Clock clock, OutboundPolicy outbound) {
         this.outbound = outbound;
         this.apps = apps;
         this.certificates = certificates;
-        this.verifier = verifier;
+        this.providers = providers;
         this.audit = audit;
         this.clock = clock;
     }
@@ -312,7 +312,8 @@ public class AppService {
     public Credential verify(String actor, String appId, String credentialId) {
         StoredApp stored = load(appId);
         Credential credential = credentialOf(stored.app(), credentialId);
-        CredentialCheck check = verifier.verify(providerClient(stored.app(), credential, stored.secrets()));
+        ProviderClient client = stored.providerClient(credential);
+        CredentialCheck check = providers.forKind(client.kind()).verifyCredential(client);
         Credential.Verification verification = new Credential.Verification(clock.instant(), check.accepted(),
                 check.error(), check.description());
         for (int attempt = 0;; attempt++) {
@@ -421,17 +422,14 @@ public class AppService {
         return app;
     }
 
-    /** How the provider sees {@code app} with {@code credential}. */
+    /**
+     * How the provider sees {@code app} with {@code credential}.
+     *
+     * @deprecated kept only until the tokens package calls {@link StoredApp#providerClient} itself
+     */
+    @Deprecated(forRemoval = true)
     public static ProviderClient providerClient(AppRegistration app, Credential credential, Map<String, String> secrets) {
-        String secret = secrets.get(credential.id());
-        if (secret == null) {
-            throw new IllegalStateException("credential " + credential.id() + " has no stored secret");
-        }
-        ClientAuthentication authentication = credential.type() == CredentialType.CLIENT_SECRET
-                ? new ClientAuthentication.Secret(secret)
-                : new ClientAuthentication.Certificate(secret, credential.certificate().pem());
-        return new ProviderClient(app.provider(), app.tenant(), app.clientId(), app.authorizeEndpoint(),
-                app.tokenEndpoint(), app.userinfoEndpoint(), app.scopes(), authentication);
+        return new StoredApp(app, secrets, SecretStore.NEW).providerClient(credential);
     }
 
     private StoredApp load(String appId) {

@@ -26,8 +26,6 @@ import dev.postern.broker.accounts.AccountService;
 import dev.postern.broker.accounts.IdentityMismatchException;
 import dev.postern.broker.apps.AppRegistration;
 import dev.postern.broker.apps.AppRepository;
-import dev.postern.broker.apps.AppService;
-import dev.postern.broker.apps.Credential;
 import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.connect.ConnectLinkRepository.Attempt;
@@ -334,10 +332,8 @@ public class ConnectService {
     }
 
     private static ProviderClient activeClient(AppRepository.StoredApp app) {
-        Credential credential = app.app()
-            .activeCredential()
+        return app.activeProviderClient()
             .orElseThrow(() -> new ConnectException("The app has no active credential; ask your administrator."));
-        return AppService.providerClient(app.app(), credential, app.secrets());
     }
 
     private String randomToken() {

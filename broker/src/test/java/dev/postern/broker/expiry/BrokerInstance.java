@@ -15,6 +15,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.postern.broker.PosternApplication;
+import dev.postern.broker.providers.microsoft.GraphTokenSource;
 import dev.postern.broker.testing.TestVault;
 
 /**

@@ -12,6 +12,7 @@ import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.Test;
 
 import dev.postern.broker.expiry.BrokerInstance.Answer;
+import dev.postern.broker.providers.ClientAuthentication;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -74,6 +75,7 @@ class ExpiryNotifiersIntegrationTests {
         MutableClock clock = new MutableClock(START);
         Instant managedEnd = START.plus(Duration.ofDays(200));
         Instant unmanagedEnd = START.plus(Duration.ofDays(10));
+        String managedSecret = "managed-" + UUID.randomUUID();
         CopyOnWriteArrayList<String> requests = new CopyOnWriteArrayList<>();
         HttpServer graph = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         // The shape of GET /v1.0/applications(appId='{id}')?$select=passwordCredentials,keyCredentials as documented.
@@ -108,9 +110,14 @@ class ExpiryNotifiersIntegrationTests {
                         Map.of("postern.expiry.graph-discovery.enabled", "true", "postern.expiry.graph-base-url",
                                 "http://127.0.0.1:" + graph.getAddress().getPort(), "postern.expiry.webhook.url",
                                 receiver.url().toString(), "postern.expiry.webhook.secret", receiver.secret),
-                        app -> GRAPH_TOKEN)) {
+                        // Graph is asked as the app itself, with its active credential: the token only for that one.
+                        app -> app.authentication().equals(new ClientAuthentication.Secret(managedSecret)) ? GRAPH_TOKEN
+                                : "not-the-active-credential")) {
             String appId = createApp(broker, "Discovered");
-            String managed = addSecret(broker, appId, "managed-" + UUID.randomUUID(), managedEnd);
+            String managed = addSecret(broker, appId, managedSecret, managedEnd);
+            Answer promoted = broker.call("POST", "/v1/apps/" + appId + "/credentials/" + managed + "/promote",
+                    BrokerInstance.ADMIN_KEY, "{\"force\":true,\"reason\":\"not verified in this test\"}");
+            assertThat(promoted.status()).as(promoted.body()).isEqualTo(200);
 
             broker.scanner().scan();
 
