@@ -211,6 +211,24 @@ class DocumentationTests {
         assertThat(documented).as("actions in docs/api.md").isEqualTo(catalogue);
     }
 
+    @Test
+    void testingGuideMapsEveryTestClassToItsFeature() {
+        ClassPathScanningCandidateComponentProvider scanner = new ClassPathScanningCandidateComponentProvider(false) {
+            @Override
+            protected boolean isCandidateComponent(AnnotatedBeanDefinition definition) {
+                return true; // abstract contract tests too
+            }
+        };
+        scanner.addIncludeFilter((reader, factory) -> reader.getClassMetadata().getClassName().endsWith("Tests"));
+        Set<String> testClasses = new TreeSet<>();
+        for (BeanDefinition candidate : scanner.findCandidateComponents(BASE_PACKAGE)) {
+            testClasses.add(ClassUtils.getShortName(candidate.getBeanClassName()));
+        }
+        Set<String> listed = backticked(section(docsPage("testing.md"), "## Feature → tests"), "[A-Za-z]+Tests");
+        assertThat(testClasses).as("test classes found").contains("ArchitectureTests", "TokenFlowIntegrationTests");
+        assertThat(listed).as("test classes in docs/testing.md's feature table").isEqualTo(testClasses);
+    }
+
     /** The values of the public string constants of {@code catalogue}. */
     private static Set<String> constants(Class<?> catalogue) {
         Set<String> values = new TreeSet<>();

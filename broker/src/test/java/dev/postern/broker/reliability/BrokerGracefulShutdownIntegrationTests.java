@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.postern.broker.reliability.RotatingRefreshTokens.Redemption;
 import dev.postern.broker.reliability.RotatingRefreshTokens.Rotation;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 
@@ -66,7 +68,7 @@ class BrokerGracefulShutdownIntegrationTests {
     void sigtermInTheMiddleOfAThousandRotatingRefreshesStoresEveryRefreshUnderWayAndLosesNoMailbox() throws Exception {
         TestVault vault = TestVault.shared();
         String prefix = "postern-graceful-" + UUID.randomUUID() + "/";
-        String adminKey = InProcessBroker.newAdminKey();
+        String adminKey = TestBroker.newAdminKey();
         List<Provider> providers = new ArrayList<>();
         try (BrokerProcess stopped = BrokerProcess.start("graceful", vault, prefix, adminKey, Map.of())) {
             List<String> apps = new ArrayList<>();
@@ -113,7 +115,7 @@ class BrokerGracefulShutdownIntegrationTests {
             for (int t = 0; t < CLIENT_THREADS; t++) {
                 clients.execute(() -> {
                     for (int i = next.getAndIncrement(); i < REQUESTS; i = next.getAndIncrement()) {
-                        BrokerApi.Answer answer;
+                        BrokerClient.Answer answer;
                         try {
                             answer = stopped.api.token(clientKey, accounts.get(i % accounts.size()), MIN_TTL);
                         }
@@ -174,7 +176,7 @@ class BrokerGracefulShutdownIntegrationTests {
                 for (Provider provider : providers) {
                     int refreshing = 0;
                     for (Map.Entry<String, String> mailbox : provider.accounts().entrySet()) {
-                        BrokerApi.Answer check = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
+                        BrokerClient.Answer check = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
                         assertThat(check.status()).as("%s after the restart: %s", mailbox.getKey(), check.body())
                             .isEqualTo(200);
                         List<Redemption> redemptions = provider.refreshTokens().redemptions(mailbox.getKey());
@@ -209,7 +211,7 @@ class BrokerGracefulShutdownIntegrationTests {
         }
     }
 
-    private static boolean isShuttingDown(BrokerApi.Answer answer) {
+    private static boolean isShuttingDown(BrokerClient.Answer answer) {
         return answer.status() == 503 && answer.header("Retry-After") != null
                 && answer.text("type").endsWith("/shutting-down");
     }
@@ -307,7 +309,7 @@ class BrokerGracefulShutdownIntegrationTests {
                 cachedStatus = broker.api.token(clientKey, probe, CACHED_MIN_TTL).status();
                 // Readiness turns DOWN a moment before the drain begins: a miss in that moment is still refreshed.
                 while (System.nanoTime() < deadline) {
-                    BrokerApi.Answer miss = broker.api.token(clientKey, probe, MIN_TTL);
+                    BrokerClient.Answer miss = broker.api.token(clientKey, probe, MIN_TTL);
                     if (miss.status() != 200) {
                         missStatus = miss.status();
                         missRetryAfter = isShuttingDown(miss) ? miss.header("Retry-After") : null;

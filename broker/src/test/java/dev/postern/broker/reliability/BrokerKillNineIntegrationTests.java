@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.postern.broker.reliability.RotatingRefreshTokens.Redemption;
 import dev.postern.broker.reliability.RotatingRefreshTokens.Rotation;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 
@@ -69,7 +71,7 @@ class BrokerKillNineIntegrationTests {
     void killNineInTheMiddleOfAThousandRotatingRefreshesLosesOnlyMailboxesWhoseRotationWasNeverStored() throws Exception {
         TestVault vault = TestVault.shared();
         String prefix = "postern-kill-nine-" + UUID.randomUUID() + "/";
-        String adminKey = InProcessBroker.newAdminKey();
+        String adminKey = TestBroker.newAdminKey();
         List<Provider> providers = new ArrayList<>();
         try (BrokerProcess killed = BrokerProcess.start("kill-nine", vault, prefix, adminKey, Map.of())) {
             long settingUp = System.nanoTime();
@@ -112,7 +114,7 @@ class BrokerKillNineIntegrationTests {
             for (int t = 0; t < CLIENT_THREADS; t++) {
                 clients.execute(() -> {
                     for (int i = next.getAndIncrement(); i < REQUESTS; i = next.getAndIncrement()) {
-                        BrokerApi.Answer answer;
+                        BrokerClient.Answer answer;
                         try {
                             answer = killed.api.token(clientKey, accounts.get(i % accounts.size()), MIN_TTL);
                         }
@@ -159,7 +161,7 @@ class BrokerKillNineIntegrationTests {
                     Set<String> inWindow = new LinkedHashSet<>();
                     Set<String> lost = new LinkedHashSet<>();
                     for (Map.Entry<String, String> mailbox : provider.accounts().entrySet()) {
-                        BrokerApi.Answer check = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
+                        BrokerClient.Answer check = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
                         slowestCheck = check.took().compareTo(slowestCheck) > 0 ? check.took() : slowestCheck;
                         List<Redemption> redemptions = provider.refreshTokens().redemptions(mailbox.getKey());
                         assertThat(redemptions).as("refreshes of %s after the restart", mailbox.getKey())
@@ -190,7 +192,7 @@ class BrokerKillNineIntegrationTests {
                     // The chain goes on: what the new broker stored refreshes again.
                     for (Map.Entry<String, String> mailbox : provider.accounts().entrySet()) {
                         if (!lost.contains(mailbox.getKey())) {
-                            BrokerApi.Answer again = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
+                            BrokerClient.Answer again = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
                             assertThat(again.status()).as(again.body()).isEqualTo(200);
                         }
                     }

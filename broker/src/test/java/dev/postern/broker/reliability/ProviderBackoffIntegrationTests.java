@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
 
 import dev.postern.broker.accounts.AccountRepository;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 import dev.postern.broker.tokens.TokenService;
@@ -112,7 +114,7 @@ class ProviderBackoffIntegrationTests {
     /** The broker's line for each wait it chose (TokenService.backOff). */
     static final String BACKOFF_LINE = "Account {}: identity provider call failed ({}), {} in a row; no call for {}";
 
-    private static InProcessBroker broker;
+    private static TestBroker broker;
 
     private static final ListAppender<ILoggingEvent> brokerLog = new ListAppender<>();
 
@@ -120,7 +122,7 @@ class ProviderBackoffIntegrationTests {
 
     @BeforeAll
     static void start() {
-        broker = InProcessBroker.start(TestVault.shared(), "postern-idp-backoff-" + UUID.randomUUID() + "/",
+        broker = TestBroker.start(TestVault.shared(), "postern-idp-backoff-" + UUID.randomUUID() + "/",
                 Map.of("postern.tokens.initial-backoff", INITIAL_BACKOFF.toMillis() + "ms",
                         "postern.tokens.max-backoff", MAX_BACKOFF.toMillis() + "ms",
                         "postern.providers.timeout", PROVIDER_TIMEOUT.toMillis() + "ms",
@@ -275,7 +277,7 @@ class ProviderBackoffIntegrationTests {
                     running.add(clients.submit(() -> {
                         while (endpoint.refreshCallTimes(mailbox.refreshToken()).size() < CALLS && System.nanoTime() < deadline) {
                             long sent = System.nanoTime();
-                            BrokerApi.Answer answer = broker.api.token(setup.clientKey(), mailbox.account(), FORCE_REFRESH);
+                            BrokerClient.Answer answer = broker.api.token(setup.clientKey(), mailbox.account(), FORCE_REFRESH);
                             log.add(new ClientAnswer(sent, System.nanoTime(), answer.status(), answer.text("type"),
                                     answer.header("Retry-After"), answer.body()));
                             Thread.sleep(POLL.toMillis());
@@ -404,7 +406,7 @@ class ProviderBackoffIntegrationTests {
         List<Mailbox> waiting = new ArrayList<>(setup.mailboxes());
         while (!waiting.isEmpty() && System.nanoTime() < deadline) {
             for (Mailbox mailbox : List.copyOf(waiting)) {
-                BrokerApi.Answer answer = broker.api.token(setup.clientKey(), mailbox.account(), FORCE_REFRESH);
+                BrokerClient.Answer answer = broker.api.token(setup.clientKey(), mailbox.account(), FORCE_REFRESH);
                 if (answer.status() == 200) {
                     waiting.remove(mailbox);
                 }

@@ -26,6 +26,7 @@ import org.springframework.context.ApplicationEventPublisher;
 import dev.postern.broker.accounts.AccountChangedEvent;
 import dev.postern.broker.accounts.AccountRepository;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestIdentityProvider;
 

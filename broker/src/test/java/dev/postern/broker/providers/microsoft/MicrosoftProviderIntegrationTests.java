@@ -15,6 +15,7 @@ import dev.postern.broker.accounts.AccountChangedEvent;
 import dev.postern.broker.accounts.AccountRepository;
 import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestIdentityProvider;
 
