@@ -36,12 +36,12 @@ public class ApiException extends RuntimeException {
 
     /** 404 for an object that does not exist (or the caller may not know of). */
     public static ApiException notFound(String what) {
-        return new ApiException(HttpStatus.NOT_FOUND, "not-found", "Not found", what + " does not exist.");
+        return new ApiException(HttpStatus.NOT_FOUND, ProblemTypes.NOT_FOUND, "Not found", what + " does not exist.");
     }
 
     /** 400 naming the field that is wrong. */
     public static ApiException invalidField(String field, String message) {
-        return new ApiException(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
+        return new ApiException(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, "Invalid request",
                 "The request has invalid fields: " + field + ".", Map.of("errors", Map.of(field, message)), Map.of());
     }
 
@@ -52,7 +52,7 @@ public class ApiException extends RuntimeException {
 
     /** 403 when the caller's role or scope does not allow the call. */
     public static ApiException forbidden(String detail) {
-        return new ApiException(HttpStatus.FORBIDDEN, "forbidden", "Forbidden", detail);
+        return new ApiException(HttpStatus.FORBIDDEN, ProblemTypes.FORBIDDEN, "Forbidden", detail);
     }
 
     public HttpStatus status() {

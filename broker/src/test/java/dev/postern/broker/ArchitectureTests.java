@@ -1,5 +1,7 @@
 package dev.postern.broker;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
@@ -48,10 +50,28 @@ class ArchitectureTests {
     @ArchTest
     static final ArchRule onlyTokenFeaturesUseProviders = noClasses().that()
         .resideOutsideOfPackages("..broker.tokens..", "..broker.providers..", "..broker.connect..",
-                "..broker.apps..", "..broker.accounts..", "..broker.mailproxy..")
+                "..broker.apps..", "..broker.accounts..", "..broker.mailproxy..", "..broker.expiry..")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("..broker.providers..");
+
+    // Expiry reads Entra ID's own view of an app's credentials through Microsoft's room, and nothing
+    // else of the providers: no token calls, no provider-specific code of its own.
+    @ArchTest
+    static final ArchRule expiryUsesOnlyGraphOfProviders = noClasses().that()
+        .resideInAPackage("..broker.expiry..")
+        .should()
+        .dependOnClassesThat(JavaClass.Predicates.resideInAPackage("..broker.providers..")
+            .and(DescribedPredicate.not(JavaClass.Predicates.simpleNameStartingWith("Graph")))
+            .and(DescribedPredicate.not(JavaClass.Predicates.simpleName("MicrosoftTokenProvider")))
+            .and(DescribedPredicate.not(JavaClass.Predicates.simpleName("ProviderClient"))));
+
+    @ArchTest
+    static final ArchRule onlyMicrosoftsRoomUsesMsal = noClasses().that()
+        .resideOutsideOfPackages("..broker.providers.microsoft..", "..broker.outbound..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("com.microsoft.aad.msal4j..");
 
     @ArchTest
     static final ArchRule ourCodeUsesJacksonThree = noClasses().should()

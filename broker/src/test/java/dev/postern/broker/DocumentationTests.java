@@ -3,7 +3,9 @@ package dev.postern.broker;
 import java.io.IOException;
 import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +28,8 @@ import org.springframework.core.type.filter.AnnotationTypeFilter;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.util.ClassUtils;
 
+import dev.postern.broker.audit.AuditActions;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -33,7 +37,8 @@ import static org.assertj.core.api.Assertions.fail;
  * The configuration reference tells the truth: every {@code postern.*} property named in the
  * tables of {@code docs/configuration.md} is bound by a {@code @ConfigurationProperties} record
  * (or read through a {@code ${postern.…}} placeholder in {@code @Value} or {@code @Scheduled}),
- * and every property the code binds is in the tables.
+ * and every property the code binds is in the tables. docs/api.md lists every problem type of
+ * {@link ProblemTypes} and exactly the audit actions of {@link AuditActions}.
  */
 class DocumentationTests {
 
@@ -169,7 +174,11 @@ class DocumentationTests {
     }
 
     private static String configurationPage() {
-        for (Path candidate : List.of(Path.of("..", "docs", "configuration.md"), Path.of("docs", "configuration.md"))) {
+        return docsPage("configuration.md");
+    }
+
+    private static String docsPage(String name) {
+        for (Path candidate : List.of(Path.of("..", "docs", name), Path.of("docs", name))) {
             if (Files.isRegularFile(candidate)) {
                 try {
                     return Files.readString(candidate, StandardCharsets.UTF_8);
@@ -179,7 +188,79 @@ class DocumentationTests {
                 }
             }
         }
-        throw new IllegalStateException("docs/configuration.md not found from " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException("docs/" + name + " not found from " + Path.of("").toAbsolutePath());
+    }
+
+    @Test
+    void apiReferenceListsEveryProblemType() {
+        Set<String> catalogue = constants(ProblemTypes.class);
+        Set<String> documented = backticked(section(docsPage("api.md"), "## Problem types"), "[a-z]+(?:-[a-z0-9]+)*");
+        assertThat(catalogue).as("problem types in ProblemTypes").contains("invalid-request", "refresh-timeout");
+        assertThat(documented).as("problem types in docs/api.md").containsAll(catalogue);
+        // Any hyphenated slug on the page is a type; the single words there are also field and header names.
+        assertThat(documented.stream().filter(slug -> slug.contains("-")).toList())
+            .as("hyphenated names in docs/api.md's problem types, all in ProblemTypes")
+            .allMatch(catalogue::contains);
+    }
+
+    @Test
+    void apiReferenceListsExactlyTheAuditActions() {
+        Set<String> catalogue = constants(AuditActions.class);
+        Set<String> documented = backticked(section(docsPage("api.md"), "### Audit actions"), "[a-z_]+\\.[a-z_]+");
+        assertThat(catalogue).as("actions in AuditActions").contains("token.issue", "mail_proxy.login");
+        assertThat(documented).as("actions in docs/api.md").isEqualTo(catalogue);
+    }
+
+    @Test
+    void testingGuideMapsEveryTestClassToItsFeature() {
+        ClassPathScanningCandidateComponentProvider scanner = new ClassPathScanningCandidateComponentProvider(false) {
+            @Override
+            protected boolean isCandidateComponent(AnnotatedBeanDefinition definition) {
+                return true; // abstract contract tests too
+            }
+        };
+        scanner.addIncludeFilter((reader, factory) -> reader.getClassMetadata().getClassName().endsWith("Tests"));
+        Set<String> testClasses = new TreeSet<>();
+        for (BeanDefinition candidate : scanner.findCandidateComponents(BASE_PACKAGE)) {
+            testClasses.add(ClassUtils.getShortName(candidate.getBeanClassName()));
+        }
+        Set<String> listed = backticked(section(docsPage("testing.md"), "## Feature → tests"), "[A-Za-z]+Tests");
+        assertThat(testClasses).as("test classes found").contains("ArchitectureTests", "TokenFlowIntegrationTests");
+        assertThat(listed).as("test classes in docs/testing.md's feature table").isEqualTo(testClasses);
+    }
+
+    /** The values of the public string constants of {@code catalogue}. */
+    private static Set<String> constants(Class<?> catalogue) {
+        Set<String> values = new TreeSet<>();
+        for (Field field : catalogue.getFields()) {
+            if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
+                try {
+                    values.add((String) field.get(null));
+                }
+                catch (IllegalAccessException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            }
+        }
+        return values;
+    }
+
+    /** The text of {@code page} from the heading {@code heading} to the next heading. */
+    private static String section(String page, String heading) {
+        int start = page.indexOf("\n" + heading + "\n");
+        assertThat(start).as("heading %s", heading).isNotNegative();
+        Matcher next = Pattern.compile("\n#{1,3} ").matcher(page);
+        return next.find(start + heading.length() + 1) ? page.substring(start, next.start()) : page.substring(start);
+    }
+
+    /** Every backticked name in {@code text} that matches {@code shape}. */
+    private static Set<String> backticked(String text, String shape) {
+        Set<String> names = new TreeSet<>();
+        Matcher matcher = Pattern.compile("`(" + shape + ")`").matcher(text);
+        while (matcher.find()) {
+            names.add(matcher.group(1));
+        }
+        return names;
     }
 
     @Test

@@ -28,7 +28,9 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.postern.broker.ApiException;
+import dev.postern.broker.ProblemTypes;
 import dev.postern.broker.Role;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 
 /**
@@ -101,21 +103,21 @@ class AdminSessionController {
             log.info("Refused an admin sign-in with an unknown, revoked or expired API key from {}",
                     request.getRemoteAddr());
             if (limited) {
-                throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, "too-many-failed-authentications",
+                throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, ProblemTypes.TOO_MANY_FAILED_AUTHENTICATIONS,
                         "Too many failed authentications",
                         "Too many failed authentications from this address with this key; wait a minute.", Map.of(),
                         Map.of(HttpHeaders.RETRY_AFTER, String.valueOf(FailedAuthentications.WINDOW.toSeconds())));
             }
-            throw new ApiException(HttpStatus.UNAUTHORIZED, "unauthorized", "Unauthorized",
+            throw new ApiException(HttpStatus.UNAUTHORIZED, ProblemTypes.UNAUTHORIZED, "Unauthorized",
                     "The API key is unknown, revoked or expired.");
         }
         ApiPrincipal principal = (ApiPrincipal) signedIn.getPrincipal();
         if (principal.role() != Role.ADMIN) {
-            audit.record(principal.clientId(), "session.create", "client", principal.clientId(), "denied", Map.of());
+            audit.record(principal.clientId(), AuditActions.SESSION_CREATE, "client", principal.clientId(), "denied", Map.of());
             throw ApiException.forbidden("The admin web app needs an API key with the role admin.");
         }
         sessions.signIn(signedIn, request, response);
-        audit.success(principal.clientId(), "session.create", "client", principal.clientId(), Map.of());
+        audit.success(principal.clientId(), AuditActions.SESSION_CREATE, "client", principal.clientId(), Map.of());
         return ResponseEntity.noContent().build();
     }
 
@@ -123,7 +125,7 @@ class AdminSessionController {
     ResponseEntity<SessionView> current(@AuthenticationPrincipal ApiPrincipal principal, CsrfToken csrf,
             HttpServletRequest request) {
         Instant expiresAt = sessions.absoluteExpiry(request).orElseThrow(() -> new ApiException(HttpStatus.UNAUTHORIZED,
-                "unauthorized", "Unauthorized", "Nobody is signed in with this browser, or the session has expired."));
+                ProblemTypes.UNAUTHORIZED, "Unauthorized", "Nobody is signed in with this browser, or the session has expired."));
         SessionView view = new SessionView(principal.clientId(), clients.nameOf(principal.clientId()).orElse(null),
                 principal.role().name().toLowerCase(Locale.ROOT), csrf.getToken(), expiresAt,
                 sessions.idleTimeout().toSeconds());

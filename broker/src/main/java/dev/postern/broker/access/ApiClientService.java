@@ -11,11 +11,13 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Service;
 
+import dev.postern.broker.ApiException;
+import dev.postern.broker.ProblemTypes;
+import dev.postern.broker.Role;
+import dev.postern.broker.audit.AuditActions;
+import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.StoreUnavailableException;
-import dev.postern.broker.ApiException;
-import dev.postern.broker.Role;
-import dev.postern.broker.audit.AuditLog;
 
 /**
  * API clients: created with a key shown once, listed, revoked, and recognised by their key.
@@ -79,7 +81,7 @@ public class ApiClientService {
         ApiClient client = new ApiClient(ApiKeys.clientIdFor(key), name, role, allowedApps, allowedAccounts,
                 ApiKeys.publicPrefix(key), now, expiresAt, null);
         clients.create(client, ApiKeys.hash(key));
-        audit.success(actor, "client.create", "client", client.id(), Map.of("role", role.name().toLowerCase(java.util.Locale.ROOT), "name", name));
+        audit.success(actor, AuditActions.CLIENT_CREATE, "client", client.id(), Map.of("role", role.name().toLowerCase(java.util.Locale.ROOT), "name", name));
         return new CreatedClient(client, key);
     }
 
@@ -100,7 +102,7 @@ public class ApiClientService {
             .stream()
             .filter(c -> c.role() == Role.ADMIN && c.isUsableAt(now))
             .count() <= 1) {
-            throw ApiException.conflict("last-admin", "This is the last usable admin client; create another admin first.");
+            throw ApiException.conflict(ProblemTypes.LAST_ADMIN, "This is the last usable admin client; create another admin first.");
         }
         ApiClient c = stored.client();
         ApiClient revoked = new ApiClient(c.id(), c.name(), c.role(), c.allowedApps(), c.allowedAccounts(),
@@ -109,7 +111,7 @@ public class ApiClientService {
         recognised.asMap().values().removeIf(cached -> cached.id().equals(clientId));
         lastRecognised.asMap().values().removeIf(cached -> cached.id().equals(clientId));
         byId.invalidate(clientId);
-        audit.success(actor, "client.revoke", "client", clientId, Map.of());
+        audit.success(actor, AuditActions.CLIENT_REVOKE, "client", clientId, Map.of());
         return revoked;
     }
 

@@ -18,6 +18,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
 import dev.postern.broker.Role;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -73,7 +74,7 @@ class BootstrapAdmin implements ApplicationRunner {
         catch (VersionConflictException ex) {
             return; // another replica bootstrapped at the same moment
         }
-        audit.success(Actors.SYSTEM, "client.create", "client", admin.id(),
+        audit.success(Actors.SYSTEM, AuditActions.CLIENT_CREATE, "client", admin.id(),
                 Map.of("role", "admin", "name", admin.name(), "key_source", generated ? "generated" : "environment"));
         if (generated) {
             Path file = writeKeyFile(key);

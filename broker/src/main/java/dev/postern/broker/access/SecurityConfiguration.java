@@ -41,10 +41,11 @@ import org.springframework.security.web.util.matcher.AnyRequestMatcher;
 import org.springframework.security.web.util.matcher.OrRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
+import dev.postern.broker.ProblemTypes;
 import dev.postern.broker.PublicUrl;
 import dev.postern.broker.Role;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
-import dev.postern.broker.web.ProblemTypes;
 import dev.postern.broker.web.SecurityProblems;
 
 /**
@@ -229,7 +230,7 @@ class SecurityConfiguration {
 
     private static void auditSignOut(AuditLog audit, @Nullable Authentication signedIn) {
         if (signedIn != null && signedIn.getPrincipal() instanceof ApiPrincipal admin) {
-            audit.success(admin.clientId(), "session.delete", "client", admin.clientId(), Map.of());
+            audit.success(admin.clientId(), AuditActions.SESSION_DELETE, "client", admin.clientId(), Map.of());
         }
     }
 

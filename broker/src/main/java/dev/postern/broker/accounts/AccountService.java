@@ -21,6 +21,7 @@ import org.springframework.stereotype.Service;
 import dev.postern.broker.ApiException;
 import dev.postern.broker.accounts.AccountRepository.StoredAccessToken;
 import dev.postern.broker.accounts.AccountRepository.StoredAccount;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.providers.ProviderIdentity;
@@ -270,7 +271,7 @@ public class AccountService {
                     account = new Account(id, appId, provider, address, Account.Status.ACTIVE, grant.scope(), now, now,
                             now, null, identity);
                     saveConnected(account, grant.mailboxState(), accessToken, SecretStore.NEW);
-                    audit.success(actor, "account.connect", "account", account.id(), identityDetails(appId, address, identity));
+                    audit.success(actor, AuditActions.ACCOUNT_CONNECT, "account", account.id(), identityDetails(appId, address, identity));
                 }
                 idsByMailbox.invalidate(address);
                 events.publishEvent(new AccountChangedEvent(account, AccountChangedEvent.Change.CONNECTED));
@@ -298,15 +299,15 @@ public class AccountService {
     private String bindingChange(String actor, Account current, ProviderIdentity identity) {
         ProviderIdentity bound = current.identity();
         if (current.status() == Account.Status.REVOKED) {
-            return bound == null || bound.equals(identity) ? "account.reconnect" : "account.rebind";
+            return bound == null || bound.equals(identity) ? AuditActions.ACCOUNT_RECONNECT : AuditActions.ACCOUNT_REBIND;
         }
         if (bound == null || bound.equals(identity)) {
-            return "account.reconnect";
+            return AuditActions.ACCOUNT_RECONNECT;
         }
         Map<String, String> details = new LinkedHashMap<>(identityDetails(current.appId(), current.mailbox(), identity));
         details.put("reason", "identity_mismatch");
         details.put("bound_subject", bound.subject());
-        audit.record(actor, "account.reconnect", "account", current.id(), "denied", details);
+        audit.record(actor, AuditActions.ACCOUNT_RECONNECT, "account", current.id(), "denied", details);
         throw new IdentityMismatchException("This mailbox is connected to another account: you signed in as someone "
                 + "else than the person who connected it. Nothing was changed. If the mailbox really changed hands, "
                 + "an administrator must delete (revoke) it in Postern first; then open a new connect link.");
@@ -341,7 +342,7 @@ public class AccountService {
                 }
                 continue;
             }
-            audit.success(actor, "account.revoke", "account", accountId, Map.of("mailbox", revoked.mailbox()));
+            audit.success(actor, AuditActions.ACCOUNT_REVOKE, "account", accountId, Map.of("mailbox", revoked.mailbox()));
             idsByMailbox.invalidate(revoked.mailbox());
             events.publishEvent(new AccountChangedEvent(revoked, AccountChangedEvent.Change.REVOKED));
             return revoked;

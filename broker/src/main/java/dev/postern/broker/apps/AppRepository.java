@@ -10,6 +10,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import org.springframework.stereotype.Repository;
 
+import dev.postern.broker.providers.ClientAuthentication;
+import dev.postern.broker.providers.ProviderClient;
 import dev.postern.broker.store.DocumentMapping;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
@@ -52,6 +54,29 @@ public class AppRepository {
 
         public StoredApp {
             secrets = Map.copyOf(secrets);
+        }
+
+        /**
+         * How the provider sees this app with {@code credential}: its endpoints and scopes, and the
+         * credential's stored secret or private key.
+         *
+         * @throws IllegalStateException when the credential has no stored secret
+         */
+        public ProviderClient providerClient(Credential credential) {
+            String secret = secrets.get(credential.id());
+            if (secret == null) {
+                throw new IllegalStateException("credential " + credential.id() + " has no stored secret");
+            }
+            ClientAuthentication authentication = credential.type() == Credential.CredentialType.CLIENT_SECRET
+                    ? new ClientAuthentication.Secret(secret)
+                    : new ClientAuthentication.Certificate(secret, credential.certificate().pem());
+            return new ProviderClient(app.provider(), app.tenant(), app.clientId(), app.authorizeEndpoint(),
+                    app.tokenEndpoint(), app.userinfoEndpoint(), app.scopes(), authentication);
+        }
+
+        /** How the provider sees this app with its active credential; empty when it has none. */
+        public Optional<ProviderClient> activeProviderClient() {
+            return app.activeCredential().map(this::providerClient);
         }
 
         @Override

@@ -18,17 +18,19 @@ import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 
 import dev.postern.broker.ApiException;
+import dev.postern.broker.ProblemTypes;
 import dev.postern.broker.apps.AppRepository.StoredApp;
 import dev.postern.broker.apps.Credential.CredentialState;
 import dev.postern.broker.apps.Credential.CredentialType;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.outbound.EndpointNotAllowedException;
 import dev.postern.broker.outbound.OutboundPolicy;
-import dev.postern.broker.providers.ClientAuthentication;
 import dev.postern.broker.providers.CredentialCheck;
-import dev.postern.broker.providers.CredentialVerifier;
 import dev.postern.broker.providers.ProviderClient;
 import dev.postern.broker.providers.ProviderKind;
+import dev.postern.broker.providers.TokenProviders;
+import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreIds;
 import dev.postern.broker.store.StorePage;
 import dev.postern.broker.store.VersionConflictException;
@@ -56,7 +58,7 @@ public class AppService {
 
     private final CertificateGenerator certificates;
 
-    private final CredentialVerifier verifier;
+    private final TokenProviders providers;
 
     private final AuditLog audit;
 
@@ -64,12 +66,12 @@ public class AppService {
 
     private final OutboundPolicy outbound;
 
-    public AppService(AppRepository apps, CertificateGenerator certificates, CredentialVerifier verifier,
+    public AppService(AppRepository apps, CertificateGenerator certificates, TokenProviders providers,
             AuditLog audit, Clock clock, OutboundPolicy outbound) {
         this.outbound = outbound;
         this.apps = apps;
         this.certificates = certificates;
-        this.verifier = verifier;
+        this.providers = providers;
         this.audit = audit;
         this.clock = clock;
     }
@@ -131,7 +133,7 @@ public class AppService {
                 tenantIds(fields.allowedTenants()), MailEndpoints.imap(fields.imapEndpoint()),
                 MailEndpoints.smtp(fields.smtpEndpoint())));
         apps.save(app, Map.of(), dev.postern.broker.store.SecretStore.NEW);
-        audit.success(actor, "app.create", "app", app.id(),
+        audit.success(actor, AuditActions.APP_CREATE, "app", app.id(),
                 Map.of("provider", app.provider().name().toLowerCase(Locale.ROOT), "name", app.name()));
         return app;
     }
@@ -167,10 +169,10 @@ public class AppService {
             Credential proven = provenCredential(current, secrets, fields.clientSecret());
             if (proven == null) {
                 Map<String, String> refused = new LinkedHashMap<>(details);
-                refused.put("reason", "credential-bound");
+                refused.put("reason", ProblemTypes.CREDENTIAL_BOUND);
                 refused.put("secret_given", Boolean.toString(fields.clientSecret() != null));
-                audit.record(actor, "app.update", "app", appId, "failure", refused);
-                throw ApiException.conflict("credential-bound", "This app holds credentials, and the change of "
+                audit.record(actor, AuditActions.APP_UPDATE, "app", appId, "failure", refused);
+                throw ApiException.conflict(ProblemTypes.CREDENTIAL_BOUND, "This app holds credentials, and the change of "
                         + String.join(", ", changedFields(details)) + " would send them to a new destination. "
                         + "Repeat the change with client_secret set to the app's active client secret (the other "
                         + "credentials are then deleted), or register a new app and add a new credential there.");
@@ -194,7 +196,7 @@ public class AppService {
             audited.put("allowed_tenants", String.join(" ", changed.allowedTenants()));
             audited.put("previous_allowed_tenants", String.join(" ", current.allowedTenants()));
         }
-        audit.success(actor, "app.update", "app", appId, audited);
+        audit.success(actor, AuditActions.APP_UPDATE, "app", appId, audited);
         return changed;
     }
 
@@ -248,7 +250,7 @@ public class AppService {
     public void delete(String actor, String appId) {
         load(appId);
         apps.delete(appId);
-        audit.success(actor, "app.delete", "app", appId, Map.of());
+        audit.success(actor, AuditActions.APP_DELETE, "app", appId, Map.of());
     }
 
     /** Adds a client secret as a pending credential. */
@@ -275,7 +277,7 @@ public class AppService {
         Credential credential = new Credential(StoreIds.newId("cred"), CredentialType.CLIENT_SECRET,
                 CredentialState.PENDING, description, now, expiresAt, null, null, null, null);
         AppRegistration app = addCredential(stored, credential, value);
-        audit.success(actor, "credential.create", "credential", credential.id(),
+        audit.success(actor, AuditActions.CREDENTIAL_CREATE, "credential", credential.id(),
                 Map.of("app_id", appId, "type", "client_secret", "expires_at", expiresAt.toString()));
         return new CredentialResult(app, credential, warnings);
     }
@@ -298,7 +300,7 @@ public class AppService {
         Credential credential = new Credential(StoreIds.newId("cred"), CredentialType.CERTIFICATE,
                 CredentialState.PENDING, description, now, generated.notAfter(), null, null, null, generated.info());
         AppRegistration app = addCredential(stored, credential, generated.privateKeyPem());
-        audit.success(actor, "credential.create", "credential", credential.id(),
+        audit.success(actor, AuditActions.CREDENTIAL_CREATE, "credential", credential.id(),
                 Map.of("app_id", appId, "type", "certificate", "expires_at", generated.notAfter().toString(),
                         "sha1_thumbprint", generated.info().sha1Thumbprint()));
         return new CredentialResult(app, credential, List.of());
@@ -318,7 +320,8 @@ public class AppService {
     public Credential verify(String actor, String appId, String credentialId) {
         StoredApp stored = load(appId);
         Credential credential = credentialOf(stored.app(), credentialId);
-        CredentialCheck check = verifier.verify(providerClient(stored.app(), credential, stored.secrets()));
+        ProviderClient client = stored.providerClient(credential);
+        CredentialCheck check = providers.forKind(client.kind()).verifyCredential(client);
         Credential.Verification verification = new Credential.Verification(clock.instant(), check.accepted(),
                 check.error(), check.description());
         for (int attempt = 0;; attempt++) {
@@ -346,7 +349,7 @@ public class AppService {
                 if (check.error() != null) {
                     details.put("error", check.error());
                 }
-                audit.record(actor, "credential.verify", "credential", credentialId,
+                audit.record(actor, AuditActions.CREDENTIAL_VERIFY, "credential", credentialId,
                         check.accepted() ? "success" : "failure", details);
                 return updated;
             }
@@ -371,11 +374,11 @@ public class AppService {
             return stored.app();
         }
         if (!target.isUnexpiredAt(now)) {
-            throw ApiException.conflict("credential-expired", "This credential has expired; add a new one.");
+            throw ApiException.conflict(ProblemTypes.CREDENTIAL_EXPIRED, "This credential has expired; add a new one.");
         }
         boolean verified = target.verification() != null && target.verification().accepted();
         if (!verified && !force) {
-            throw ApiException.conflict("credential-not-verified",
+            throw ApiException.conflict(ProblemTypes.CREDENTIAL_NOT_VERIFIED,
                     "Verify this credential successfully first, or promote with force and a reason.");
         }
         if (!verified && (reason == null || reason.isBlank())) {
@@ -406,7 +409,7 @@ public class AppService {
             details.put("forced", "true");
             details.put("reason", reason.strip());
         }
-        audit.success(actor, "credential.promote", "credential", credentialId, details);
+        audit.success(actor, AuditActions.CREDENTIAL_PROMOTE, "credential", credentialId, details);
         return app;
     }
 
@@ -415,7 +418,7 @@ public class AppService {
         StoredApp stored = load(appId);
         Credential target = credentialOf(stored.app(), credentialId);
         if (target.state() == CredentialState.ACTIVE) {
-            throw ApiException.conflict("credential-in-use",
+            throw ApiException.conflict(ProblemTypes.CREDENTIAL_IN_USE,
                     "This credential is in use; promote another one before deleting it.");
         }
         List<Credential> credentials = stored.app().credentials().stream().filter(c -> !c.id().equals(credentialId)).toList();
@@ -423,21 +426,8 @@ public class AppService {
         secrets.remove(credentialId);
         AppRegistration app = stored.app().withCredentials(credentials, clock.instant());
         save(app, secrets, stored.version());
-        audit.success(actor, "credential.delete", "credential", credentialId, Map.of("app_id", appId));
+        audit.success(actor, AuditActions.CREDENTIAL_DELETE, "credential", credentialId, Map.of("app_id", appId));
         return app;
-    }
-
-    /** How the provider sees {@code app} with {@code credential}. */
-    public static ProviderClient providerClient(AppRegistration app, Credential credential, Map<String, String> secrets) {
-        String secret = secrets.get(credential.id());
-        if (secret == null) {
-            throw new IllegalStateException("credential " + credential.id() + " has no stored secret");
-        }
-        ClientAuthentication authentication = credential.type() == CredentialType.CLIENT_SECRET
-                ? new ClientAuthentication.Secret(secret)
-                : new ClientAuthentication.Certificate(secret, credential.certificate().pem());
-        return new ProviderClient(app.provider(), app.tenant(), app.clientId(), app.authorizeEndpoint(),
-                app.tokenEndpoint(), app.userinfoEndpoint(), app.scopes(), authentication);
     }
 
     private StoredApp load(String appId) {
@@ -453,7 +443,7 @@ public class AppService {
             apps.save(app, secrets, version);
         }
         catch (VersionConflictException ex) {
-            throw ApiException.conflict("conflict",
+            throw ApiException.conflict(ProblemTypes.CONFLICT,
                     "The app was changed by another request at the same time; read it again and retry.");
         }
     }
@@ -565,7 +555,7 @@ public class AppService {
     }
 
     private static ApiException notAllowed(String field, String what, EndpointNotAllowedException ex) {
-        return new ApiException(HttpStatus.BAD_REQUEST, "endpoint-not-allowed", "Endpoint not allowed",
+        return new ApiException(HttpStatus.BAD_REQUEST, ProblemTypes.ENDPOINT_NOT_ALLOWED, "Endpoint not allowed",
                 "The " + field + " is not " + what + ": rule '" + ex.rule().code() + "' (" + ex.rule().description() + ").",
                 Map.of("errors", Map.of(field, ex.getMessage()), "rule", ex.rule().code()), Map.of());
     }

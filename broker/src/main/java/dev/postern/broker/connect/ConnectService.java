@@ -19,14 +19,14 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 
 import dev.postern.broker.ApiException;
+import dev.postern.broker.ProblemTypes;
 import dev.postern.broker.PublicUrl;
 import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountService;
 import dev.postern.broker.accounts.IdentityMismatchException;
 import dev.postern.broker.apps.AppRegistration;
 import dev.postern.broker.apps.AppRepository;
-import dev.postern.broker.apps.AppService;
-import dev.postern.broker.apps.Credential;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.connect.ConnectLinkRepository.Attempt;
 import dev.postern.broker.connect.ConnectLinkRepository.StoredLink;
@@ -121,7 +121,7 @@ public class ConnectService {
     public IssuedLink createLink(String actor, String appId, @Nullable String loginHint, Duration lifetime) {
         AppRepository.StoredApp app = apps.find(appId).orElseThrow(() -> ApiException.notFound("App " + appId));
         if (app.app().activeCredential().isEmpty()) {
-            throw ApiException.conflict("no-active-credential",
+            throw ApiException.conflict(ProblemTypes.NO_ACTIVE_CREDENTIAL,
                     "The app has no active credential yet: add, verify and promote one first.");
         }
         Instant now = clock.instant();
@@ -130,7 +130,7 @@ public class ConnectService {
                 loginHint == null ? null : loginHint.strip().toLowerCase(Locale.ROOT), actor, now, now.plus(lifetime),
                 null, null, null);
         links.save(link, null, SecretStore.NEW);
-        audit.success(actor, "connect_link.create", "connect_link", link.ref(), Map.of("app_id", appId));
+        audit.success(actor, AuditActions.CONNECT_LINK_CREATE, "connect_link", link.ref(), Map.of("app_id", appId));
         return new IssuedLink(link, publicUrl.resolve("/connect/" + secret));
     }
 
@@ -227,7 +227,7 @@ public class ConnectService {
             throw new ConnectException("This sign-in was already completed.");
         }
         if (error != null) {
-            audit.record(actor, "account.connect", "connect_link", link.ref(), "failure", Map.of("error", error));
+            audit.record(actor, AuditActions.ACCOUNT_CONNECT, "connect_link", link.ref(), "failure", Map.of("error", error));
             throw new ConnectException("access_denied".equals(error)
                     ? "Consent was denied at the sign-in, so Postern may not read this mailbox. Open the link again to retry."
                     : "The provider refused the sign-in (" + error + "). Open your connect link again, or ask your administrator.");
@@ -244,7 +244,7 @@ public class ConnectService {
         }
         catch (ProviderException ex) {
             log.info("Code exchange for connect link {} failed: {}", link.ref(), ex.error());
-            audit.record(actor, "account.connect", "connect_link", link.ref(), "failure", Map.of("error", ex.error()));
+            audit.record(actor, AuditActions.ACCOUNT_CONNECT, "connect_link", link.ref(), "failure", Map.of("error", ex.error()));
             throw new ConnectException("The provider did not accept the sign-in (" + ex.error() + "). Open your connect link again.");
         }
         ProviderIdentity identity = grant.identity();
@@ -278,7 +278,7 @@ public class ConnectService {
     }
 
     private ConnectException refused(String actor, ConnectLink link, String reason, String message) {
-        audit.record(actor, "account.connect", "connect_link", link.ref(), "denied", Map.of("error", reason));
+        audit.record(actor, AuditActions.ACCOUNT_CONNECT, "connect_link", link.ref(), "denied", Map.of("error", reason));
         return new ConnectException(message);
     }
 
@@ -332,10 +332,8 @@ public class ConnectService {
     }
 
     private static ProviderClient activeClient(AppRepository.StoredApp app) {
-        Credential credential = app.app()
-            .activeCredential()
+        return app.activeProviderClient()
             .orElseThrow(() -> new ConnectException("The app has no active credential; ask your administrator."));
-        return AppService.providerClient(app.app(), credential, app.secrets());
     }
 
     private String randomToken() {

@@ -26,7 +26,9 @@ import dev.postern.broker.apps.Credential.CredentialState;
 import dev.postern.broker.apps.Credential.CredentialType;
 import dev.postern.broker.expiry.ExpiringObject.Hint;
 import dev.postern.broker.expiry.ExpiringObject.Kind;
-import dev.postern.broker.expiry.GraphApplicationReader.GraphCredential;
+import dev.postern.broker.providers.ProviderClient;
+import dev.postern.broker.providers.microsoft.GraphApplicationReader;
+import dev.postern.broker.providers.microsoft.GraphApplicationReader.GraphCredential;
 
 /**
  * Lists every app's client secrets and certificates and, for Microsoft apps with Graph discovery,
@@ -87,9 +89,12 @@ public class AppCredentialSource implements ExpiringObjectSource {
 
     private GraphRead readGraph(StoredApp stored, Instant now) {
         try {
-            return new GraphRead(now, graph.read(stored), null);
+            ProviderClient app = stored.activeProviderClient()
+                .orElseThrow(() -> new GraphApplicationReader.GraphException("the app has no active credential"));
+            return new GraphRead(now, graph.read(app), null);
         }
-        catch (GraphApplicationReader.GraphException ex) {
+        catch (GraphApplicationReader.GraphException | IllegalStateException ex) {
+            // IllegalStateException: the active credential has no stored secret.
             log.warn("Graph discovery for app {} failed: {}", stored.app().id(), ex.getMessage());
             GraphRead last = graphReads.get(stored.app().id());
             // Keep what was found before: a Graph outage must not make unmanaged secrets vanish.

@@ -1,14 +1,12 @@
 package dev.postern.broker.expiry;
 
 import java.net.InetAddress;
-import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.util.List;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
@@ -21,6 +19,9 @@ import dev.postern.broker.outbound.OutboundHttp;
 import dev.postern.broker.outbound.OutboundMsalHttpClient;
 import dev.postern.broker.store.LeaseDocument;
 import dev.postern.broker.store.SecretPath;
+import dev.postern.broker.providers.microsoft.GraphApplicationReader;
+import dev.postern.broker.providers.microsoft.GraphTokenSource;
+import dev.postern.broker.providers.microsoft.MicrosoftTokenProvider;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
 import dev.postern.broker.store.StoreIds;
@@ -31,11 +32,8 @@ class ExpiryConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    GraphTokenSource graphTokenSource(ExpiryProperties properties,
-            @Value("${postern.providers.microsoft-authority-host:https://login.microsoftonline.com}") URI authorityHost,
-            OutboundHttp outbound) {
-        return new MsalGraphTokenSource(authorityHost, properties.graphBaseUrl(), properties.graphDiscovery().timeout(),
-                new OutboundMsalHttpClient(outbound.restClient(properties.graphDiscovery().timeout(), null)));
+    GraphTokenSource graphTokenSource(ExpiryProperties properties, MicrosoftTokenProvider microsoft) {
+        return microsoft.graphTokenSource(properties.graphBaseUrl());
     }
 
     @Bean

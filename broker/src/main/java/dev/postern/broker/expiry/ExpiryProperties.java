@@ -51,7 +51,8 @@ public record ExpiryProperties(@DefaultValue("1h") Duration scanInterval,
      *        because it needs the Graph permission {@code Application.Read.All}
      * @param apps the app ids to read; the default, empty, means every Microsoft app
      * @param cacheTtl how long one app's Graph answer is reused; the default is 15 minutes
-     * @param timeout how long one Graph call may take; the default is 10 seconds
+     * @param timeout how long one Graph read may take (its token is asked within
+     *        {@code postern.providers.timeout}); the default is 10 seconds
      */
     public record GraphDiscovery(@DefaultValue("false") boolean enabled, @DefaultValue Set<String> apps,
             @DefaultValue("15m") Duration cacheTtl, @DefaultValue("10s") Duration timeout) {

@@ -15,8 +15,10 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Service;
 
 import dev.postern.broker.ApiException;
+import dev.postern.broker.ProblemTypes;
 import dev.postern.broker.access.ApiKeys;
 import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 
 /**
@@ -67,7 +69,7 @@ public class AppPasswordService {
             throw ApiException.invalidField("expires_at", "must be in the future");
         }
         if (passwords.findAll(accountId).size() >= MAX_PER_MAILBOX) {
-            throw ApiException.conflict("too-many-app-passwords", "This mailbox has " + MAX_PER_MAILBOX
+            throw ApiException.conflict(ProblemTypes.TOO_MANY_APP_PASSWORDS, "This mailbox has " + MAX_PER_MAILBOX
                     + " app passwords already; revoke one it no longer needs first.");
         }
         String password = PREFIX + randomSecret();
@@ -82,7 +84,7 @@ public class AppPasswordService {
         if (expiresAt != null) {
             details.put("expires_at", expiresAt.toString());
         }
-        audit.success(actor, "app_password.create", "app_password", created.id(), details);
+        audit.success(actor, AuditActions.APP_PASSWORD_CREATE, "app_password", created.id(), details);
         return new Created(created, password);
     }
 
@@ -101,7 +103,7 @@ public class AppPasswordService {
             .orElseThrow(() -> ApiException.notFound("App password " + id))
             .password();
         passwords.delete(accountId, revoked.id());
-        audit.success(actor, "app_password.delete", "app_password", revoked.id(), Map.of("account_id", accountId));
+        audit.success(actor, AuditActions.APP_PASSWORD_DELETE, "app_password", revoked.id(), Map.of("account_id", accountId));
     }
 
     /** The app password {@code password} of mailbox {@code accountId}, when it is one and unexpired. */

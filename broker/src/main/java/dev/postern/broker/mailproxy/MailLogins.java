@@ -24,6 +24,7 @@ import dev.postern.broker.access.ApiClientService;
 import dev.postern.broker.access.ApiPrincipal;
 import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.tokens.IssuedToken;
@@ -42,8 +43,6 @@ final class MailLogins {
     static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
 
     static final Duration FAILURE_DELAY = Duration.ofSeconds(2);
-
-    private static final String ACTION = "mail_proxy.login";
 
     static final String STORE_UNAVAILABLE = "Postern cannot read its store right now; try again later.";
 
@@ -170,13 +169,13 @@ final class MailLogins {
     void succeeded(Login login) {
         count("success");
         timeUpstreamLogin(login, "success");
-        audit.success(login.principal().clientId(), ACTION, "account", login.account().id(), details(login, null));
+        audit.success(login.principal().clientId(), AuditActions.MAIL_PROXY_LOGIN, "account", login.account().id(), details(login, null));
     }
 
     /** Records a login refused because the mailbox or the proxy has as many sessions open as allowed. */
     void refusedByLimit(Login login) {
         count("session_limit");
-        audit.record(login.principal().clientId(), ACTION, "account", login.account().id(), "failure",
+        audit.record(login.principal().clientId(), AuditActions.MAIL_PROXY_LOGIN, "account", login.account().id(), "failure",
                 details(login, "session_limit"));
     }
 
@@ -184,7 +183,7 @@ final class MailLogins {
     void fail(Login login, String reason) {
         count("upstream_failure");
         timeUpstreamLogin(login, "failure");
-        audit.record(login.principal().clientId(), ACTION, "account", login.account().id(), "failure",
+        audit.record(login.principal().clientId(), AuditActions.MAIL_PROXY_LOGIN, "account", login.account().id(), "failure",
                 details(login, reason));
     }
 
@@ -196,7 +195,7 @@ final class MailLogins {
         details.put("mailbox", mailbox);
         details.put("remote_address", source);
         details.put("reason", reason);
-        audit.record(clientId != null ? clientId : "anonymous", ACTION, "mailbox", mailbox, "failure", details);
+        audit.record(clientId != null ? clientId : "anonymous", AuditActions.MAIL_PROXY_LOGIN, "mailbox", mailbox, "failure", details);
     }
 
     private static Map<String, String> details(Login login, @org.jspecify.annotations.Nullable String reason) {

@@ -11,12 +11,12 @@ import org.jspecify.annotations.Nullable;
  */
 public record CredentialCheck(boolean accepted, @Nullable String error, @Nullable String description) {
 
-    static CredentialCheck ok() {
+    public static CredentialCheck ok() {
         return new CredentialCheck(true, null, null);
     }
 
     /** Refused with {@code error}, mapped to the catalogue; the description is the catalogue's, never the peer's. */
-    static CredentialCheck refused(String error) {
+    public static CredentialCheck refused(String error) {
         String code = ProviderErrors.code(error);
         return new CredentialCheck(false, code, ProviderErrors.describe(code));
     }

@@ -15,7 +15,7 @@ import tools.jackson.databind.json.JsonMapper;
  * TLS: OpenID Connect Core 3.1.3.7 lets a confidential client rely on TLS server validation
  * instead of the signature in that case. Only identity claims are kept.
  */
-final class IdTokens {
+public final class IdTokens {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -26,7 +26,8 @@ final class IdTokens {
     private IdTokens() {
     }
 
-    static Map<String, String> claims(@Nullable String idToken) {
+    /** The identity claims of {@code idToken}, read without its signature (see above). */
+    public static Map<String, String> claims(@Nullable String idToken) {
         if (idToken == null || idToken.isBlank()) {
             return new LinkedHashMap<>();
         }
@@ -51,21 +52,6 @@ final class IdTokens {
         return claims;
     }
 
-    /**
-     * The mailbox of an Entra sign-in: {@code preferred_username}, else {@code upn}. Never
-     * {@code email}: in Entra it is an optional, unverified attribute a user or tenant admin can set
-     * to any address.
-     */
-    static @Nullable String entraMailbox(Map<String, String> claims) {
-        for (String name : new String[] { "preferred_username", "upn" }) {
-            String value = claims.get(name);
-            if (value != null && value.contains("@")) {
-                return value.toLowerCase(Locale.ROOT);
-            }
-        }
-        return null;
-    }
-
     /** The {@code email} claim when the provider says it verified it ({@code email_verified: true}), else {@code null}. */
     static @Nullable String verifiedEmail(Map<String, String> claims) {
         String email = claims.get("email");
@@ -79,7 +65,7 @@ final class IdTokens {
      * Who signed in: Entra's {@code oid} (stable across the apps of a tenant) and {@code tid}, else
      * the OpenID {@code sub}; {@code null} when the claims name no subject.
      */
-    static @Nullable ProviderIdentity identity(Map<String, String> claims, boolean entra) {
+    public static @Nullable ProviderIdentity identity(Map<String, String> claims, boolean entra) {
         String subject = entra && claims.get("oid") != null ? claims.get("oid") : claims.get("sub");
         if (subject == null || subject.isBlank()) {
             return null;

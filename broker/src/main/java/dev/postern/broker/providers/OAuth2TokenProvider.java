@@ -25,6 +25,9 @@ import tools.jackson.databind.json.JsonMapper;
  */
 abstract class OAuth2TokenProvider implements TokenProvider {
 
+    /** The refresh token of the credential check: no provider ever issued it. */
+    private static final String PROBE_REFRESH_TOKEN = "postern-credential-probe";
+
     private final ProviderHttp http;
 
     private final Clock clock;
@@ -81,6 +84,51 @@ abstract class OAuth2TokenProvider implements TokenProvider {
         form.add("grant_type", "refresh_token");
         form.add("refresh_token", state.value());
         return grant(client, form, state.value());
+    }
+
+    /**
+     * Sends a made-up refresh token with the client's credential: {@code invalid_grant} means the
+     * provider authenticated the client and refused only the token, so the credential is good.
+     */
+    @Override
+    public CredentialCheck verifyCredential(ProviderClient client) {
+        if (!(client.authentication() instanceof ClientAuthentication.Secret secret)) {
+            return CredentialCheck.refused("unsupported_credential");
+        }
+        MultiValueMap<String, String> form = new LinkedMultiValueMap<>();
+        form.add("grant_type", "refresh_token");
+        form.add("refresh_token", PROBE_REFRESH_TOKEN);
+        form.add("client_id", client.clientId());
+        form.add("client_secret", secret.value());
+        try {
+            return http.restClient()
+                .post()
+                .uri(tokenEndpoint(client))
+                .contentType(MediaType.APPLICATION_FORM_URLENCODED)
+                .body(form)
+                .exchange((request, response) -> interpretProbe(response.getStatusCode().value(),
+                        new String(response.getBody().readAllBytes(), StandardCharsets.UTF_8)));
+        }
+        catch (ResourceAccessException ex) {
+            return CredentialCheck.refused(ProviderErrors.ofFailure(ex));
+        }
+    }
+
+    private CredentialCheck interpretProbe(int status, String body) {
+        String error = null;
+        try {
+            error = json.readTree(body).path("error").asString(null);
+        }
+        catch (RuntimeException ex) {
+            // not JSON: judged on the status alone
+        }
+        if ("invalid_grant".equals(error)) {
+            return CredentialCheck.ok(); // the client was authenticated; only our made-up refresh token was refused
+        }
+        if (status / 100 == 2) {
+            return CredentialCheck.refused("unexpected_success");
+        }
+        return CredentialCheck.refused(error == null ? ProviderErrors.OTHER : error);
     }
 
     private TokenGrant grant(ProviderClient client, MultiValueMap<String, String> form, @Nullable String previousRefreshToken) {

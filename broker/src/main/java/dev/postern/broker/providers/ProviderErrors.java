@@ -87,7 +87,7 @@ public final class ProviderErrors {
     }
 
     /** The code for a call that failed without an answer: a refused destination, a timeout, else unreachable. */
-    static String ofFailure(@Nullable Throwable failure) {
+    public static String ofFailure(@Nullable Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof EndpointNotAllowedException refused) {
                 return switch (refused.rule()) {

@@ -32,7 +32,7 @@ public class ProviderHttp {
     }
 
     /** The client for msal4j. */
-    OutboundMsalHttpClient msalHttpClient() {
+    public OutboundMsalHttpClient msalHttpClient() {
         return msalHttpClient;
     }
 

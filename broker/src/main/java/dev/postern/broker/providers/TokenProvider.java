@@ -25,4 +25,12 @@ public interface TokenProvider {
      * @throws ProviderException when the provider refuses or cannot be reached
      */
     TokenGrant refresh(ProviderClient client, MailboxState state);
+
+    /**
+     * Asks the provider whether it accepts {@code client}'s credential, with a real token request
+     * that changes nothing: Microsoft's client credentials grant; for Google and generic providers
+     * a refresh with a made-up refresh token, which a provider answers with {@code invalid_grant}
+     * only after it accepted the client's credential, and with {@code invalid_client} when not.
+     */
+    CredentialCheck verifyCredential(ProviderClient client);
 }

@@ -1,5 +1,6 @@
 /**
- * One token provider per identity provider: Microsoft (msal4j), Google and generic OAuth2.
+ * One token provider per identity provider: Google and generic OAuth2 here, Microsoft (msal4j) in
+ * {@code providers.microsoft}.
  */
 @NullMarked
 package dev.postern.broker.providers;

@@ -24,12 +24,14 @@ import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 
 import dev.postern.broker.ApiException;
+import dev.postern.broker.ProblemTypes;
 import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountRepository.StoredAccessToken;
 import dev.postern.broker.accounts.AccountRepository.StoredAccount;
 import dev.postern.broker.accounts.AccountService;
 import dev.postern.broker.apps.AppRepository;
 import dev.postern.broker.apps.AppRepository.StoredApp;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 import dev.postern.broker.providers.ProviderException;
 import dev.postern.broker.providers.TokenGrant;
@@ -108,7 +110,7 @@ class MailboxRefresh {
         }
         if (!drain.tryStart()) {
             inFlight.remove(accountId, mine);
-            mine.completeExceptionally(TokenProblems.unavailable("shutting-down",
+            mine.completeExceptionally(TokenProblems.unavailable(ProblemTypes.SHUTTING_DOWN,
                     "This broker is shutting down; another replica, or this one once restarted, serves the token.", 1));
             return mine;
         }
@@ -156,17 +158,17 @@ class MailboxRefresh {
                 case DocumentIntegrityException refused -> throw refused;
                 default -> {
                     log.error("Token refresh failed", ex.getCause());
-                    throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
+                    throw new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.INTERNAL_ERROR, "Internal error",
                             "The token could not be refreshed; the request id leads to the log entry.");
                 }
             }
         }
         catch (TimeoutException ex) {
-            throw TokenProblems.unavailable("refresh-timeout", "The token refresh did not finish in time; try again.", 5);
+            throw TokenProblems.unavailable(ProblemTypes.REFRESH_TIMEOUT, "The token refresh did not finish in time; try again.", 5);
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
-            throw TokenProblems.unavailable("refresh-timeout", "Interrupted.", 5);
+            throw TokenProblems.unavailable(ProblemTypes.REFRESH_TIMEOUT, "Interrupted.", 5);
         }
     }
 
@@ -184,7 +186,7 @@ class MailboxRefresh {
                 // Another replica is refreshing: wait for its save, under which its token is found.
                 backoffs.requireNone(accountId);
                 if (clock.instant().isAfter(deadline)) {
-                    throw TokenProblems.unavailable("refresh-in-progress",
+                    throw TokenProblems.unavailable(ProblemTypes.REFRESH_IN_PROGRESS,
                             "Another replica is refreshing this mailbox; try again.", 2);
                 }
                 sleep(100);
@@ -197,10 +199,10 @@ class MailboxRefresh {
             }
             backoffs.requireNone(accountId);
             if (base.state() == null) {
-                throw ApiException.conflict("reauth-required", "This mailbox has no refresh token; connect it again.");
+                throw ApiException.conflict(ProblemTypes.REAUTH_REQUIRED, "This mailbox has no refresh token; connect it again.");
             }
             StoredApp app = apps.findRecent(base.account().appId())
-                .orElseThrow(() -> ApiException.conflict("app-missing", "The app of this mailbox no longer exists."));
+                .orElseThrow(() -> ApiException.conflict(ProblemTypes.APP_MISSING, "The app of this mailbox no longer exists."));
             // Computed before the lease is written, so it ends no later than the lease in the store.
             Instant leaseEnds = clock.instant().plus(properties.leaseDuration());
             StoredAccount leased;
@@ -238,9 +240,9 @@ class MailboxRefresh {
             case REAUTH_REQUIRED -> {
                 Account.AccountError error = new Account.AccountError(refused.error(), refused.getMessage(), clock.instant());
                 accounts.changeStatus(accountId, account -> account.withStatus(Account.Status.REAUTH_REQUIRED, error));
-                audit.record("system", "account.reauth_required", "account", accountId, "failure",
+                audit.record("system", AuditActions.ACCOUNT_REAUTH_REQUIRED, "account", accountId, "failure",
                         Map.of("error", refused.error()));
-                yield ApiException.conflict("reauth-required",
+                yield ApiException.conflict(ProblemTypes.REAUTH_REQUIRED,
                         "The mailbox owner must connect this mailbox again: the provider refused its refresh token ("
                                 + refused.error() + ").");
             }
@@ -249,13 +251,13 @@ class MailboxRefresh {
                 recordError(accountId, refused);
                 // The app may have been rotated on another replica: read it again next time.
                 apps.forgetRecent(app.app().id());
-                yield new ApiException(HttpStatus.BAD_GATEWAY, "provider-rejected-client", "App credential rejected",
+                yield new ApiException(HttpStatus.BAD_GATEWAY, ProblemTypes.PROVIDER_REJECTED_CLIENT, "App credential rejected",
                         "The identity provider rejected the app's credentials (" + refused.error()
                                 + "): rotate the app's client secret or certificate.");
             }
             case FAILED -> {
                 recordError(accountId, refused);
-                yield new ApiException(HttpStatus.BAD_GATEWAY, "provider-error", "Identity provider error",
+                yield new ApiException(HttpStatus.BAD_GATEWAY, ProblemTypes.PROVIDER_ERROR, "Identity provider error",
                         "The identity provider refused the refresh (" + refused.error() + ").");
             }
         };

@@ -12,9 +12,9 @@ import io.micrometer.core.instrument.Timer;
 import org.springframework.stereotype.Component;
 
 import dev.postern.broker.ApiException;
+import dev.postern.broker.ProblemTypes;
 import dev.postern.broker.apps.AppRegistration;
 import dev.postern.broker.apps.AppRepository.StoredApp;
-import dev.postern.broker.apps.AppService;
 import dev.postern.broker.apps.Credential;
 import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.providers.ProviderException;
@@ -64,7 +64,7 @@ class ProviderRefresh {
             Timer.Sample sample = metrics.startProviderCall();
             try {
                 TokenGrant grant = providers.forKind(registration.provider())
-                    .refresh(AppService.providerClient(registration, credential, app.secrets()), state);
+                    .refresh(app.providerClient(credential), state);
                 circuits.answered(endpoint);
                 return grant;
             }
@@ -92,7 +92,7 @@ class ProviderRefresh {
         if (lastRejection != null) {
             throw lastRejection;
         }
-        throw ApiException.conflict("no-active-credential", "The app of this mailbox has no usable credential.");
+        throw ApiException.conflict(ProblemTypes.NO_ACTIVE_CREDENTIAL, "The app of this mailbox has no usable credential.");
     }
 
     /** The active credential first, then retired ones that have not expired, newest retirement first. */

@@ -23,6 +23,7 @@ import org.springframework.stereotype.Component;
 
 import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 
 /**
@@ -138,7 +139,7 @@ public class TokenSchedules {
             }
             refreshes[i] = CompletableFuture.runAsync(() -> {
                 if (refreshInBackground(accountId, LONGER_THAN_ANY_TOKEN, "Keep-alive refresh")) {
-                    audit.record("system", "account.keep_alive", "account", accountId, "success", Map.of());
+                    audit.record("system", AuditActions.ACCOUNT_KEEP_ALIVE, "account", accountId, "success", Map.of());
                 }
             }, pacer);
         }

@@ -12,6 +12,7 @@ import dev.postern.broker.access.ApiPrincipal;
 import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountChangedEvent;
 import dev.postern.broker.accounts.AccountService;
+import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
 
 /**
@@ -66,7 +67,7 @@ public class TokenService {
         if (cached != null) {
             metrics.request("cache");
             // Counted, not one event per request: a client may fetch its cached token thousands of times a second.
-            audit.recordRepeated(caller.clientId(), "token.issue", "account", accountId, "success", CACHE_SOURCE);
+            audit.recordRepeated(caller.clientId(), AuditActions.TOKEN_ISSUE, "account", accountId, "success", CACHE_SOURCE);
             return cached;
         }
         return refreshed(caller, accountId, minTtl);
@@ -85,7 +86,7 @@ public class TokenService {
         Account account = accounts.current(accountId);
         if (!caller.mayUseAccount(account.id(), account.appId())) {
             metrics.request("denied");
-            audit.record(caller.clientId(), "token.issue", "account", accountId, "denied", Map.of());
+            audit.record(caller.clientId(), AuditActions.TOKEN_ISSUE, "account", accountId, "denied", Map.of());
             throw ApiException.forbidden("This API client may not get tokens for this mailbox.");
         }
         TokenProblems.requireUsable(account);
@@ -95,12 +96,12 @@ public class TokenService {
         try {
             IssuedToken token = refresh.refresh(accountId, minTtl);
             metrics.request("refresh");
-            audit.record(caller.clientId(), "token.issue", "account", accountId, "success", REFRESH_SOURCE);
+            audit.record(caller.clientId(), AuditActions.TOKEN_ISSUE, "account", accountId, "success", REFRESH_SOURCE);
             return token;
         }
         catch (ApiException ex) {
             metrics.request("error");
-            audit.record(caller.clientId(), "token.issue", "account", accountId, "failure", Map.of("problem", ex.type()));
+            audit.record(caller.clientId(), AuditActions.TOKEN_ISSUE, "account", accountId, "failure", Map.of("problem", ex.type()));
             throw ex;
         }
     }

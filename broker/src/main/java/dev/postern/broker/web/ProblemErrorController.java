@@ -1,6 +1,5 @@
 package dev.postern.broker.web;
 
-import java.net.URI;
 import java.util.Map;
 
 import jakarta.servlet.RequestDispatcher;
@@ -27,9 +26,8 @@ class ProblemErrorController implements ErrorController {
             MediaType.APPLICATION_JSON_VALUE, MediaType.ALL_VALUE })
     ResponseEntity<Map<String, Object>> error(HttpServletRequest request) {
         HttpStatus status = statusOf(request);
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detailFor(status));
-        problem.setType(URI.create(Problems.TYPE_BASE + ProblemResponses.typeFor(status)));
-        problem.setTitle(status.getReasonPhrase());
+        ProblemDetail problem = Problems.of(status, Problems.typeFor(status), status.getReasonPhrase(),
+                detailFor(status));
         // The instance is the request that failed, not /error; one Tomcat refused may not even parse.
         Object original = request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
         Problems.decorate(problem, request);

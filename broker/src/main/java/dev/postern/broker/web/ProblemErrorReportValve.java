@@ -20,7 +20,6 @@ import org.springframework.core.Ordered;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Tomcat's last word, as an RFC 9457 problem instead of its HTML page. It answers what Tomcat
@@ -31,8 +30,6 @@ import tools.jackson.databind.json.JsonMapper;
 class ProblemErrorReportValve extends ErrorReportValve {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemErrorReportValve.class);
-
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @Override
     protected void report(Request request, Response response, Throwable throwable) {
@@ -48,11 +45,10 @@ class ProblemErrorReportValve extends ErrorReportValve {
         HttpStatus resolved = HttpStatus.resolve(status);
         HttpStatus problemStatus = resolved == null ? HttpStatus.BAD_REQUEST : resolved;
         String requestId = UUID.randomUUID().toString();
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(problemStatus, problemStatus.is5xxServerError()
-                ? "Postern could not complete the request; the request id leads to the log entry."
-                : "The request could not be understood: check the URL's encoding and the headers.");
-        problem.setType(java.net.URI.create(Problems.TYPE_BASE + ProblemResponses.typeFor(problemStatus)));
-        problem.setTitle(problemStatus.getReasonPhrase());
+        ProblemDetail problem = Problems.of(problemStatus, Problems.typeFor(problemStatus),
+                problemStatus.getReasonPhrase(), problemStatus.is5xxServerError()
+                        ? "Postern could not complete the request; the request id leads to the log entry."
+                        : "The request could not be understood: check the URL's encoding and the headers.");
         problem.setProperty("request_id", requestId);
         if (throwable != null) {
             log.warn("[{}] Tomcat answered {} with an exception", requestId, status, throwable);
@@ -66,7 +62,7 @@ class ProblemErrorReportValve extends ErrorReportValve {
             response.setHeader(RequestIdFilter.HEADER, requestId);
             Writer writer = response.getReporter();
             if (writer != null) {
-                writer.write(JSON.writeValueAsString(Problems.asMap(problem)));
+                writer.write(Problems.json(problem));
                 response.finishResponse();
             }
         }

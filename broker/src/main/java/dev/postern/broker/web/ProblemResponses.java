@@ -26,8 +26,9 @@ import tools.jackson.databind.DatabindException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 import dev.postern.broker.ApiException;
-import dev.postern.broker.store.InvalidSecretPathException;
+import dev.postern.broker.ProblemTypes;
 import dev.postern.broker.store.DocumentIntegrityException;
+import dev.postern.broker.store.InvalidSecretPathException;
 import dev.postern.broker.store.SecretStoreException;
 import dev.postern.broker.store.StoreUnavailableException;
 import dev.postern.broker.store.VersionConflictException;
@@ -59,28 +60,28 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
         log.warn("Store unavailable: {}", ex.getMessage());
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
             .header(HttpHeaders.RETRY_AFTER, STORE_RETRY_AFTER_SECONDS)
-            .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, "store-unavailable", "Secret store unavailable",
+            .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.STORE_UNAVAILABLE, "Secret store unavailable",
                     "The secret store cannot be used right now; try again shortly.", request));
     }
 
     @ExceptionHandler(VersionConflictException.class)
     ResponseEntity<ProblemDetail> versionConflict(VersionConflictException ex, HttpServletRequest request) {
         return ResponseEntity.status(HttpStatus.CONFLICT)
-            .body(Problems.of(HttpStatus.CONFLICT, "conflict", "Concurrent change",
+            .body(Problems.of(HttpStatus.CONFLICT, ProblemTypes.CONFLICT, "Concurrent change",
                     "The object was changed by another request at the same time; read it again and retry.", request));
     }
 
     @ExceptionHandler(InvalidSecretPathException.class)
     ResponseEntity<ProblemDetail> invalidId(InvalidSecretPathException ex, HttpServletRequest request) {
         return ResponseEntity.status(HttpStatus.NOT_FOUND)
-            .body(Problems.of(HttpStatus.NOT_FOUND, "not-found", "Not found", "No such object.", request));
+            .body(Problems.of(HttpStatus.NOT_FOUND, ProblemTypes.NOT_FOUND, "Not found", "No such object.", request));
     }
 
     // The store logged the path and the failed check once at WARN; the caller learns neither.
     @ExceptionHandler(DocumentIntegrityException.class)
     ResponseEntity<ProblemDetail> storeIntegrity(DocumentIntegrityException ex, HttpServletRequest request) {
         return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
-            .body(Problems.of(HttpStatus.INTERNAL_SERVER_ERROR, "store-integrity", "Stored data refused",
+            .body(Problems.of(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.STORE_INTEGRITY, "Stored data refused",
                     "A stored document failed its integrity check and was not used; an operator must restore it.",
                     request));
     }
@@ -97,7 +98,7 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> invalidParameters(InvalidParameterException ex, HttpServletRequest request) {
         log.info("Refused malformed request parameters: {}", ex.getMessage());
         return ResponseEntity.badRequest()
-            .body(Problems.of(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request",
+            .body(Problems.of(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, "Invalid request",
                     "The query string or form body is malformed.", request));
     }
 
@@ -109,7 +110,7 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
 
     private static ResponseEntity<ProblemDetail> internalError(HttpServletRequest request) {
         return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
-            .body(Problems.of(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
+            .body(Problems.of(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.INTERNAL_ERROR, "Internal error",
                     "Postern could not complete the request; the request id leads to the log entry.", request));
     }
 
@@ -120,10 +121,8 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
         for (FieldError error : ex.getBindingResult().getFieldErrors()) {
             fields.putIfAbsent(snakeCase(error.getField()), error.getDefaultMessage());
         }
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
+        ProblemDetail problem = Problems.of(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, "Invalid request",
                 "The request has invalid fields: " + String.join(", ", fields.keySet()) + ".");
-        problem.setType(URI.create(Problems.TYPE_BASE + "invalid-request"));
-        problem.setTitle("Invalid request");
         problem.setProperty("errors", fields);
         return handleExceptionInternal(ex, problem, headers, HttpStatus.BAD_REQUEST, request);
     }
@@ -132,10 +131,8 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         if (causedByTooLargeBody(ex)) {
-            ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE,
-                    "The request body is larger than the broker accepts.");
-            problem.setType(URI.create(Problems.TYPE_BASE + "payload-too-large"));
-            problem.setTitle("Request body too large");
+            ProblemDetail problem = Problems.of(HttpStatus.CONTENT_TOO_LARGE, ProblemTypes.PAYLOAD_TOO_LARGE,
+                    "Request body too large", "The request body is larger than the broker accepts.");
             return handleExceptionInternal(ex, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
         }
         // Name the offending field from Jackson's path; never echo the input value, it may be a secret.
@@ -150,11 +147,9 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
             problemText = databind instanceof UnrecognizedPropertyException ? "is not a known field"
                     : "has the wrong type or format";
         }
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
+        ProblemDetail problem = Problems.of(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, "Invalid request",
                 field == null ? "The request body is not valid JSON for this call."
                         : "The request has invalid fields: " + field + ".");
-        problem.setType(URI.create(Problems.TYPE_BASE + "invalid-request"));
-        problem.setTitle("Invalid request");
         if (field != null) {
             problem.setProperty("errors", Map.of(field, problemText));
         }
@@ -166,7 +161,7 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
             WebRequest request) {
         if (body instanceof ProblemDetail problem && request instanceof ServletWebRequest servlet) {
             if (problem.getType() == null || "about:blank".equals(String.valueOf(problem.getType()))) {
-                problem.setType(URI.create(Problems.TYPE_BASE + typeFor(status)));
+                problem.setType(URI.create(Problems.TYPE_BASE + Problems.typeFor(status)));
             }
             Problems.decorate(problem, servlet.getRequest());
         }
@@ -186,17 +181,5 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
     /** Field names as the JSON API spells them. */
     private static String snakeCase(String javaName) {
         return javaName.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
-    }
-
-    static String typeFor(HttpStatusCode status) {
-        return switch (status.value()) {
-            case 400 -> "invalid-request";
-            case 404 -> "not-found";
-            case 405 -> "method-not-allowed";
-            case 406 -> "not-acceptable";
-            case 413 -> "payload-too-large";
-            case 415 -> "unsupported-media-type";
-            default -> status.is5xxServerError() ? "internal-error" : "http-" + status.value();
-        };
     }
 }

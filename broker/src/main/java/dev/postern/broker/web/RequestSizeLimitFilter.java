@@ -1,6 +1,7 @@
 package dev.postern.broker.web;
 
 import java.io.IOException;
+import java.util.Map;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
@@ -12,11 +13,13 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
-import tools.jackson.databind.json.JsonMapper;
+
+import dev.postern.broker.ProblemTypes;
 
 /**
  * Refuses request bodies larger than {@code postern.web.max-body-size} with a {@code 413}
@@ -30,8 +33,6 @@ import tools.jackson.databind.json.JsonMapper;
 class RequestSizeLimitFilter extends OncePerRequestFilter {
 
     private final long limit;
-
-    private final JsonMapper json = JsonMapper.builder().build();
 
     RequestSizeLimitFilter(WebProperties properties) {
         this.limit = properties.maxBodySize().toBytes();
@@ -62,13 +63,10 @@ class RequestSizeLimitFilter extends OncePerRequestFilter {
     }
 
     private void tooLarge(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        response.setStatus(HttpStatus.CONTENT_TOO_LARGE.value());
-        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         // Tomcat would otherwise try to swallow the unread body; closing is cheaper than reading it.
-        response.setHeader("Connection", "close");
-        json.writeValue(response.getOutputStream(), Problems.asMap(Problems.of(HttpStatus.CONTENT_TOO_LARGE,
-                "payload-too-large", "Request body too large",
-                "The request body is larger than " + limit + " bytes.", request)));
+        Problems.write(Problems.of(HttpStatus.CONTENT_TOO_LARGE, ProblemTypes.PAYLOAD_TOO_LARGE,
+                "Request body too large", "The request body is larger than " + limit + " bytes."), request, response,
+                Map.of(HttpHeaders.CONNECTION, "close"));
     }
 
     /** Thrown by a counted body at the limit; {@link ProblemResponses} answers it with 413. */

@@ -10,8 +10,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.authentication.AuthenticationServiceException;
 import org.springframework.security.core.AuthenticationException;
@@ -21,7 +19,8 @@ import org.springframework.security.web.csrf.CsrfException;
 import org.springframework.security.web.firewall.RequestRejectedException;
 import org.springframework.security.web.firewall.RequestRejectedHandler;
 import org.springframework.stereotype.Component;
-import tools.jackson.databind.json.JsonMapper;
+
+import dev.postern.broker.ProblemTypes;
 
 /**
  * Answers what Spring Security refuses with the same RFC 9457 problems as every other error: no
@@ -32,8 +31,6 @@ import tools.jackson.databind.json.JsonMapper;
 public class SecurityProblems implements AuthenticationEntryPoint, AccessDeniedHandler, RequestRejectedHandler {
 
     private static final Logger log = LoggerFactory.getLogger(SecurityProblems.class);
-
-    private final JsonMapper json = JsonMapper.builder().build();
 
     @Override
     public void commence(HttpServletRequest request, HttpServletResponse response, AuthenticationException ex)
@@ -78,10 +75,6 @@ public class SecurityProblems implements AuthenticationEntryPoint, AccessDeniedH
     /** Writes a problem of {@code type} with extra {@code headers}. */
     public void write(HttpServletRequest request, HttpServletResponse response, HttpStatus status, String type,
             String title, String detail, Map<String, String> headers) throws IOException {
-        ProblemDetail problem = Problems.of(status, type, title, detail, request);
-        headers.forEach(response::setHeader);
-        response.setStatus(status.value());
-        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-        json.writeValue(response.getOutputStream(), Problems.asMap(problem));
+        Problems.write(Problems.of(status, type, title, detail), request, response, headers);
     }
 }

@@ -13,6 +13,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import dev.postern.broker.apps.AppRepository;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.ResponseLog;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -34,6 +34,7 @@ import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 
 /**
  * 10,000 mailboxes on a real OpenBao: no request reads a collection. The accounts are seeded

@@ -9,6 +9,7 @@ import tools.jackson.databind.JsonNode;
 
 import dev.postern.broker.outbound.FakePeer;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.TestIdentityProvider;
 
 import static org.assertj.core.api.Assertions.assertThat;

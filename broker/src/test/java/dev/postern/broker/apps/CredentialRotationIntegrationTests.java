@@ -19,6 +19,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.postern.broker.providers.Pem;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

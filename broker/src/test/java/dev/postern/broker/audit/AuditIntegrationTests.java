@@ -7,12 +7,13 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
+
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
-
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -23,6 +23,7 @@ import org.springframework.web.util.UriComponentsBuilder;
 
 import dev.postern.broker.accounts.AccountRepository;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.TestIdentityProvider;
 
 import static org.assertj.core.api.Assertions.assertThat;

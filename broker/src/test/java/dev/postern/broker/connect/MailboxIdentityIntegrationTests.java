@@ -18,6 +18,7 @@ import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountChangedEvent;
 import dev.postern.broker.accounts.AccountRepository;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestIdentityProvider;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;

@@ -14,7 +14,8 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 import dev.postern.broker.testing.MutableClock;
-import dev.postern.broker.expiry.BrokerInstance.Answer;
+import dev.postern.broker.testing.BrokerClient.Answer;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.expiry.WebhookReceiver.Delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ExpiryAlertsIntegrationTests {
 
+    private static final String ADMIN_KEY = TestBroker.newAdminKey();
+
     private static final Instant START = Instant.parse("2030-03-01T09:00:00Z");
 
     private static final String SECRET_VALUE = "client-secret-never-in-alerts-" + UUID.randomUUID();
@@ -36,21 +39,21 @@ class ExpiryAlertsIntegrationTests {
                 "3");
     }
 
-    private static String createAppWithActiveSecret(BrokerInstance broker, String name, Instant expiresAt) {
-        Answer app = broker.call("POST", "/v1/apps", BrokerInstance.ADMIN_KEY, """
+    private static String createAppWithActiveSecret(TestBroker broker, String name, Instant expiresAt) {
+        Answer app = broker.api.call("POST", "/v1/apps", ADMIN_KEY, """
                 {"name":"%s","provider":"microsoft","tenant":"contoso.onmicrosoft.com",
                  "client_id":"11111111-2222-3333-4444-555555555555"}""".formatted(name));
         assertThat(app.status()).as(app.body()).isEqualTo(201);
         String appId = app.json().path("id").asString();
         String credential = addSecret(broker, appId, SECRET_VALUE, expiresAt);
-        Answer promoted = broker.call("POST", "/v1/apps/" + appId + "/credentials/" + credential + "/promote",
-                BrokerInstance.ADMIN_KEY, "{\"force\":true,\"reason\":\"test without a provider\"}");
+        Answer promoted = broker.api.call("POST", "/v1/apps/" + appId + "/credentials/" + credential + "/promote",
+                ADMIN_KEY, "{\"force\":true,\"reason\":\"test without a provider\"}");
         assertThat(promoted.status()).as(promoted.body()).isEqualTo(200);
         return appId;
     }
 
-    private static String addSecret(BrokerInstance broker, String appId, String value, Instant expiresAt) {
-        Answer added = broker.call("POST", "/v1/apps/" + appId + "/credentials", BrokerInstance.ADMIN_KEY, """
+    private static String addSecret(TestBroker broker, String appId, String value, Instant expiresAt) {
+        Answer added = broker.api.call("POST", "/v1/apps/" + appId + "/credentials", ADMIN_KEY, """
                 {"type":"client_secret","value":"%s","expires_at":"%s","description":"portal secret"}"""
             .formatted(value, expiresAt));
         assertThat(added.status()).as(added.body()).isEqualTo(201);
@@ -58,15 +61,15 @@ class ExpiryAlertsIntegrationTests {
     }
 
     /** Both replicas scan at the same moment, as two schedulers whose intervals line up would. */
-    private static void scanConcurrently(BrokerInstance... brokers) throws Exception {
+    private static void scanConcurrently(TestBroker... brokers) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(brokers.length);
         try {
             CountDownLatch start = new CountDownLatch(1);
             List<Future<ExpiryScanner.Snapshot>> scans = new java.util.ArrayList<>();
-            for (BrokerInstance broker : brokers) {
+            for (TestBroker broker : brokers) {
                 Callable<ExpiryScanner.Snapshot> scan = () -> {
                     start.await();
-                    return broker.scanner().scan();
+                    return broker.bean(ExpiryScanner.class).scan();
                 };
                 scans.add(pool.submit(scan));
             }
@@ -88,25 +91,25 @@ class ExpiryAlertsIntegrationTests {
             Map<String, Object> config = webhook(receiver);
             String appId;
             String credentialId;
-            BrokerInstance first = BrokerInstance.start(prefix, clock, config);
+            TestBroker first = TestBroker.start(prefix, ADMIN_KEY, config, clock);
             try {
                 appId = createAppWithActiveSecret(first, "Sales mail", START.plus(Duration.ofDays(31)));
-                credentialId = first.call("GET", "/v1/apps/" + appId, BrokerInstance.ADMIN_KEY, null)
+                credentialId = first.api.call("GET", "/v1/apps/" + appId, ADMIN_KEY, null)
                     .json().path("credentials").get(0).path("id").asString();
 
-                first.scanner().scan();
+                first.bean(ExpiryScanner.class).scan();
                 assertThat(receiver.awaitDeliveries(0)).as("31 days left: no threshold crossed").isEmpty();
 
                 clock.advance(Duration.ofDays(1));
-                first.scanner().scan();
-                first.scanner().scan();
+                first.bean(ExpiryScanner.class).scan();
+                first.bean(ExpiryScanner.class).scan();
                 List<Delivery> thirty = receiver.awaitDeliveries(1);
                 assertThat(thirty).hasSize(1);
                 assertThat(thirty.getFirst().json().path("type").asString()).isEqualTo("expiry.expiring");
                 assertThat(WebhookReceiver.objects(thirty.getFirst())).singleElement().satisfies(object -> {
                     assertThat(object).containsEntry("id", credentialId).containsEntry("threshold", "30d")
                         .containsEntry("days_left", "30").containsEntry("state", "warning")
-                        .containsEntry("action_url", "https://postern.example.test/admin/apps/" + appId);
+                        .containsEntry("action_url", first.publicUrl() + "/admin/apps/" + appId);
                 });
             }
             finally {
@@ -115,10 +118,10 @@ class ExpiryAlertsIntegrationTests {
 
             // A restart: a new context on the same store. Past the dead owner's lease it alerts again, but 30d is stored as fired.
             clock.advance(Duration.ofHours(2));
-            BrokerInstance restarted = BrokerInstance.start(prefix, clock, config);
-            BrokerInstance replica = BrokerInstance.start(prefix, clock, config);
+            TestBroker restarted = TestBroker.start(prefix, ADMIN_KEY, config, clock);
+            TestBroker replica = TestBroker.start(prefix, ADMIN_KEY, config, clock);
             try {
-                assertThat(restarted.scanner().scan().alerted()).isTrue();
+                assertThat(restarted.bean(ExpiryScanner.class).scan().alerted()).isTrue();
                 assertThat(receiver.awaitDeliveries(1)).as("no second 30d alert after a restart").hasSize(1);
 
                 Map<Duration, String> steps = new java.util.LinkedHashMap<>();
@@ -139,13 +142,13 @@ class ExpiryAlertsIntegrationTests {
                 }
                 assertThat(receiver.deliveries().getLast().json().path("type").asString()).isEqualTo("expiry.expired");
 
-                Answer health = restarted.call("GET", "/actuator/health/expiry", BrokerInstance.ADMIN_KEY, null);
+                Answer health = restarted.api.call("GET", "/actuator/health/expiry", ADMIN_KEY, null);
                 assertThat(health.status()).isEqualTo(503);
                 assertThat(health.json().path("status").asString()).isEqualTo("DOWN");
                 assertThat(health.json().path("details").path("expired_in_use").get(0).path("id").asString())
                     .isEqualTo(credentialId);
 
-                Answer listed = replica.call("GET", "/v1/expiry", BrokerInstance.ADMIN_KEY, null);
+                Answer listed = replica.api.call("GET", "/v1/expiry", ADMIN_KEY, null);
                 assertThat(listed.status()).isEqualTo(200);
                 assertThat(listed.json().path("items").get(0).path("state").asString()).isEqualTo("expired");
                 assertThat(listed.json().path("items").get(0).path("fired_thresholds").toString())
@@ -154,11 +157,11 @@ class ExpiryAlertsIntegrationTests {
                 // Rotation: a new secret promoted, the old one deleted.
                 String replacement = addSecret(restarted, appId, "replacement-" + UUID.randomUUID(),
                         clock.instant().plus(Duration.ofDays(200)));
-                Answer promoted = restarted.call("POST", "/v1/apps/" + appId + "/credentials/" + replacement + "/promote",
-                        BrokerInstance.ADMIN_KEY, "{\"force\":true,\"reason\":\"rotation test\"}");
+                Answer promoted = restarted.api.call("POST", "/v1/apps/" + appId + "/credentials/" + replacement + "/promote",
+                        ADMIN_KEY, "{\"force\":true,\"reason\":\"rotation test\"}");
                 assertThat(promoted.status()).as(promoted.body()).isEqualTo(200);
-                assertThat(restarted.call("DELETE", "/v1/apps/" + appId + "/credentials/" + credentialId,
-                        BrokerInstance.ADMIN_KEY, null).status()).isEqualTo(200);
+                assertThat(restarted.api.call("DELETE", "/v1/apps/" + appId + "/credentials/" + credentialId,
+                        ADMIN_KEY, null).status()).isEqualTo(200);
                 scanConcurrently(restarted, replica);
                 scanConcurrently(restarted, replica);
 
@@ -178,8 +181,8 @@ class ExpiryAlertsIntegrationTests {
                 });
                 assertThat(all).extracting(Delivery::id).doesNotHaveDuplicates();
 
-                assertThat(restarted.call("GET", "/actuator/health/expiry", BrokerInstance.ADMIN_KEY, null).status()).isEqualTo(200);
-                String metrics = restarted.call("GET", "/actuator/prometheus", BrokerInstance.ADMIN_KEY, null).body();
+                assertThat(restarted.api.call("GET", "/actuator/health/expiry", ADMIN_KEY, null).status()).isEqualTo(200);
+                String metrics = restarted.api.call("GET", "/actuator/prometheus", ADMIN_KEY, null).body();
                 assertThat(metrics).contains("postern_credential_expiry_timestamp_seconds{app=\"" + appId + "\",credential=\""
                         + replacement + "\",type=\"client_secret\"}");
                 assertThat(metrics).doesNotContain("credential=\"" + credentialId + "\"");
@@ -196,16 +199,16 @@ class ExpiryAlertsIntegrationTests {
         String prefix = "postern-expiry-" + UUID.randomUUID() + "/";
         MutableClock clock = new MutableClock(START);
         try (WebhookReceiver receiver = new WebhookReceiver(503);
-                BrokerInstance broker = BrokerInstance.start(prefix, clock, webhook(receiver))) {
+                TestBroker broker = TestBroker.start(prefix, ADMIN_KEY, webhook(receiver), clock)) {
             String appId = createAppWithActiveSecret(broker, "Failing hook", START.plus(Duration.ofDays(5)));
 
-            broker.scanner().scan();
+            broker.bean(ExpiryScanner.class).scan();
 
             long deadline = System.nanoTime() + 20_000_000_000L;
             Answer listed;
             do {
                 WebhookReceiver.sleep(100);
-                listed = broker.call("GET", "/v1/expiry", BrokerInstance.ADMIN_KEY, null);
+                listed = broker.api.call("GET", "/v1/expiry", ADMIN_KEY, null);
             }
             while (listed.json().path("failed_notifications").isEmpty() && System.nanoTime() < deadline);
             assertThat(receiver.attempts()).isEqualTo(3);
@@ -214,7 +217,7 @@ class ExpiryAlertsIntegrationTests {
             assertThat(listed.json().path("failed_notifications").get(0).path("last_error").asString()).isEqualTo("HTTP 503");
             assertThat(listed.json().path("failed_notifications").get(0).path("attempts").asInt()).isEqualTo(3);
             assertThat(listed.body()).doesNotContain(receiver.secret.substring("whsec_".length()));
-            String metrics = broker.call("GET", "/actuator/prometheus", BrokerInstance.ADMIN_KEY, null).body();
+            String metrics = broker.api.call("GET", "/actuator/prometheus", ADMIN_KEY, null).body();
             assertThat(metrics).contains("postern_notifications_failed_total{notifier=\"webhook\"} 1.0");
             assertThat(metrics).contains("postern_alerts_total{kind=\"expiring\"} 1.0");
         }

@@ -12,7 +12,10 @@ import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.Test;
 
 import dev.postern.broker.testing.MutableClock;
-import dev.postern.broker.expiry.BrokerInstance.Answer;
+import dev.postern.broker.testing.BrokerClient.Answer;
+import dev.postern.broker.testing.TestBroker;
+import dev.postern.broker.providers.ClientAuthentication;
+import dev.postern.broker.providers.microsoft.GraphTokenSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,20 +25,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ExpiryNotifiersIntegrationTests {
 
+    private static final String ADMIN_KEY = TestBroker.newAdminKey();
+
     private static final Instant START = Instant.parse("2030-03-01T09:00:00Z");
 
     private static final String GRAPH_TOKEN = "graph-test-token-" + UUID.randomUUID();
 
-    private static String createApp(BrokerInstance broker, String name) {
-        Answer app = broker.call("POST", "/v1/apps", BrokerInstance.ADMIN_KEY, """
+    private static String createApp(TestBroker broker, String name) {
+        Answer app = broker.api.call("POST", "/v1/apps", ADMIN_KEY, """
                 {"name":"%s","provider":"microsoft","tenant":"contoso.onmicrosoft.com",
                  "client_id":"11111111-2222-3333-4444-555555555555"}""".formatted(name));
         assertThat(app.status()).as(app.body()).isEqualTo(201);
         return app.json().path("id").asString();
     }
 
-    private static String addSecret(BrokerInstance broker, String appId, String value, Instant expiresAt) {
-        Answer added = broker.call("POST", "/v1/apps/" + appId + "/credentials", BrokerInstance.ADMIN_KEY, """
+    private static String addSecret(TestBroker broker, String appId, String value, Instant expiresAt) {
+        Answer added = broker.api.call("POST", "/v1/apps/" + appId + "/credentials", ADMIN_KEY, """
                 {"type":"client_secret","value":"%s","expires_at":"%s"}""".formatted(value, expiresAt));
         assertThat(added.status()).as(added.body()).isEqualTo(201);
         return added.json().path("credential").path("id").asString();
@@ -46,14 +51,14 @@ class ExpiryNotifiersIntegrationTests {
         String secretValue = "mail-test-secret-" + UUID.randomUUID();
         MutableClock clock = new MutableClock(START);
         try (LocalSmtpServer smtp = LocalSmtpServer.start();
-                BrokerInstance broker = BrokerInstance.start("postern-expiry-" + UUID.randomUUID() + "/", clock,
+                TestBroker broker = TestBroker.start("postern-expiry-" + UUID.randomUUID() + "/", ADMIN_KEY,
                         Map.of("spring.mail.host", "127.0.0.1", "spring.mail.port", smtp.port,
                                 "postern.expiry.mail.to", "secops@example.test", "postern.expiry.mail.from",
-                                "postern@example.test"))) {
+                                "postern@example.test"), clock)) {
             String appId = createApp(broker, "Mail alerts");
             String credentialId = addSecret(broker, appId, secretValue, START.plus(Duration.ofDays(6)).plusSeconds(60));
 
-            broker.scanner().scan();
+            broker.bean(ExpiryScanner.class).scan();
 
             long deadline = System.nanoTime() + 20_000_000_000L;
             while (!smtp.received().contains("END MESSAGE") && System.nanoTime() < deadline) {
@@ -64,7 +69,7 @@ class ExpiryNotifiersIntegrationTests {
                 .contains("Subject: [Postern] 1 credential of app 'Mail alerts' expires within 7 days")
                 .contains(credentialId)
                 .contains("Expires: " + START.plus(Duration.ofDays(6)).plusSeconds(60))
-                .contains("https://postern.example.test/admin/apps/" + appId)
+                .contains(broker.publicUrl() + "/admin/apps/" + appId)
                 .doesNotContain(secretValue);
             assertThat(received.split("END MESSAGE", -1)).as("one mail for one app").hasSize(2);
         }
@@ -75,6 +80,7 @@ class ExpiryNotifiersIntegrationTests {
         MutableClock clock = new MutableClock(START);
         Instant managedEnd = START.plus(Duration.ofDays(200));
         Instant unmanagedEnd = START.plus(Duration.ofDays(10));
+        String managedSecret = "managed-" + UUID.randomUUID();
         CopyOnWriteArrayList<String> requests = new CopyOnWriteArrayList<>();
         HttpServer graph = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         // The shape of GET /v1.0/applications(appId='{id}')?$select=passwordCredentials,keyCredentials as documented.
@@ -104,20 +110,25 @@ class ExpiryNotifiersIntegrationTests {
         });
         graph.start();
         try (WebhookReceiver receiver = new WebhookReceiver(204);
-                BrokerInstance broker = BrokerInstance.startWithGraphToken(
-                        "postern-expiry-" + UUID.randomUUID() + "/", clock,
+                TestBroker broker = TestBroker.start("postern-expiry-" + UUID.randomUUID() + "/", ADMIN_KEY,
                         Map.of("postern.expiry.graph-discovery.enabled", "true", "postern.expiry.graph-base-url",
                                 "http://127.0.0.1:" + graph.getAddress().getPort(), "postern.expiry.webhook.url",
                                 receiver.url().toString(), "postern.expiry.webhook.secret", receiver.secret),
-                        app -> GRAPH_TOKEN)) {
+                        clock,
+                        // Graph is asked as the app itself, with its active credential: the token only for that one.
+                        (GraphTokenSource) app -> app.authentication().equals(new ClientAuthentication.Secret(managedSecret)) ? GRAPH_TOKEN
+                                : "not-the-active-credential")) {
             String appId = createApp(broker, "Discovered");
-            String managed = addSecret(broker, appId, "managed-" + UUID.randomUUID(), managedEnd);
+            String managed = addSecret(broker, appId, managedSecret, managedEnd);
+            Answer promoted = broker.api.call("POST", "/v1/apps/" + appId + "/credentials/" + managed + "/promote",
+                    ADMIN_KEY, "{\"force\":true,\"reason\":\"not verified in this test\"}");
+            assertThat(promoted.status()).as(promoted.body()).isEqualTo(200);
 
-            broker.scanner().scan();
+            broker.bean(ExpiryScanner.class).scan();
 
             assertThat(requests).contains("/v1.0/applications(appId=%2711111111-2222-3333-4444-555555555555%27)"
                     + "?$select=passwordCredentials,keyCredentials Bearer " + GRAPH_TOKEN);
-            Answer listed = broker.call("GET", "/v1/expiry", BrokerInstance.ADMIN_KEY, null);
+            Answer listed = broker.api.call("GET", "/v1/expiry", ADMIN_KEY, null);
             assertThat(listed.json().path("items")).hasSize(2);
             var unmanaged = listed.json().path("items").get(0);
             assertThat(unmanaged.path("id").asString()).isEqualTo("entra_9c1d3f7e-0a2b-4c5d-8e9f-112233445566");

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 import dev.postern.broker.testing.MutableClock;
 import dev.postern.broker.accounts.Account;
 import dev.postern.broker.accounts.AccountRepository;
-import dev.postern.broker.expiry.BrokerInstance.Answer;
+import dev.postern.broker.testing.BrokerClient.Answer;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.expiry.WebhookReceiver.Delivery;
 import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.providers.ProviderKind;
@@ -24,23 +25,25 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class MailboxAlertIntegrationTests {
 
+    private static final String ADMIN_KEY = TestBroker.newAdminKey();
+
     @Test
     void aReauthAlertPointsToTheAdminPageAndCarriesNoConnectLink() {
         String prefix = "postern-mailbox-alert-" + UUID.randomUUID() + "/";
         try (WebhookReceiver receiver = new WebhookReceiver(204);
-                BrokerInstance broker = BrokerInstance.start(prefix, new MutableClock(Instant.now()), Map.of(
+                TestBroker broker = TestBroker.start(prefix, ADMIN_KEY, Map.of(
                         "postern.expiry.webhook.url", receiver.url().toString(), "postern.expiry.webhook.secret",
-                        receiver.secret))) {
-            Answer app = broker.call("POST", "/v1/apps", BrokerInstance.ADMIN_KEY, """
+                        receiver.secret), new MutableClock(Instant.now()))) {
+            Answer app = broker.api.call("POST", "/v1/apps", ADMIN_KEY, """
                     {"name":"Reauth mail","provider":"generic","client_id":"c","authorize_endpoint":"https://idp.example.test/authorize",
                      "token_endpoint":"https://idp.example.test/token"}""");
             assertThat(app.status()).as(app.body()).isEqualTo(201);
             String appId = app.json().path("id").asString();
-            String credential = broker.call("POST", "/v1/apps/" + appId + "/credentials", BrokerInstance.ADMIN_KEY, """
+            String credential = broker.api.call("POST", "/v1/apps/" + appId + "/credentials", ADMIN_KEY, """
                     {"type":"client_secret","value":"s-%s","expires_at":"%s"}""".formatted(UUID.randomUUID(),
                     Instant.now().plusSeconds(90L * 86_400))).json().path("credential").path("id").asString();
-            assertThat(broker.call("POST", "/v1/apps/" + appId + "/credentials/" + credential + "/promote",
-                    BrokerInstance.ADMIN_KEY, "{\"force\":true,\"reason\":\"test\"}").status()).isEqualTo(200);
+            assertThat(broker.api.call("POST", "/v1/apps/" + appId + "/credentials/" + credential + "/promote",
+                    ADMIN_KEY, "{\"force\":true,\"reason\":\"test\"}").status()).isEqualTo(200);
             Instant now = Instant.now();
             Account account = new Account("acc_reauth" + System.nanoTime() % 100_000, appId, ProviderKind.GENERIC,
                     "owner@example.test", Account.Status.REAUTH_REQUIRED, "mail", now, now, now,
@@ -48,16 +51,16 @@ class MailboxAlertIntegrationTests {
             broker.bean(AccountRepository.class)
                 .save(account, new MailboxState(MailboxState.Kind.REFRESH_TOKEN, "rt"), null, SecretStore.NEW);
 
-            broker.scanner().scan();
+            broker.bean(ExpiryScanner.class).scan();
 
             List<Delivery> deliveries = receiver.awaitDeliveries(1);
             assertThat(deliveries).isNotEmpty();
-            String reconnectUrl = broker.call("GET", "/v1/expiry", BrokerInstance.ADMIN_KEY, null)
+            String reconnectUrl = broker.api.call("GET", "/v1/expiry", ADMIN_KEY, null)
                 .json().path("items").findValue("reconnect_url").asString();
             assertThat(reconnectUrl).contains("/connect/lnk_");
             for (Delivery delivery : deliveries) {
                 assertThat(delivery.body()).doesNotContain("/connect/").doesNotContain(reconnectUrl.substring(reconnectUrl.lastIndexOf('/') + 1))
-                    .contains("https://postern.example.test/admin/#/mailboxes");
+                    .contains(broker.publicUrl() + "/admin/#/mailboxes");
             }
         }
         catch (java.io.IOException ex) {

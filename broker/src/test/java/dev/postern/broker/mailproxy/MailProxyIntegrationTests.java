@@ -40,6 +40,7 @@ import dev.postern.broker.accounts.AccountChangedEvent;
 import dev.postern.broker.accounts.AccountRepository;
 import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestDovecot;
 import dev.postern.broker.testing.TestIdentityProvider;
@@ -657,16 +658,6 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         return imap;
     }
 
-    private String accountId(String address) {
-        JsonNode list = get("/v1/accounts", ADMIN_KEY).json();
-        // A plain array today; a page with items once the accounts list is paged.
-        for (JsonNode account : list.isArray() ? list : list.path("items")) {
-            if (account.path("mailbox").asString().equals(address)) {
-                return account.path("id").asString();
-            }
-        }
-        throw new IllegalStateException("no account " + address + ": " + get("/v1/accounts", ADMIN_KEY).body());
-    }
 
     /** The proxy's login events of {@code outcome} about {@code objectId}, after the audit's flush. */
     private List<JsonNode> auditEvents(String outcome, String objectId) throws InterruptedException {

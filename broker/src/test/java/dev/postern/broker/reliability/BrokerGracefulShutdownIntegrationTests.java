@@ -5,14 +5,11 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,10 +20,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.postern.broker.reliability.RotatingRefreshTokens.Redemption;
-import dev.postern.broker.reliability.RotatingRefreshTokens.Rotation;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 
+import static dev.postern.broker.reliability.RotatingProviders.CLIENT_THREADS;
+import static dev.postern.broker.reliability.RotatingProviders.MAILBOXES_PER_PROVIDER;
+import static dev.postern.broker.reliability.RotatingProviders.MIN_TTL;
+import static dev.postern.broker.reliability.RotatingProviders.REQUESTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -40,108 +42,59 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class BrokerGracefulShutdownIntegrationTests {
 
-    static final int MAILBOXES_PER_PROVIDER = 25;
-
-    static final int REQUESTS = 1000;
-
     /** SIGTERM comes after this many rotations at the providers: the middle of the run. */
     static final int STOP_AFTER_ROTATIONS = REQUESTS / 2;
-
-    static final int CLIENT_THREADS = 8;
-
-    /** Every token lives two minutes and every request asks for five: each one is a miss, a refresh. */
-    static final Duration TOKEN_LIFETIME = Duration.ofMinutes(2);
-
-    static final int MIN_TTL = 300;
 
     /** A request asking for one minute is served from memory: the token in it lives two. */
     static final int CACHED_MIN_TTL = 60;
 
     private final TestIdentityProvider idp = TestIdentityProvider.shared();
 
-    private record Provider(RotatingRefreshTokens refreshTokens, FakeTokenEndpoint endpoint, Map<String, String> accounts) {
-    }
-
     @Test
     void sigtermInTheMiddleOfAThousandRotatingRefreshesStoresEveryRefreshUnderWayAndLosesNoMailbox() throws Exception {
         TestVault vault = TestVault.shared();
         String prefix = "postern-graceful-" + UUID.randomUUID() + "/";
-        String adminKey = InProcessBroker.newAdminKey();
-        List<Provider> providers = new ArrayList<>();
-        try (BrokerProcess stopped = BrokerProcess.start("graceful", vault, prefix, adminKey, Map.of())) {
-            List<String> apps = new ArrayList<>();
-            String probe = null;
-            for (Rotation rotation : Rotation.values()) {
-                RotatingRefreshTokens refreshTokens = new RotatingRefreshTokens(rotation);
-                FakeTokenEndpoint endpoint = FakeTokenEndpoint.issuingRefreshTokens(idp, refreshTokens, TOKEN_LIFETIME);
-                String app = stopped.api.genericApp(idp.issuerUrl() + "/authorize", endpoint.url());
-                List<String> mailboxes = new ArrayList<>();
-                for (int i = 0; i < MAILBOXES_PER_PROVIDER; i++) {
-                    mailboxes.add("graceful-" + rotation.name().toLowerCase() + "-" + i + "-"
-                            + UUID.randomUUID().toString().substring(0, 8) + "@example.test");
-                }
-                providers.add(new Provider(refreshTokens, endpoint,
-                        stopped.api.connectAll(idp, TestIdentityProvider.ISSUER_ID, app, mailboxes, TOKEN_LIFETIME)));
-                apps.add(app);
-            }
-            String clientKey = stopped.api.clientKey(apps.toArray(String[]::new));
-            List<String> accounts = new ArrayList<>();
-            for (int i = 0; i < MAILBOXES_PER_PROVIDER; i++) {
-                for (Provider provider : providers) {
-                    accounts.add(List.copyOf(provider.accounts().values()).get(i));
-                }
-            }
+        String adminKey = TestBroker.newAdminKey();
+        try (BrokerProcess stopped = BrokerProcess.start("graceful", vault, prefix, adminKey, Map.of());
+                RotatingProviders rotating = RotatingProviders.connect(stopped.api, idp, "graceful")) {
+            String clientKey = rotating.clientKey;
+            List<String> accounts = new ArrayList<>(rotating.accounts);
             // The probe mailbox is asked for by the test alone during the drain, never by the clients, so its
             // request never joins a held refresh: the first mailbox of the old-tokens-keep-working provider,
             // refreshed once now so that a token is in memory.
-            probe = List.copyOf(providers.getFirst().accounts().values()).getFirst();
+            String probe = List.copyOf(rotating.providers.getFirst().accounts().values()).getFirst();
             accounts.remove(probe);
             assertThat(stopped.api.token(clientKey, probe, MIN_TTL).status()).isEqualTo(200);
-            int unknownAfterSetup = providers.stream().mapToInt(p -> p.refreshTokens().unknownPresented()).sum();
+            int unknownAfterSetup = rotating.unknownPresented();
 
-            StopInTheWindow stop = new StopInTheWindow(providers, stopped, clientKey, probe);
-            for (int p = 0; p < providers.size(); p++) {
-                providers.get(p).endpoint().sendRotatedAnswersThrough(stop.sender(p));
-            }
-            AtomicInteger next = new AtomicInteger();
+            StopInTheWindow stop = new StopInTheWindow(rotating, stopped, clientKey, probe);
+            rotating.sendRotatedAnswersThrough(stop::sender);
             AtomicInteger answered = new AtomicInteger();
             AtomicInteger drained = new AtomicInteger();
             AtomicInteger refused = new AtomicInteger();
             List<String> unexpected = Collections.synchronizedList(new ArrayList<>());
-            ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
             long started = System.nanoTime();
-            for (int t = 0; t < CLIENT_THREADS; t++) {
-                clients.execute(() -> {
-                    for (int i = next.getAndIncrement(); i < REQUESTS; i = next.getAndIncrement()) {
-                        BrokerApi.Answer answer;
-                        try {
-                            answer = stopped.api.token(clientKey, accounts.get(i % accounts.size()), MIN_TTL);
-                        }
-                        catch (IllegalStateException failed) {
-                            if (failed.getCause() instanceof ConnectException) {
-                                // The listener is closed: a client goes to another replica.
-                                refused.incrementAndGet();
-                            }
-                            else {
-                                unexpected.add("no answer: " + failed.getCause());
-                            }
-                            return;
-                        }
-                        if (answer.status() == 200) {
-                            answered.incrementAndGet();
-                        }
-                        else if (isShuttingDown(answer)) {
-                            drained.incrementAndGet();
-                            sleep(100);
-                        }
-                        else {
-                            unexpected.add(answer.status() + " " + answer.header("Retry-After") + " " + answer.body());
-                        }
-                    }
-                });
-            }
-            clients.shutdown();
-            assertThat(clients.awaitTermination(2, TimeUnit.MINUTES)).as("the clients finished").isTrue();
+            boolean finished = rotating.runClients(stopped.api, accounts, answer -> {
+                if (answer.status() == 200) {
+                    answered.incrementAndGet();
+                }
+                else if (isShuttingDown(answer)) {
+                    drained.incrementAndGet();
+                    sleep(100);
+                }
+                else {
+                    unexpected.add(answer.status() + " " + answer.header("Retry-After") + " " + answer.body());
+                }
+            }, failed -> {
+                if (failed.getCause() instanceof ConnectException) {
+                    // The listener is closed: a client goes to another replica.
+                    refused.incrementAndGet();
+                }
+                else {
+                    unexpected.add("no answer: " + failed.getCause());
+                }
+            });
+            assertThat(finished).as("the clients finished").isTrue();
             int exitStatus = stopped.awaitExit(Duration.ofSeconds(90));
             long exitedMillis = (System.nanoTime() - stop.sigtermAt) / 1_000_000;
             long runMillis = (System.nanoTime() - started) / 1_000_000;
@@ -160,21 +113,15 @@ class BrokerGracefulShutdownIntegrationTests {
                 .findFirst()
                 .orElse("(no drain line in the log)");
 
-            Map<String, Integer> latestAtStop = new LinkedHashMap<>();
-            Map<String, Integer> refreshesAtStop = new LinkedHashMap<>();
-            for (Provider provider : providers) {
-                for (String mailbox : provider.accounts().keySet()) {
-                    latestAtStop.put(mailbox, provider.refreshTokens().latestGeneration(mailbox));
-                    refreshesAtStop.put(mailbox, provider.refreshTokens().redemptions(mailbox).size());
-                }
-            }
+            Map<String, Integer> latestAtStop = rotating.latestGenerations();
+            Map<String, Integer> refreshesAtStop = rotating.refreshCounts();
 
             try (BrokerProcess restarted = BrokerProcess.start("graceful-restarted", vault, prefix, adminKey, Map.of())) {
                 StringBuilder summary = new StringBuilder();
-                for (Provider provider : providers) {
+                for (RotatingProviders.Provider provider : rotating.providers) {
                     int refreshing = 0;
                     for (Map.Entry<String, String> mailbox : provider.accounts().entrySet()) {
-                        BrokerApi.Answer check = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
+                        BrokerClient.Answer check = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
                         assertThat(check.status()).as("%s after the restart: %s", mailbox.getKey(), check.body())
                             .isEqualTo(200);
                         List<Redemption> redemptions = provider.refreshTokens().redemptions(mailbox.getKey());
@@ -190,7 +137,7 @@ class BrokerGracefulShutdownIntegrationTests {
                             provider.refreshTokens().rotation().name().toLowerCase().replace('_', ' '), refreshing,
                             MAILBOXES_PER_PROVIDER));
                 }
-                assertThat(providers.stream().mapToInt(p -> p.refreshTokens().unknownPresented()).sum())
+                assertThat(rotating.unknownPresented())
                     .as("refresh tokens presented that the provider never issued")
                     .isEqualTo(unknownAfterSetup);
                 System.out.printf("[graceful] %d token requests, each a refresh with a rotating refresh token, over %d "
@@ -198,18 +145,15 @@ class BrokerGracefulShutdownIntegrationTests {
                         + "%d after %d ms, a cached token %d, a miss %d (Retry-After %s) while draining; then %d answered, "
                         + "%d got 503 shutting-down, %d found the listener closed, 0 reset or 500; exit %d %d ms after "
                         + "SIGTERM (run %d ms); broker log: \"%s\"%s%n", REQUESTS, accounts.size() + 1, CLIENT_THREADS,
-                        stop.rotationsAtSigterm, providers.size(), stop.readiness, stop.readinessAfterMillis, stop.cachedStatus,
+                        stop.rotationsAtSigterm, rotating.providers.size(), stop.readiness, stop.readinessAfterMillis, stop.cachedStatus,
                         stop.missStatus, stop.missRetryAfter, answered.get(), drained.get(), refused.get(), exitStatus,
                         exitedMillis, runMillis, drainLine.substring(drainLine.indexOf("Shutting down") < 0 ? 0
                                 : drainLine.indexOf("Shutting down")), summary);
             }
         }
-        finally {
-            providers.forEach(provider -> provider.endpoint().close());
-        }
     }
 
-    private static boolean isShuttingDown(BrokerApi.Answer answer) {
+    private static boolean isShuttingDown(BrokerClient.Answer answer) {
         return answer.status() == 503 && answer.header("Retry-After") != null
                 && answer.text("type").endsWith("/shutting-down");
     }
@@ -231,7 +175,7 @@ class BrokerGracefulShutdownIntegrationTests {
      */
     private static final class StopInTheWindow {
 
-        private final List<Provider> providers;
+        private final RotatingProviders rotating;
 
         private final BrokerProcess broker;
 
@@ -259,13 +203,13 @@ class BrokerGracefulShutdownIntegrationTests {
 
         volatile Exception failure;
 
-        StopInTheWindow(List<Provider> providers, BrokerProcess broker, String clientKey, String probe) {
-            this.providers = providers;
+        StopInTheWindow(RotatingProviders rotating, BrokerProcess broker, String clientKey, String probe) {
+            this.rotating = rotating;
             this.broker = broker;
             this.clientKey = clientKey;
             this.probe = probe;
-            this.allHeld = new CyclicBarrier(providers.size(), this::stopAndLook);
-            this.held = new AtomicBoolean[providers.size()];
+            this.allHeld = new CyclicBarrier(rotating.providers.size(), this::stopAndLook);
+            this.held = new AtomicBoolean[rotating.providers.size()];
             for (int i = 0; i < held.length; i++) {
                 held[i] = new AtomicBoolean();
             }
@@ -273,7 +217,7 @@ class BrokerGracefulShutdownIntegrationTests {
 
         Consumer<Runnable> sender(int provider) {
             return answer -> {
-                int rotations = providers.stream().mapToInt(p -> p.refreshTokens().rotations()).sum();
+                int rotations = rotating.rotations();
                 if (rotations <= STOP_AFTER_ROTATIONS || !held[provider].compareAndSet(false, true)) {
                     answer.run();
                     return;
@@ -291,7 +235,7 @@ class BrokerGracefulShutdownIntegrationTests {
         /** Runs in the last holder to arrive, before any held answer goes out. */
         private void stopAndLook() {
             try {
-                rotationsAtSigterm = providers.stream().mapToInt(p -> p.refreshTokens().rotations()).sum();
+                rotationsAtSigterm = rotating.rotations();
                 sigtermAt = System.nanoTime();
                 Signals.send("TERM", broker.process.pid());
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -307,7 +251,7 @@ class BrokerGracefulShutdownIntegrationTests {
                 cachedStatus = broker.api.token(clientKey, probe, CACHED_MIN_TTL).status();
                 // Readiness turns DOWN a moment before the drain begins: a miss in that moment is still refreshed.
                 while (System.nanoTime() < deadline) {
-                    BrokerApi.Answer miss = broker.api.token(clientKey, probe, MIN_TTL);
+                    BrokerClient.Answer miss = broker.api.token(clientKey, probe, MIN_TTL);
                     if (miss.status() != 200) {
                         missStatus = miss.status();
                         missRetryAfter = isShuttingDown(miss) ? miss.header("Retry-After") : null;

@@ -2,7 +2,6 @@ package dev.postern.broker.reliability;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -11,8 +10,6 @@ import java.util.UUID;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,9 +21,15 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.postern.broker.reliability.RotatingRefreshTokens.Redemption;
 import dev.postern.broker.reliability.RotatingRefreshTokens.Rotation;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 
+import static dev.postern.broker.reliability.RotatingProviders.CLIENT_THREADS;
+import static dev.postern.broker.reliability.RotatingProviders.MAILBOXES_PER_PROVIDER;
+import static dev.postern.broker.reliability.RotatingProviders.MIN_TTL;
+import static dev.postern.broker.reliability.RotatingProviders.REQUESTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -40,97 +43,40 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class BrokerKillNineIntegrationTests {
 
-    /**
-     * 25 mailboxes per provider, 50 in all: far more than {@link #CLIENT_THREADS}, so two requests for one
-     * mailbox almost never overlap and each request is a refresh of its own; every mailbox rotates about
-     * ten times before the kill; and connecting them (one after another) stays within seconds.
-     */
-    static final int MAILBOXES_PER_PROVIDER = 25;
-
-    static final int REQUESTS = 1000;
-
     /** The kill comes after this many rotations at the providers: the middle of the run. */
     static final int KILL_AFTER_ROTATIONS = REQUESTS / 2;
 
-    static final int CLIENT_THREADS = 8;
-
-    /** Every token lives two minutes and every request asks for five: each one is a miss, a refresh. */
-    static final Duration TOKEN_LIFETIME = Duration.ofMinutes(2);
-
-    static final int MIN_TTL = 300;
-
     private final TestIdentityProvider idp = TestIdentityProvider.shared();
-
-    /** One provider's mailboxes and their accounts. */
-    private record Provider(RotatingRefreshTokens refreshTokens, FakeTokenEndpoint endpoint, Map<String, String> accounts) {
-    }
 
     @Test
     void killNineInTheMiddleOfAThousandRotatingRefreshesLosesOnlyMailboxesWhoseRotationWasNeverStored() throws Exception {
         TestVault vault = TestVault.shared();
         String prefix = "postern-kill-nine-" + UUID.randomUUID() + "/";
-        String adminKey = InProcessBroker.newAdminKey();
-        List<Provider> providers = new ArrayList<>();
-        try (BrokerProcess killed = BrokerProcess.start("kill-nine", vault, prefix, adminKey, Map.of())) {
-            long settingUp = System.nanoTime();
-            List<String> apps = new ArrayList<>();
-            for (Rotation rotation : Rotation.values()) {
-                RotatingRefreshTokens refreshTokens = new RotatingRefreshTokens(rotation);
-                FakeTokenEndpoint endpoint = FakeTokenEndpoint.issuingRefreshTokens(idp, refreshTokens, TOKEN_LIFETIME);
-                String app = killed.api.genericApp(idp.issuerUrl() + "/authorize", endpoint.url());
-                List<String> mailboxes = new ArrayList<>();
-                for (int i = 0; i < MAILBOXES_PER_PROVIDER; i++) {
-                    mailboxes.add("kill-nine-" + rotation.name().toLowerCase() + "-" + i + "-"
-                            + UUID.randomUUID().toString().substring(0, 8) + "@example.test");
-                }
-                providers.add(new Provider(refreshTokens, endpoint,
-                        killed.api.connectAll(idp, TestIdentityProvider.ISSUER_ID, app, mailboxes, TOKEN_LIFETIME)));
-                apps.add(app);
-            }
-            String clientKey = killed.api.clientKey(apps.toArray(String[]::new));
-            // Alternating providers, so a held answer of one waits for the other's next request only.
-            List<String> accounts = new ArrayList<>();
-            for (int i = 0; i < MAILBOXES_PER_PROVIDER; i++) {
-                for (Provider provider : providers) {
-                    accounts.add(List.copyOf(provider.accounts().values()).get(i));
-                }
-            }
+        String adminKey = TestBroker.newAdminKey();
+        long settingUp = System.nanoTime();
+        try (BrokerProcess killed = BrokerProcess.start("kill-nine", vault, prefix, adminKey, Map.of());
+                RotatingProviders rotating = RotatingProviders.connect(killed.api, idp, "kill-nine")) {
+            String clientKey = rotating.clientKey;
+            List<String> accounts = rotating.accounts;
             // The credential probes of setting up presented made-up tokens; none may come from a refresh.
-            int unknownAfterSetup = providers.stream().mapToInt(p -> p.refreshTokens().unknownPresented()).sum();
+            int unknownAfterSetup = rotating.unknownPresented();
 
-            KillInTheWindow kill = new KillInTheWindow(providers, killed);
-            for (int p = 0; p < providers.size(); p++) {
-                providers.get(p).endpoint().sendRotatedAnswersThrough(kill.sender(p));
-            }
+            KillInTheWindow kill = new KillInTheWindow(rotating, killed);
+            rotating.sendRotatedAnswersThrough(kill::sender);
             long setupMillis = (System.nanoTime() - settingUp) / 1_000_000;
-            AtomicInteger next = new AtomicInteger();
             AtomicInteger answered = new AtomicInteger();
             AtomicInteger cutOff = new AtomicInteger();
             List<String> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
-            ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
             long started = System.nanoTime();
-            for (int t = 0; t < CLIENT_THREADS; t++) {
-                clients.execute(() -> {
-                    for (int i = next.getAndIncrement(); i < REQUESTS; i = next.getAndIncrement()) {
-                        BrokerApi.Answer answer;
-                        try {
-                            answer = killed.api.token(clientKey, accounts.get(i % accounts.size()), MIN_TTL);
-                        }
-                        catch (IllegalStateException brokerGone) {
-                            cutOff.incrementAndGet();
-                            return;
-                        }
-                        if (answer.status() == 200) {
-                            answered.incrementAndGet();
-                        }
-                        else {
-                            unexpected.add(answer.status() + " " + answer.body());
-                        }
-                    }
-                });
-            }
-            clients.shutdown();
-            assertThat(clients.awaitTermination(2, TimeUnit.MINUTES)).as("the clients finished").isTrue();
+            boolean finished = rotating.runClients(killed.api, accounts, answer -> {
+                if (answer.status() == 200) {
+                    answered.incrementAndGet();
+                }
+                else {
+                    unexpected.add(answer.status() + " " + answer.body());
+                }
+            }, brokerGone -> cutOff.incrementAndGet());
+            assertThat(finished).as("the clients finished").isTrue();
             assertThat(kill.done.await(60, TimeUnit.SECONDS)).as("the kill finished").isTrue();
             assertThat(kill.exitStatus).as("the broker was killed by SIGKILL (128 + 9)").isEqualTo(137);
             assertThat(kill.failure).as("holding the rotated answers").isNull();
@@ -141,25 +87,19 @@ class BrokerKillNineIntegrationTests {
             long runMillis = (System.nanoTime() - started) / 1_000_000;
 
             // The providers' newest refresh token of every mailbox, as the broker died.
-            Map<String, Integer> latestAtKill = new LinkedHashMap<>();
-            Map<String, Integer> refreshesAtKill = new LinkedHashMap<>();
-            for (Provider provider : providers) {
-                for (String mailbox : provider.accounts().keySet()) {
-                    latestAtKill.put(mailbox, provider.refreshTokens().latestGeneration(mailbox));
-                    refreshesAtKill.put(mailbox, provider.refreshTokens().redemptions(mailbox).size());
-                }
-            }
+            Map<String, Integer> latestAtKill = rotating.latestGenerations();
+            Map<String, Integer> refreshesAtKill = rotating.refreshCounts();
 
             long restarting = System.nanoTime();
             try (BrokerProcess restarted = BrokerProcess.start("kill-nine-restarted", vault, prefix, adminKey, Map.of())) {
                 long restartMillis = (System.nanoTime() - restarting) / 1_000_000;
                 StringBuilder summary = new StringBuilder();
                 Duration slowestCheck = Duration.ZERO;
-                for (Provider provider : providers) {
+                for (RotatingProviders.Provider provider : rotating.providers) {
                     Set<String> inWindow = new LinkedHashSet<>();
                     Set<String> lost = new LinkedHashSet<>();
                     for (Map.Entry<String, String> mailbox : provider.accounts().entrySet()) {
-                        BrokerApi.Answer check = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
+                        BrokerClient.Answer check = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
                         slowestCheck = check.took().compareTo(slowestCheck) > 0 ? check.took() : slowestCheck;
                         List<Redemption> redemptions = provider.refreshTokens().redemptions(mailbox.getKey());
                         assertThat(redemptions).as("refreshes of %s after the restart", mailbox.getKey())
@@ -190,7 +130,7 @@ class BrokerKillNineIntegrationTests {
                     // The chain goes on: what the new broker stored refreshes again.
                     for (Map.Entry<String, String> mailbox : provider.accounts().entrySet()) {
                         if (!lost.contains(mailbox.getKey())) {
-                            BrokerApi.Answer again = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
+                            BrokerClient.Answer again = restarted.api.token(clientKey, mailbox.getValue(), MIN_TTL);
                             assertThat(again.status()).as(again.body()).isEqualTo(200);
                         }
                     }
@@ -198,18 +138,15 @@ class BrokerKillNineIntegrationTests {
                             + "stored)", rotation.name().toLowerCase().replace('_', ' '), MAILBOXES_PER_PROVIDER - lost.size(),
                             MAILBOXES_PER_PROVIDER, lost.size(), inWindow.size()));
                 }
-                assertThat(providers.stream().mapToInt(p -> p.refreshTokens().unknownPresented()).sum())
+                assertThat(rotating.unknownPresented())
                     .as("refresh tokens presented that the provider never issued")
                     .isEqualTo(unknownAfterSetup);
                 System.out.printf("[kill -9] %d token requests, each a refresh with a rotating refresh token, over %d "
-                        + "mailboxes (connected in %d ms) from %d threads: SIGKILL (exit %d) after %d answered in %d ms, %d "
+                        + "mailboxes (broker started and mailboxes connected in %d ms) from %d threads: SIGKILL (exit %d) after %d answered in %d ms, %d "
                         + "cut off; new broker on the same Vault up in %d ms, slowest check %d ms%s%n", REQUESTS,
                         accounts.size(), setupMillis, CLIENT_THREADS, kill.exitStatus, answered.get(), runMillis,
                         cutOff.get(), restartMillis, slowestCheck.toMillis(), summary);
             }
-        }
-        finally {
-            providers.forEach(provider -> provider.endpoint().close());
         }
     }
 
@@ -221,7 +158,7 @@ class BrokerKillNineIntegrationTests {
      */
     private static final class KillInTheWindow {
 
-        private final List<Provider> providers;
+        private final RotatingProviders rotating;
 
         private final BrokerProcess broker;
 
@@ -243,12 +180,12 @@ class BrokerKillNineIntegrationTests {
 
         volatile Exception failure;
 
-        KillInTheWindow(List<Provider> providers, BrokerProcess broker) {
-            this.providers = providers;
+        KillInTheWindow(RotatingProviders rotating, BrokerProcess broker) {
+            this.rotating = rotating;
             this.broker = broker;
-            this.allHeld = new CyclicBarrier(providers.size());
-            this.allSent = new CountDownLatch(providers.size());
-            this.held = new AtomicBoolean[providers.size()];
+            this.allHeld = new CyclicBarrier(rotating.providers.size());
+            this.allSent = new CountDownLatch(rotating.providers.size());
+            this.held = new AtomicBoolean[rotating.providers.size()];
             for (int i = 0; i < held.length; i++) {
                 held[i] = new AtomicBoolean();
             }
@@ -256,8 +193,7 @@ class BrokerKillNineIntegrationTests {
 
         Consumer<Runnable> sender(int provider) {
             return answer -> {
-                int rotations = providers.stream().mapToInt(p -> p.refreshTokens().rotations()).sum();
-                if (rotations <= KILL_AFTER_ROTATIONS || !held[provider].compareAndSet(false, true)) {
+                if (rotating.rotations() <= KILL_AFTER_ROTATIONS || !held[provider].compareAndSet(false, true)) {
                     answer.run();
                     return;
                 }

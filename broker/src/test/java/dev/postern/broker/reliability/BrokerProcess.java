@@ -13,11 +13,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import dev.postern.broker.PosternApplication;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestVault;
 
 /**
  * A broker in a child JVM ({@code java -cp <this JVM's class path> dev.postern.broker.PosternApplication}),
- * configured like {@link InProcessBroker}, so a test can kill it with SIGKILL and start another on the
+ * configured like {@link TestBroker}, so a test can kill it with SIGKILL and start another on the
  * same Vault prefix, or run two side by side as two replicas. Its output goes to a file under
  * {@code target/broker-processes/}; a child still running when this JVM exits is killed.
  */
@@ -37,11 +39,11 @@ final class BrokerProcess implements AutoCloseable {
 
     final Process process;
 
-    final BrokerApi api;
+    final BrokerClient api;
 
     final Path log;
 
-    private BrokerProcess(String name, Process process, BrokerApi api, Path log) {
+    private BrokerProcess(String name, Process process, BrokerClient api, Path log) {
         this.name = name;
         this.process = process;
         this.api = api;
@@ -55,7 +57,7 @@ final class BrokerProcess implements AutoCloseable {
      */
     static BrokerProcess start(String name, TestVault vault, String prefix, String adminKey, Map<String, Object> extra) {
         int port = TestVault.freePort();
-        Map<String, Object> properties = InProcessBroker.properties(vault, prefix, port, adminKey);
+        Map<String, Object> properties = TestBroker.properties(vault.address(), vault.rootToken(), prefix, port, adminKey);
         properties.putAll(extra);
         // C1 only and the serial collector: half the CPU of a default start (about 10 s instead of 16-20 s measured
         // here), which on a loaded 2-core machine is most of a test's time; the runs are I/O-bound, not JIT-bound.
@@ -71,10 +73,10 @@ final class BrokerProcess implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
             // The environment, not the command line: the Vault token and the admin key stay out of `ps`.
             // SPRING_APPLICATION_JSON outranks application.yml and its ${ENV:default} values.
-            builder.environment().put("SPRING_APPLICATION_JSON", BrokerApi.JSON.writeValueAsString(properties));
+            builder.environment().put("SPRING_APPLICATION_JSON", BrokerClient.JSON.writeValueAsString(properties));
             Process process = builder.start();
             RUNNING.add(process);
-            BrokerProcess broker = new BrokerProcess(name, process, new BrokerApi(port, adminKey), log);
+            BrokerProcess broker = new BrokerProcess(name, process, new BrokerClient(port, adminKey), log);
             broker.awaitHealthy(started);
             System.out.printf("[broker-process] %s: pid %d on port %d healthy after %d ms (%d ms of CPU), log %s%n", name,
                     process.pid(), port, (System.nanoTime() - started) / 1_000_000,

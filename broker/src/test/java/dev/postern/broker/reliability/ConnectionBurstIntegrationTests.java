@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestVault;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,7 +46,7 @@ class ConnectionBurstIntegrationTests {
     void aThousandConnectionsOpenedAtOnceAreAllAnswered() throws Exception {
         String prefix = "postern-burst-" + UUID.randomUUID() + "/";
         try (BrokerProcess broker = BrokerProcess.start("burst", TestVault.shared(), prefix,
-                InProcessBroker.newAdminKey(), Map.of())) {
+                TestBroker.newAdminKey(), Map.of())) {
             // Warm the liveness endpoint once, so the burst measures the backlog, not the first request's class loading.
             assertThat(broker.api.call("GET", "/actuator/health/liveness", null, null).status()).isEqualTo(200);
             Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();

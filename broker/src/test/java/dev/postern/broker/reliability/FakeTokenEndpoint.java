@@ -27,6 +27,7 @@ import com.sun.net.httpserver.HttpServer;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.node.ObjectNode;
 
+import dev.postern.broker.testing.BrokerClient;
 import dev.postern.broker.testing.TestIdentityProvider;
 
 /**
@@ -329,10 +330,10 @@ final class FakeTokenEndpoint implements AutoCloseable {
         byte[] answer = response.body();
         if (refreshTokens != null && grantType.equals("authorization_code") && response.statusCode() == 200) {
             // The owner signed in: a new grant whose refresh tokens this endpoint issues and rotates.
-            ObjectNode tokens = (ObjectNode) BrokerApi.JSON.readTree(answer);
+            ObjectNode tokens = (ObjectNode) BrokerClient.JSON.readTree(answer);
             String mailbox = String.valueOf(TestIdentityProvider.claims(tokens.path("id_token").asString()).get("email"));
             tokens.put("refresh_token", refreshTokens.start(mailbox));
-            answer = BrokerApi.JSON.writeValueAsBytes(tokens);
+            answer = BrokerClient.JSON.writeValueAsBytes(tokens);
         }
         send(exchange, response.statusCode(), answer);
     }
@@ -344,13 +345,13 @@ final class FakeTokenEndpoint implements AutoCloseable {
                 .getBytes(StandardCharsets.UTF_8));
             return;
         }
-        ObjectNode answer = BrokerApi.JSON.createObjectNode()
+        ObjectNode answer = BrokerClient.JSON.createObjectNode()
             .put("access_token", "at-" + UUID.randomUUID())
             .put("token_type", "Bearer")
             .put("expires_in", accessTokenLifetime.toSeconds())
             .put("refresh_token", rotated)
             .put("scope", "openid email mail offline_access");
-        byte[] bytes = BrokerApi.JSON.writeValueAsBytes(answer);
+        byte[] bytes = BrokerClient.JSON.writeValueAsBytes(answer);
         rotatedAnswers.accept(() -> {
             try {
                 send(exchange, 200, bytes);

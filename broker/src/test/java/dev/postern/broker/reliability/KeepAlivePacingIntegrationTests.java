@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.postern.broker.accounts.AccountService;
 import dev.postern.broker.tokens.TokenSchedules;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 
@@ -33,13 +34,13 @@ class KeepAlivePacingIntegrationTests {
     /** Slower than the gap between two starts (SPREAD / MAILBOXES = 250 ms): without the ceiling, calls would pile up. */
     static final Duration PROVIDER_DELAY = Duration.ofMillis(900);
 
-    private static InProcessBroker broker;
+    private static TestBroker broker;
 
     private final TestIdentityProvider idp = TestIdentityProvider.shared();
 
     @BeforeAll
     static void start() {
-        broker = InProcessBroker.start(TestVault.shared(), "postern-keep-alive-" + UUID.randomUUID() + "/",
+        broker = TestBroker.start(TestVault.shared(), "postern-keep-alive-" + UUID.randomUUID() + "/",
                 Map.of("postern.tokens.keep-alive-after", "1s", "postern.tokens.keep-alive-spread", SPREAD.toMillis() + "ms",
                         "postern.tokens.background-refreshes-per-app", CEILING,
                         // Only this test starts a pass.

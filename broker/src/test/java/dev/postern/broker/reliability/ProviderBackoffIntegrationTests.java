@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
 
 import dev.postern.broker.accounts.AccountRepository;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 
@@ -111,7 +113,7 @@ class ProviderBackoffIntegrationTests {
     /** The broker's line for each wait it chose (RefreshBackoffs.failed). */
     static final String BACKOFF_LINE = "Account {}: identity provider call failed ({}), {} in a row; no call for {}";
 
-    private static InProcessBroker broker;
+    private static TestBroker broker;
 
     private static final ListAppender<ILoggingEvent> brokerLog = new ListAppender<>();
 
@@ -119,7 +121,7 @@ class ProviderBackoffIntegrationTests {
 
     @BeforeAll
     static void start() {
-        broker = InProcessBroker.start(TestVault.shared(), "postern-idp-backoff-" + UUID.randomUUID() + "/",
+        broker = TestBroker.start(TestVault.shared(), "postern-idp-backoff-" + UUID.randomUUID() + "/",
                 Map.of("postern.tokens.initial-backoff", INITIAL_BACKOFF.toMillis() + "ms",
                         "postern.tokens.max-backoff", MAX_BACKOFF.toMillis() + "ms",
                         "postern.providers.timeout", PROVIDER_TIMEOUT.toMillis() + "ms",
@@ -274,7 +276,7 @@ class ProviderBackoffIntegrationTests {
                     running.add(clients.submit(() -> {
                         while (endpoint.refreshCallTimes(mailbox.refreshToken()).size() < CALLS && System.nanoTime() < deadline) {
                             long sent = System.nanoTime();
-                            BrokerApi.Answer answer = broker.api.token(setup.clientKey(), mailbox.account(), FORCE_REFRESH);
+                            BrokerClient.Answer answer = broker.api.token(setup.clientKey(), mailbox.account(), FORCE_REFRESH);
                             log.add(new ClientAnswer(sent, System.nanoTime(), answer.status(), answer.text("type"),
                                     answer.header("Retry-After"), answer.body()));
                             Thread.sleep(POLL.toMillis());
@@ -403,7 +405,7 @@ class ProviderBackoffIntegrationTests {
         List<Mailbox> waiting = new ArrayList<>(setup.mailboxes());
         while (!waiting.isEmpty() && System.nanoTime() < deadline) {
             for (Mailbox mailbox : List.copyOf(waiting)) {
-                BrokerApi.Answer answer = broker.api.token(setup.clientKey(), mailbox.account(), FORCE_REFRESH);
+                BrokerClient.Answer answer = broker.api.token(setup.clientKey(), mailbox.account(), FORCE_REFRESH);
                 if (answer.status() == 200) {
                     waiting.remove(mailbox);
                 }

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 
@@ -33,13 +35,13 @@ class ProviderFaultIntegrationTests {
 
     static final int FORCE_REFRESH = 3000;
 
-    private static InProcessBroker broker;
+    private static TestBroker broker;
 
     private final TestIdentityProvider idp = TestIdentityProvider.shared();
 
     @BeforeAll
     static void start() {
-        broker = InProcessBroker.start(TestVault.shared(), "postern-idp-faults-" + UUID.randomUUID() + "/",
+        broker = TestBroker.start(TestVault.shared(), "postern-idp-faults-" + UUID.randomUUID() + "/",
                 Map.of("postern.tokens.circuit-failure-threshold", CIRCUIT_THRESHOLD,
                         "postern.tokens.circuit-cool-down", CIRCUIT_COOL_DOWN.toMillis() + "ms"));
     }
@@ -71,13 +73,13 @@ class ProviderFaultIntegrationTests {
             // Only the calls made under the 429 regime count (setting up also calls the endpoint).
             endpoint.forgetRefreshCalls();
 
-            BrokerApi.Answer first = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
+            BrokerClient.Answer first = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
             assertThat(first.status()).as(first.body()).isEqualTo(503);
             assertThat(first.text("type")).endsWith("/provider-unavailable");
             assertThat(first.header("Retry-After")).isEqualTo("3");
             long until = System.nanoTime() + Duration.ofMillis(4500).toNanos();
             while (System.nanoTime() < until) {
-                BrokerApi.Answer again = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
+                BrokerClient.Answer again = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
                 assertThat(again.status()).as(again.body()).isEqualTo(503);
                 assertThat(again.header("Retry-After")).isNotBlank();
                 Thread.sleep(100);
@@ -91,7 +93,7 @@ class ProviderFaultIntegrationTests {
 
             endpoint.healthy();
             Thread.sleep(3100);
-            BrokerApi.Answer recovered = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
+            BrokerClient.Answer recovered = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
             assertThat(recovered.status()).as(recovered.body()).isEqualTo(200);
         }
     }
@@ -104,7 +106,7 @@ class ProviderFaultIntegrationTests {
             endpoint.forgetRefreshCalls();
 
             for (String account : setup.accounts()) {
-                BrokerApi.Answer failed = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
+                BrokerClient.Answer failed = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
                 assertThat(failed.status()).as(failed.body()).isEqualTo(503);
                 assertThat(failed.text("type")).endsWith("/provider-unavailable");
             }
@@ -114,7 +116,7 @@ class ProviderFaultIntegrationTests {
             // Past every mailbox's own backoff (at most 1 s after one failure), inside the cool-down.
             Thread.sleep(1500);
             for (String account : setup.accounts()) {
-                BrokerApi.Answer refused = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
+                BrokerClient.Answer refused = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
                 assertThat(refused.status()).as(refused.body()).isEqualTo(503);
                 assertThat(refused.text("type")).endsWith("/provider-unavailable");
                 assertThat(refused.header("Retry-After")).isNotBlank();
@@ -125,10 +127,10 @@ class ProviderFaultIntegrationTests {
             while (System.nanoTime() - openedAt < CIRCUIT_COOL_DOWN.plusMillis(200).toNanos()) {
                 Thread.sleep(50);
             }
-            BrokerApi.Answer trial = broker.api.token(setup.clientKey(), setup.accounts().getFirst(), FORCE_REFRESH);
+            BrokerClient.Answer trial = broker.api.token(setup.clientKey(), setup.accounts().getFirst(), FORCE_REFRESH);
             assertThat(trial.status()).as(trial.body()).isEqualTo(200);
             for (String account : setup.accounts().subList(1, CIRCUIT_THRESHOLD)) {
-                BrokerApi.Answer closed = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
+                BrokerClient.Answer closed = broker.api.token(setup.clientKey(), account, FORCE_REFRESH);
                 assertThat(closed.status()).as(closed.body()).isEqualTo(200);
             }
             assertThat(endpoint.refreshCallTimes()).hasSize(2 * CIRCUIT_THRESHOLD);

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
 
 import dev.postern.broker.accounts.AccountRepository;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVaultCluster;
 import dev.postern.broker.testing.VaultLoadBalancer;
@@ -92,12 +94,13 @@ class RaftLeaderLossIntegrationTests {
     void killingTheLeaderKeepsCachedTokensFlowingAndLosesNoRefreshToken() throws Exception {
         String prefix = "postern-raft-" + UUID.randomUUID() + "/";
         Map<String, Object> settings = Map.of("postern.store.vault.read-timeout", READ_TIMEOUT.toSeconds() + "s");
+        String adminKey = TestBroker.newAdminKey();
         try (TestVaultCluster cluster = TestVaultCluster.start(3);
                 VaultLoadBalancer balancer = VaultLoadBalancer.start(cluster.addresses());
                 FakeTokenEndpoint endpoint = new FakeTokenEndpoint(idp);
-                InProcessBroker first = InProcessBroker.start(balancer.address(), cluster.rootToken(), prefix, settings);
-                InProcessBroker second = InProcessBroker.start(balancer.address(), cluster.rootToken(), prefix, settings)) {
-            List<BrokerApi> brokers = List.of(first.api, second.api);
+                TestBroker first = TestBroker.start(balancer.address(), cluster.rootToken(), prefix, adminKey, settings);
+                TestBroker second = TestBroker.start(balancer.address(), cluster.rootToken(), prefix, adminKey, settings)) {
+            List<BrokerClient> brokers = List.of(first.api, second.api);
             String app = first.api.genericApp(idp.issuerUrl() + "/authorize", endpoint.url());
             String clientKey = first.api.clientKey(app);
             // Verifying the app's secret sends the provider a refresh it refuses; only the mailboxes' refreshes count.
@@ -110,9 +113,9 @@ class RaftLeaderLossIntegrationTests {
             // Kept out of the load: its refresh is the one held across the kill.
             String heldAccount = first.api.connect(idp, TestIdentityProvider.ISSUER_ID, app,
                     "raft-held-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test", TOKEN_LIFETIME);
-            for (BrokerApi broker : brokers) {
+            for (BrokerClient broker : brokers) {
                 for (String account : accounts) {
-                    BrokerApi.Answer warm = broker.token(clientKey, account, CACHED);
+                    BrokerClient.Answer warm = broker.token(clientKey, account, CACHED);
                     assertThat(warm.status()).as(warm.body()).isEqualTo(200);
                 }
             }
@@ -124,7 +127,7 @@ class RaftLeaderLossIntegrationTests {
             TestVaultCluster.Node elected;
             long killedAt;
             long electedAt;
-            CompletableFuture<BrokerApi.Answer> heldRefresh;
+            CompletableFuture<BrokerClient.Answer> heldRefresh;
             AtomicLong heldAnsweredAt = new AtomicLong();
             try {
                 awaitCondition("each broker refreshing under load", Duration.ofSeconds(60),
@@ -135,7 +138,7 @@ class RaftLeaderLossIntegrationTests {
                 String heldRefreshToken = first.bean(AccountRepository.class).find(heldAccount).orElseThrow().state().value();
                 FakeTokenEndpoint.HeldRefresh hold = endpoint.holdRefreshOf(heldRefreshToken);
                 heldRefresh = CompletableFuture.supplyAsync(() -> {
-                    BrokerApi.Answer answer = first.api.token(clientKey, heldAccount, FORCE_REFRESH);
+                    BrokerClient.Answer answer = first.api.token(clientKey, heldAccount, FORCE_REFRESH);
                     heldAnsweredAt.set(System.nanoTime());
                     return answer;
                 });
@@ -159,7 +162,7 @@ class RaftLeaderLossIntegrationTests {
             finally {
                 load.stop();
             }
-            BrokerApi.Answer held = heldRefresh.get(60, TimeUnit.SECONDS);
+            BrokerClient.Answer held = heldRefresh.get(60, TimeUnit.SECONDS);
             assertThat(held.status()).as("the refresh answered by the provider across the kill: %s", held.body()).isEqualTo(200);
 
             // Cached tokens: every one served, through the whole election.
@@ -207,8 +210,8 @@ class RaftLeaderLossIntegrationTests {
             List<String> everyAccount = new ArrayList<>(accounts);
             everyAccount.add(heldAccount);
             for (String account : everyAccount) {
-                for (BrokerApi broker : brokers) {
-                    BrokerApi.Answer refreshed = broker.token(clientKey, account, FORCE_REFRESH);
+                for (BrokerClient broker : brokers) {
+                    BrokerClient.Answer refreshed = broker.token(clientKey, account, FORCE_REFRESH);
                     assertThat(refreshed.status()).as("refresh of %s after the election: %s", account, refreshed.body())
                         .isEqualTo(200);
                 }
@@ -259,7 +262,7 @@ class RaftLeaderLossIntegrationTests {
     /** Client threads asking each broker for tokens, mostly cached, every n-th forcing a refresh. */
     private static final class Load {
 
-        private final List<BrokerApi> brokers;
+        private final List<BrokerClient> brokers;
 
         private final String clientKey;
 
@@ -271,7 +274,7 @@ class RaftLeaderLossIntegrationTests {
 
         private volatile boolean stopped;
 
-        Load(List<BrokerApi> brokers, String clientKey, List<String> accounts, ConcurrentLinkedQueue<Sample> samples) {
+        Load(List<BrokerClient> brokers, String clientKey, List<String> accounts, ConcurrentLinkedQueue<Sample> samples) {
             this.brokers = brokers;
             this.clientKey = clientKey;
             this.accounts = accounts;
@@ -289,12 +292,12 @@ class RaftLeaderLossIntegrationTests {
         }
 
         private void run(int broker, int offset) {
-            BrokerApi api = brokers.get(broker);
+            BrokerClient api = brokers.get(broker);
             for (int i = offset; !stopped; i++) {
                 String account = accounts.get(i % accounts.size());
                 boolean miss = i % EVERY_NTH_IS_A_MISS == 0;
                 long sent = System.nanoTime();
-                BrokerApi.Answer answer = api.token(clientKey, account, miss ? FORCE_REFRESH : CACHED);
+                BrokerClient.Answer answer = api.token(clientKey, account, miss ? FORCE_REFRESH : CACHED);
                 String type = answer.text("type");
                 samples.add(new Sample(broker, miss, sent, System.nanoTime(), answer.status(),
                         type.substring(type.lastIndexOf('/') + 1), answer.header("Retry-After"),

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.postern.broker.reliability.RotatingRefreshTokens.Redemption;
 import dev.postern.broker.reliability.RotatingRefreshTokens.Rotation;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 
@@ -74,7 +76,7 @@ class TwoBrokerProcessesIntegrationTests {
     static void startTwoBrokers() throws Exception {
         TestVault vault = TestVault.shared();
         String prefix = "postern-two-brokers-" + UUID.randomUUID() + "/";
-        String adminKey = InProcessBroker.newAdminKey();
+        String adminKey = TestBroker.newAdminKey();
         endpoint = FakeTokenEndpoint.issuingRefreshTokens(idp, refreshTokens, REFRESHED_TOKEN_LIFETIME);
         vaultLinkOfB = new SlowLink(vault.address());
         // Both at once: a start is most of this class's time on a loaded machine.
@@ -115,10 +117,10 @@ class TwoBrokerProcessesIntegrationTests {
         // Request j of a mailbox goes to broker j % 2; all wait for one signal.
         CountDownLatch go = new CountDownLatch(1);
         ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
-        List<CompletableFuture<BrokerApi.Answer>> answers = new ArrayList<>();
+        List<CompletableFuture<BrokerClient.Answer>> answers = new ArrayList<>();
         for (int i = 0; i < MAILBOXES * REQUESTS_PER_MAILBOX; i++) {
             String account = accounts.get(i % MAILBOXES);
-            BrokerApi api = (i / MAILBOXES) % 2 == 0 ? a.api : b.api;
+            BrokerClient api = (i / MAILBOXES) % 2 == 0 ? a.api : b.api;
             answers.add(CompletableFuture.supplyAsync(() -> {
                 awaitQuietly(go);
                 return api.token(clientKey, account, MIN_TTL);
@@ -126,8 +128,8 @@ class TwoBrokerProcessesIntegrationTests {
         }
         long released = System.nanoTime();
         go.countDown();
-        List<BrokerApi.Answer> results = new ArrayList<>();
-        for (CompletableFuture<BrokerApi.Answer> answer : answers) {
+        List<BrokerClient.Answer> results = new ArrayList<>();
+        for (CompletableFuture<BrokerClient.Answer> answer : answers) {
             results.add(answer.get(90, TimeUnit.SECONDS));
         }
         long allAnsweredMillis = (System.nanoTime() - released) / 1_000_000;
@@ -135,7 +137,7 @@ class TwoBrokerProcessesIntegrationTests {
 
         // Everything measured first, so a failure shows the whole picture.
         Map<Integer, Long> statuses = results.stream()
-            .collect(Collectors.groupingBy(BrokerApi.Answer::status, TreeMap::new, Collectors.counting()));
+            .collect(Collectors.groupingBy(BrokerClient.Answer::status, TreeMap::new, Collectors.counting()));
         Map<Integer, Long> mailboxesByRefreshes = mailboxes.stream()
             .collect(Collectors.groupingBy(mailbox -> refreshTokens.redemptions(mailbox).size(), TreeMap::new,
                     Collectors.counting()));
@@ -169,17 +171,17 @@ class TwoBrokerProcessesIntegrationTests {
         for (String account : connected.values()) {
             // B reads each account once now (min_ttl 0: the token from connecting does), so its requests below
             // find the account in memory and go straight to the store read that races with A's refresh.
-            BrokerApi.Answer warm = b.api.token(clientKey, account, 0);
+            BrokerClient.Answer warm = b.api.token(clientKey, account, 0);
             assertThat(warm.status()).as(warm.body()).isEqualTo(200);
         }
         vaultLinkOfB.delayAnswers(SLOW_VAULT_ANSWERS);
-        List<BrokerApi.Answer> atA = new ArrayList<>();
-        List<BrokerApi.Answer> atB = new ArrayList<>();
+        List<BrokerClient.Answer> atA = new ArrayList<>();
+        List<BrokerClient.Answer> atB = new ArrayList<>();
         try {
             CountDownLatch go = new CountDownLatch(1);
             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
-            List<CompletableFuture<BrokerApi.Answer>> fromA = new ArrayList<>();
-            List<CompletableFuture<BrokerApi.Answer>> fromB = new ArrayList<>();
+            List<CompletableFuture<BrokerClient.Answer>> fromA = new ArrayList<>();
+            List<CompletableFuture<BrokerClient.Answer>> fromB = new ArrayList<>();
             for (String account : connected.values()) {
                 fromA.add(CompletableFuture.supplyAsync(() -> {
                     awaitQuietly(go);
@@ -206,7 +208,7 @@ class TwoBrokerProcessesIntegrationTests {
                     Collectors.counting()));
         System.out.printf("[single flight] broker B learning Vault's answers %d ms late: statuses at A %s, at B %s; "
                 + "mailboxes by refreshes at the provider %s%n", SLOW_VAULT_ANSWERS.toMillis(),
-                atA.stream().map(BrokerApi.Answer::status).toList(), atB.stream().map(BrokerApi.Answer::status).toList(),
+                atA.stream().map(BrokerClient.Answer::status).toList(), atB.stream().map(BrokerClient.Answer::status).toList(),
                 mailboxesByRefreshes);
         for (int i = 0; i < mailboxes.size(); i++) {
             assertThat(atA.get(i).status()).as(atA.get(i).body()).isEqualTo(200);

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.postern.broker.accounts.AccountRepository;
+import dev.postern.broker.testing.BrokerClient;
+import dev.postern.broker.testing.TestBroker;
 import dev.postern.broker.testing.TestIdentityProvider;
 import dev.postern.broker.testing.TestVault;
 
@@ -58,9 +60,9 @@ class VaultOutageIntegrationTests {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void aMinuteWithoutVaultServesCachedTokensAnswersMissesWith503AndLosesNothing() throws Exception {
         try (TestVault vault = TestVault.dedicated();
-                InProcessBroker broker = InProcessBroker.start(vault, "postern-outage-" + UUID.randomUUID() + "/",
+                TestBroker broker = TestBroker.start(vault, "postern-outage-" + UUID.randomUUID() + "/",
                         Map.of("postern.store.vault.read-timeout", READ_TIMEOUT.toSeconds() + "s"))) {
-            BrokerApi api = broker.api;
+            BrokerClient api = broker.api;
             String issuer = idp.issuerUrl();
             String app = api.genericApp(issuer + "/authorize", issuer + "/token");
             String clientKey = api.clientKey(app);
@@ -70,13 +72,13 @@ class VaultOutageIntegrationTests {
                         "outage-" + i + "-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test", TOKEN_LIFETIME));
             }
             // A rotation just before the outage: its refresh token must survive it.
-            BrokerApi.Answer rotated = api.token(clientKey, accounts.getFirst(), FORCE_REFRESH);
+            BrokerClient.Answer rotated = api.token(clientKey, accounts.getFirst(), FORCE_REFRESH);
             assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
             AccountRepository repository = broker.bean(AccountRepository.class);
             String refreshTokenBeforeOutage = repository.find(accounts.getFirst()).orElseThrow().state().value();
             Map<String, String> cachedTokens = new LinkedHashMap<>();
             for (String account : accounts) {
-                BrokerApi.Answer warm = api.token(clientKey, account, CACHED);
+                BrokerClient.Answer warm = api.token(clientKey, account, CACHED);
                 assertThat(warm.status()).as(warm.body()).isEqualTo(200);
                 cachedTokens.put(account, warm.text("access_token"));
             }
@@ -88,14 +90,14 @@ class VaultOutageIntegrationTests {
             try {
                 // Misses, all at once, spread over the mailboxes.
                 ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
-                List<CompletableFuture<BrokerApi.Answer>> misses = new ArrayList<>();
+                List<CompletableFuture<BrokerClient.Answer>> misses = new ArrayList<>();
                 for (int i = 0; i < CONCURRENT_MISSES; i++) {
                     String account = accounts.get(i % accounts.size());
                     misses.add(CompletableFuture.supplyAsync(() -> api.token(clientKey, account, FORCE_REFRESH), clients));
                 }
                 Duration slowestMiss = Duration.ZERO;
-                for (CompletableFuture<BrokerApi.Answer> miss : misses) {
-                    BrokerApi.Answer answer = miss.get(60, TimeUnit.SECONDS);
+                for (CompletableFuture<BrokerClient.Answer> miss : misses) {
+                    BrokerClient.Answer answer = miss.get(60, TimeUnit.SECONDS);
                     assertThat(answer.status()).as(answer.body()).isEqualTo(503);
                     assertThat(answer.text("type")).endsWith("/store-unavailable");
                     assertThat(answer.header("Retry-After")).isNotBlank();
@@ -105,7 +107,7 @@ class VaultOutageIntegrationTests {
                 clients.shutdown();
                 assertThat(slowestMiss).isLessThan(READ_TIMEOUT.multipliedBy(2).plus(MARGIN));
 
-                BrokerApi.Answer health = api.call("GET", "/actuator/health", api.adminKey, null);
+                BrokerClient.Answer health = api.call("GET", "/actuator/health", api.adminKey, null);
                 assertThat(health.status()).isEqualTo(503);
                 assertThat(health.json().path("components").path("store").path("status").asString()).isEqualTo("DOWN");
 
@@ -115,7 +117,7 @@ class VaultOutageIntegrationTests {
                 Duration slowestHit = Duration.ZERO;
                 while (Duration.ofNanos(System.nanoTime() - stoppedAt).compareTo(OUTAGE) < 0) {
                     for (String account : accounts) {
-                        BrokerApi.Answer hit = api.token(clientKey, account, CACHED);
+                        BrokerClient.Answer hit = api.token(clientKey, account, CACHED);
                         assertThat(hit.status()).as("cached token %ss into the outage: %s",
                                 Duration.ofNanos(System.nanoTime() - stoppedAt).toSeconds(), hit.body()).isEqualTo(200);
                         assertThat(hit.text("access_token")).isEqualTo(cachedTokens.get(account));
@@ -147,7 +149,7 @@ class VaultOutageIntegrationTests {
             }
             assertThat(repository.find(accounts.getFirst()).orElseThrow().state().value()).isEqualTo(refreshTokenBeforeOutage);
             for (String account : accounts) {
-                BrokerApi.Answer refreshed = api.token(clientKey, account, FORCE_REFRESH);
+                BrokerClient.Answer refreshed = api.token(clientKey, account, FORCE_REFRESH);
                 assertThat(refreshed.status()).as(refreshed.body()).isEqualTo(200);
                 assertThat(refreshed.text("access_token")).isNotEqualTo(cachedTokens.get(account));
             }

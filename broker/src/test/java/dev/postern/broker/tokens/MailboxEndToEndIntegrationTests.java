@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.ChromiumOwnerBrowser;
 import dev.postern.broker.testing.MailClients;
 import dev.postern.broker.testing.OwnerBrowser;

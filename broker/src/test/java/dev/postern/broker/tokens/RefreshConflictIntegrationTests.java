@@ -22,6 +22,7 @@ import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -13,6 +13,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.postern.broker.accounts.AccountRepository;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestIdentityProvider;
 

@@ -19,7 +19,7 @@ import dev.postern.broker.Role;
 import dev.postern.broker.access.ApiClientRepository;
 import dev.postern.broker.access.ApiKeys;
 
-import dev.postern.broker.testing.EmbeddedBroker;
+import dev.postern.broker.testing.TestBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,12 +27,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class BrokerWebIntegrationTests {
 
-    private static final Path DATA = EmbeddedBroker.dataFolder("web-test");
+    private static final Path DATA = TestBroker.embeddedDataFolder("web-test");
 
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        EmbeddedBroker.properties(registry, DATA, "");
+        TestBroker.embeddedProperties(registry, DATA, "");
     }
 
     @LocalServerPort

@@ -20,6 +20,7 @@ import dev.postern.broker.providers.ProviderIdentity;
 import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.providers.TokenGrant;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 
 /** The paging contract every list keeps: limit bounds, opaque checked cursors, stable order without overlap, filters. */
 class ListPagingIntegrationTests extends ApiIntegrationTest {

@@ -14,7 +14,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import dev.postern.broker.testing.EmbeddedBroker;
+import dev.postern.broker.testing.TestBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,12 +27,12 @@ class ManagementPortIntegrationTests {
 
     private static final String ADMIN_KEY = "pst_mgmt_admin_" + UUID.randomUUID().toString().replace("-", "");
 
-    private static final Path DATA = EmbeddedBroker.dataFolder("management-port-test");
+    private static final Path DATA = TestBroker.embeddedDataFolder("management-port-test");
 
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        EmbeddedBroker.properties(registry, DATA, ADMIN_KEY);
+        TestBroker.embeddedProperties(registry, DATA, ADMIN_KEY);
     }
 
     @LocalServerPort

@@ -13,7 +13,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import dev.postern.broker.testing.EmbeddedBroker;
+import dev.postern.broker.testing.TestBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,12 +27,12 @@ class TlsIngressIntegrationTests {
 
     private static final String ADMIN_KEY = "pst_tls_admin_" + UUID.randomUUID().toString().replace("-", "");
 
-    private static final Path DATA = EmbeddedBroker.dataFolder("tls-ingress-test");
+    private static final Path DATA = TestBroker.embeddedDataFolder("tls-ingress-test");
 
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        EmbeddedBroker.properties(registry, DATA, ADMIN_KEY);
+        TestBroker.embeddedProperties(registry, DATA, ADMIN_KEY);
         registry.add("postern.public-url", () -> "https://postern.example.test");
         registry.add("server.forward-headers-strategy", () -> "native");
         registry.add("server.tomcat.remoteip.internal-proxies", () -> "127\\.0\\.0\\.1");

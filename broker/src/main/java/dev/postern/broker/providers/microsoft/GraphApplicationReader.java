@@ -1,4 +1,4 @@
-package dev.postern.broker.expiry;
+package dev.postern.broker.providers.microsoft;
 
 import java.net.URI;
 import java.net.URLEncoder;
@@ -14,14 +14,16 @@ import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.postern.broker.apps.AppRepository.StoredApp;
 import dev.postern.broker.outbound.EndpointNotAllowedException;
 import dev.postern.broker.outbound.OutboundHttp;
+import dev.postern.broker.providers.ProviderClient;
+import dev.postern.broker.providers.ProviderException;
 
 /**
  * Reads an app's secrets and certificates as Entra ID has them:
  * {@code GET /v1.0/applications(appId='{client_id}')?$select=passwordCredentials,keyCredentials}.
- * Graph never returns secret values here ({@code secretText} is null), only their metadata.
+ * Graph never returns secret values here ({@code secretText} is null), only their metadata. The
+ * expiry scan uses it to find the secrets and certificates made in the portal, outside Postern.
  */
 public class GraphApplicationReader {
 
@@ -64,14 +66,14 @@ public class GraphApplicationReader {
             @Nullable String hint, @Nullable String customKeyIdentifier, Instant endDateTime) {
     }
 
-    /** The credentials of the application whose client id is {@code app}'s. */
-    public List<GraphCredential> read(StoredApp app) {
-        String clientId = app.app().clientId();
+    /** The credentials of the application whose client id is {@code app}'s, asked as the app itself. */
+    public List<GraphCredential> read(ProviderClient app) {
+        String clientId = app.clientId();
         // The key segment is an OData string literal: quotes doubled, then URL-encoded.
         String key = URLEncoder.encode("'" + clientId.replace("'", "''") + "'", StandardCharsets.UTF_8).replace("+", "%20");
         URI uri = URI.create(graphBaseUrl.toString().replaceAll("/+$", "") + "/v1.0/applications(appId=" + key
                 + ")?$select=passwordCredentials,keyCredentials");
-        String accessToken = tokens.accessToken(app);
+        String accessToken = accessToken(app);
         Answer response;
         try {
             response = http.get()
@@ -98,6 +100,19 @@ public class GraphApplicationReader {
             credentials.add(credential(node, true));
         }
         return credentials;
+    }
+
+    private String accessToken(ProviderClient app) {
+        try {
+            return tokens.accessToken(app);
+        }
+        catch (ProviderException ex) {
+            // Only the error code: the provider's description may quote the request.
+            throw new GraphException("no Graph token from Microsoft: " + ex.error());
+        }
+        catch (IllegalArgumentException ex) {
+            throw new GraphException("the app's private key or certificate is not PEM");
+        }
     }
 
     private static GraphCredential credential(JsonNode node, boolean certificate) {

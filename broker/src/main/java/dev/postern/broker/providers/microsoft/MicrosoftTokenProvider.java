@@ -1,4 +1,4 @@
-package dev.postern.broker.providers;
+package dev.postern.broker.providers.microsoft;
 
 import java.net.MalformedURLException;
 import java.net.URI;
@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -27,18 +28,38 @@ import com.microsoft.aad.msal4j.RefreshTokenParameters;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
 
-import dev.postern.broker.outbound.OutboundMsalHttpClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+
+import dev.postern.broker.outbound.OutboundMsalHttpClient;
+import dev.postern.broker.providers.AuthorizationRequest;
+import dev.postern.broker.providers.ClientAuthentication;
+import dev.postern.broker.providers.CredentialCheck;
+import dev.postern.broker.providers.IdTokens;
+import dev.postern.broker.providers.MailboxState;
+import dev.postern.broker.providers.Pem;
+import dev.postern.broker.providers.ProviderClient;
+import dev.postern.broker.providers.ProviderErrors;
+import dev.postern.broker.providers.ProviderException;
+import dev.postern.broker.providers.ProviderHttp;
+import dev.postern.broker.providers.ProviderIdentity;
+import dev.postern.broker.providers.ProviderKind;
+import dev.postern.broker.providers.ProvidersProperties;
+import dev.postern.broker.providers.TokenGrant;
+import dev.postern.broker.providers.TokenProvider;
 
 /**
  * Microsoft Entra ID through msal4j: one {@link ConfidentialClientApplication} per call, built on
  * the mailbox's own token cache, which is read from and written back to the store through an
  * {@link ITokenCacheAccessAspect}. A refresh uses the refresh token in that cache; msal4j writes
- * the rotated one back into it.
+ * the rotated one back into it. The same application, with the client credentials grant, checks
+ * an app's credential and gets the app-only Graph tokens of expiry's Graph discovery.
  */
 @Component
-class MicrosoftTokenProvider implements TokenProvider {
+public class MicrosoftTokenProvider implements TokenProvider {
+
+    /** The scope of the credential check: an app-only token for Graph, which needs no permission. */
+    private static final String GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default";
 
     /** Scopes msal4j adds by itself and refuses to be given twice. */
     private static final Set<String> RESERVED = Set.of("openid", "profile", "offline_access");
@@ -49,7 +70,7 @@ class MicrosoftTokenProvider implements TokenProvider {
 
     private final JsonMapper json = JsonMapper.builder().build();
 
-    MicrosoftTokenProvider(ProvidersProperties properties, ProviderHttp http) {
+    public MicrosoftTokenProvider(ProvidersProperties properties, ProviderHttp http) {
         this.properties = properties;
         this.httpClient = http.msalHttpClient();
     }
@@ -83,7 +104,7 @@ class MicrosoftTokenProvider implements TokenProvider {
         }
     }
 
-    ConfidentialClientApplication application(ProviderClient client, ITokenCacheAccessAspect cache) {
+    private ConfidentialClientApplication application(ProviderClient client, ITokenCacheAccessAspect cache) {
         try {
             return ConfidentialClientApplication.builder(client.clientId(), credential(client.authentication()))
                 .authority(properties.microsoftAuthorityHost() + "/" + client.tenant() + "/")
@@ -151,10 +172,32 @@ class MicrosoftTokenProvider implements TokenProvider {
         return grant(client, result, cache);
     }
 
-    /** Runs a client credentials grant: the live test of an app's credential. */
-    void clientCredentials(ProviderClient client) {
-        await(application(client, new AccountCache(null))
-            .acquireToken(ClientCredentialParameters.builder(Set.of("https://graph.microsoft.com/.default")).build()));
+    /** Runs a client credentials grant: the live test of an app's credential, which changes nothing. */
+    @Override
+    public CredentialCheck verifyCredential(ProviderClient client) {
+        try {
+            appOnlyToken(client, GRAPH_DEFAULT_SCOPE);
+            return CredentialCheck.ok();
+        }
+        catch (ProviderException ex) {
+            return CredentialCheck.refused(ex.error());
+        }
+        catch (IllegalArgumentException ex) {
+            // A private key or certificate Pem cannot read.
+            return CredentialCheck.refused("invalid_configuration");
+        }
+    }
+
+    /**
+     * An access token for {@code scope} ({@code {resource}/.default}) as the app itself: the client
+     * credentials grant.
+     *
+     * @throws ProviderException when Microsoft refuses or cannot be reached
+     * @throws IllegalArgumentException when the app's private key or certificate is not PEM
+     */
+    public String appOnlyToken(ProviderClient client, String scope) {
+        return await(application(client, new AccountCache(null))
+            .acquireToken(ClientCredentialParameters.builder(Set.of(scope)).build())).accessToken();
     }
 
     private TokenGrant grant(ProviderClient client, IAuthenticationResult result, AccountCache cache) {
@@ -163,12 +206,33 @@ class MicrosoftTokenProvider implements TokenProvider {
                     "msal4j kept no token cache for this mailbox", null);
         }
         Map<String, String> claims = IdTokens.claims(result.idToken());
-        String username = IdTokens.entraMailbox(claims);
+        String username = entraMailbox(claims);
         ProviderIdentity identity = IdTokens.identity(claims, true);
         String scope = result.scopes() == null || result.scopes().isBlank() ? String.join(" ", resourceScopes(client))
                 : result.scopes();
         return new TokenGrant(result.accessToken(), result.expiresOnDate().toInstant(), scope,
                 new MailboxState(MailboxState.Kind.MSAL_CACHE, cache.serialized), username, identity, claims);
+    }
+
+    /** App-only tokens for the Graph at {@code graphBaseUrl} ({@code {graphBaseUrl}/.default}). */
+    public GraphTokenSource graphTokenSource(URI graphBaseUrl) {
+        String scope = graphBaseUrl.toString().replaceAll("/+$", "") + "/.default";
+        return app -> appOnlyToken(app, scope);
+    }
+
+    /**
+     * The mailbox of an Entra sign-in: {@code preferred_username}, else {@code upn}. Never
+     * {@code email}: in Entra it is an optional, unverified attribute a user or tenant admin can set
+     * to any address.
+     */
+    private static @Nullable String entraMailbox(Map<String, String> claims) {
+        for (String name : new String[] { "preferred_username", "upn" }) {
+            String value = claims.get(name);
+            if (value != null && value.contains("@")) {
+                return value.toLowerCase(Locale.ROOT);
+            }
+        }
+        return null;
     }
 
     /** The refresh token in msal4j's serialized cache: {@code RefreshToken.*.secret}. */

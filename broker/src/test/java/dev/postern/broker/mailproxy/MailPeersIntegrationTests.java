@@ -1,4 +1,4 @@
-package dev.postern.broker.testing;
+package dev.postern.broker.mailproxy;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,13 +28,19 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.postern.broker.testing.MailClients;
+import dev.postern.broker.testing.TestDovecot;
+import dev.postern.broker.testing.TestIdentityProvider;
+import dev.postern.broker.testing.XOAuth2Sasl;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The mail peers work together before the broker's token code exists: tokens from the identity
- * provider log in to Dovecot's IMAP and SMTP submission through Angus Mail (the client library a
- * Java mail client of the broker would use), and tokens that must not work are refused by both.
+ * The mail peers work together without the broker: tokens from the identity provider log in to
+ * Dovecot's IMAP and SMTP submission through Angus Mail (the client library a Java mail client of
+ * the broker would use), and tokens that must not work are refused by both. The mail proxy's
+ * upstream XOAUTH2 logins rest on this.
  */
 @Timeout(60)
 class MailPeersIntegrationTests {

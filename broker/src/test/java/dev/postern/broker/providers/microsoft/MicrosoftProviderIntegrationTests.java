@@ -1,4 +1,4 @@
-package dev.postern.broker.providers;
+package dev.postern.broker.providers.microsoft;
 
 import java.net.URI;
 import java.time.Duration;
@@ -13,7 +13,9 @@ import org.springframework.context.ApplicationEventPublisher;
 
 import dev.postern.broker.accounts.AccountChangedEvent;
 import dev.postern.broker.accounts.AccountRepository;
+import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestIdentityProvider;
 
