@@ -36,7 +36,7 @@ class AdminSessionSecurityContextRepository implements SecurityContextRepository
 
     private static final String LAST_USED_AT = AdminSessionSecurityContextRepository.class.getName() + ".lastUsedAt";
 
-    private final HttpSessionSecurityContextRepository sessions = new HttpSessionSecurityContextRepository();
+    private final HttpSessionSecurityContextRepository sessions = sessionsThatAreNeverCreatedHere();
 
     private final ApiClientService clients;
 
@@ -45,6 +45,13 @@ class AdminSessionSecurityContextRepository implements SecurityContextRepository
     private final Duration idleTimeout;
 
     private final Duration absoluteTimeout;
+
+    /** Sessions are created by {@link #signIn} alone, never as a side effect of saving a context. */
+    private static HttpSessionSecurityContextRepository sessionsThatAreNeverCreatedHere() {
+        HttpSessionSecurityContextRepository repository = new HttpSessionSecurityContextRepository();
+        repository.setAllowSessionCreation(false);
+        return repository;
+    }
 
     AdminSessionSecurityContextRepository(ApiClientService clients, Clock clock, AdminSessionProperties properties) {
         this.clients = clients;
@@ -160,6 +167,12 @@ class AdminSessionSecurityContextRepository implements SecurityContextRepository
 
     @Override
     public void saveContext(SecurityContext context, HttpServletRequest request, HttpServletResponse response) {
+        // An API key authenticates its one request: saving it would create a session per API call
+        // (a cookie and a heap entry each), or put the key's identity into an admin's session that
+        // came along. Only signIn stores an authentication in a session.
+        if (context.getAuthentication() instanceof ApiKeyAuthentication) {
+            return;
+        }
         sessions.saveContext(context, request, response);
     }
 
