@@ -2,6 +2,7 @@ package dev.postern.broker.expiry;
 
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -109,6 +110,7 @@ public class ExpiryScanner {
      * alerts.
      */
     public synchronized Snapshot scan() {
+        long started = System.nanoTime();
         Instant now = clock.instant();
         Map<String, String> failed = new LinkedHashMap<>();
         for (ExpiringObjectSource source : sources) {
@@ -127,6 +129,9 @@ public class ExpiryScanner {
         Snapshot snapshot = new Snapshot(now, judged, alerting, failed);
         last.set(snapshot);
         metrics.update(snapshot);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        metrics.scanned(took);
+        log.info("Expiry scan: {} objects in {} ms{}", judged.size(), took.toMillis(), alerting ? ", alerts sent" : "");
         return snapshot;
     }
 
