@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -306,11 +305,7 @@ public class ExpiryScanner {
 
     /** The fired thresholds per app and object id, for the API. */
     public Map<String, AppAlerts> alertStates(Set<String> appIds) {
-        Map<String, AppAlerts> states = new HashMap<>();
-        for (String appId : appIds) {
-            states.put(appId, alerts.find(appId));
-        }
-        return states;
+        return alerts.findAll(appIds);
     }
 
     static String appNameOf(AppRegistration app) {
