@@ -40,8 +40,8 @@ import dev.postern.broker.providers.TokenGrant;
  * ({@code POSTERN_STORE=vault}, {@code VAULT_ADDR}, {@code VAULT_TOKEN}).
  *
  * <p>Arguments: {@code mailboxes apps token-endpoint output-folder [--spring.setting=value ...]}. The refresh tokens are
- * {@code scale-refresh-<i>}, which the bench's mock provider accepts; the stored access tokens live
- * 12 hours, so the measured token requests are served from the store without a provider call.
+ * {@code scale-refresh-<i>}, which the bench's mock provider accepts; the stored access tokens are
+ * {@code -Dscale.access-token-chars} long (default 1500, a typical Microsoft token) and live 12 hours, so the measured token requests are served from the store without a provider call.
  * Writes {@code client.key} (the client's key) and {@code accounts.tsv} (mailbox, account id) to the
  * output folder and prints progress and one {@code SEED} line per phase.
  */
@@ -91,9 +91,10 @@ public final class ScaleSeeder {
         Files.writeString(out.resolve("client.key"), client.key(), StandardCharsets.UTF_8);
         String[] accountIds = new String[mailboxes];
         Instant expires = now.plus(Duration.ofHours(12));
+        int tokenChars = Integer.getInteger("scale.access-token-chars", 1500);
         run("mailboxes", mailboxes, i -> {
             String mailbox = mailbox(i);
-            TokenGrant grant = new TokenGrant("scale-access-" + i, expires, "openid email mail offline_access",
+            TokenGrant grant = new TokenGrant(accessToken("scale-access-" + i + "-", tokenChars), expires, "openid email mail offline_access",
                     new MailboxState(MailboxState.Kind.REFRESH_TOKEN, "scale-refresh-" + i), mailbox,
                     new ProviderIdentity(tokenEndpoint.resolve("/").toString(), null, "subject-" + i), Map.of());
             accountIds[i] = accounts.connect(ACTOR, appIds.get(i % appCount), ProviderKind.GENERIC, mailbox, grant).id();
@@ -103,6 +104,11 @@ public final class ScaleSeeder {
                 tsv.println(mailbox(i) + "\t" + accountIds[i]);
             }
         }
+    }
+
+    /** {@code prefix} padded to {@code chars}: real access tokens are JWTs of 1-2.5 KB, and memory per cached token depends on it. */
+    private static String accessToken(String prefix, int chars) {
+        return prefix + "x".repeat(Math.max(0, chars - prefix.length()));
     }
 
     static String mailbox(int i) {
