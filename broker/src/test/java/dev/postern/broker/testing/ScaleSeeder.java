@@ -35,7 +35,7 @@ import dev.postern.broker.providers.TokenGrant;
  * are the ones the broker writes: {@code M} generic apps (created, a client secret added and
  * promoted), one API client allowed on all of them, and {@code N} mailboxes connected through
  * {@link AccountService#connect} (index entry, account, audit event), spread round-robin over the
- * apps. The broker runs in this process with its web server on a free port and its background
+ * apps. The broker runs in this process (the script gives its web server a free port) with its background
  * passes (keep-alive, index check) postponed; the store comes from the usual settings
  * ({@code POSTERN_STORE=vault}, {@code VAULT_ADDR}, {@code VAULT_TOKEN}).
  *
@@ -60,7 +60,7 @@ public final class ScaleSeeder {
         URI tokenEndpoint = URI.create(args[2]);
         Path out = Path.of(args[3]);
         SpringApplication application = new SpringApplication(PosternApplication.class);
-        application.setDefaultProperties(Map.of("server.port", "0", "postern.tokens.keep-alive-initial-delay", "24h",
+        application.setDefaultProperties(Map.of("postern.tokens.keep-alive-initial-delay", "24h",
                 "postern.accounts.index-check-initial-delay", "24h", "postern.expiry.scan-interval", "24h"));
         int status;
         try (ConfigurableApplicationContext context = application.run(java.util.Arrays.copyOfRange(args, 4, args.length))) {
