@@ -25,6 +25,28 @@ use_java25() {
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Waits until the broker at URL answers health UP; fails with its log's tail when the process PID
+# exits first or SECONDS pass.
+#   wait_broker_up URL PID LOG SECONDS
+wait_broker_up() {
+  local url="$1" pid="$2" log="$3" deadline=$(( $(date +%s) + $4 )) health=""
+  while :; do
+    health="$(curl -sS --max-time 2 "$url/actuator/health" 2>/dev/null || true)"
+    case "$health" in *'"status":"UP"'*) return 0 ;; esac
+    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$log" >&2; die "the broker exited at start (log: $log)"; }
+    [ "$(date +%s)" -lt "$deadline" ] || {
+      tail -n 40 "$log" >&2
+      die "the broker was not UP within $4 s (last health: ${health:-no answer}; log: $log)"
+    }
+    sleep 0.2
+  done
+}
+
 # Installs Debian packages that are missing; apt-get update runs once, only when needed.
 apt_install() {
   local missing=() pkg

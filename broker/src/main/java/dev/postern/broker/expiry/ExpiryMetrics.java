@@ -1,5 +1,6 @@
 package dev.postern.broker.expiry;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,11 +10,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 
 /**
  * The expiry metrics: {@code postern_credential_expiry_timestamp_seconds{app,credential,type}},
- * {@code postern_account_status{app,status}}, {@code postern_alerts_total{kind}} and
- * {@code postern_notifications_failed_total{notifier}}. Labels carry ids and kinds only.
+ * {@code postern_account_status{app,status}}, {@code postern_alerts_total{kind}},
+ * {@code postern_notifications_failed_total{notifier}} and {@code postern_expiry_scan_seconds} (how
+ * long each full scan took, its sources' reads included). Labels carry ids and kinds only.
  */
 public class ExpiryMetrics {
 
@@ -23,6 +26,8 @@ public class ExpiryMetrics {
 
     private final MultiGauge accountStatus;
 
+    private final Timer scans;
+
     public ExpiryMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.expiryTimestamps = MultiGauge.builder("postern.credential.expiry.timestamp.seconds")
@@ -31,6 +36,14 @@ public class ExpiryMetrics {
         this.accountStatus = MultiGauge.builder("postern.account.status")
             .description("Mailboxes per app by expiry state (ok, warning, expired, reauth_required)")
             .register(registry);
+        this.scans = Timer.builder("postern.expiry.scan")
+            .description("How long one full expiry scan took: reading its sources, judging, alerting")
+            .register(registry);
+    }
+
+    /** Records how long one full scan took. */
+    public void scanned(Duration took) {
+        scans.record(took);
     }
 
     /** Replaces the gauges with what {@code snapshot} saw; objects that are gone disappear. */

@@ -2,10 +2,10 @@ package dev.postern.broker.expiry;
 
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -110,6 +110,7 @@ public class ExpiryScanner {
      * alerts.
      */
     public synchronized Snapshot scan() {
+        long started = System.nanoTime();
         Instant now = clock.instant();
         Map<String, String> failed = new LinkedHashMap<>();
         for (ExpiringObjectSource source : sources) {
@@ -128,6 +129,9 @@ public class ExpiryScanner {
         Snapshot snapshot = new Snapshot(now, judged, alerting, failed);
         last.set(snapshot);
         metrics.update(snapshot);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        metrics.scanned(took);
+        log.info("Expiry scan: {} objects in {} ms{}", judged.size(), took.toMillis(), alerting ? ", alerts sent" : "");
         return snapshot;
     }
 
@@ -302,11 +306,7 @@ public class ExpiryScanner {
 
     /** The fired thresholds per app and object id, for the API. */
     public Map<String, AppAlerts> alertStates(Set<String> appIds) {
-        Map<String, AppAlerts> states = new HashMap<>();
-        for (String appId : appIds) {
-            states.put(appId, alerts.find(appId));
-        }
-        return states;
+        return alerts.findAll(appIds);
     }
 
     static String appNameOf(AppRegistration app) {

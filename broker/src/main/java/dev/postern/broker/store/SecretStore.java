@@ -1,8 +1,13 @@
 package dev.postern.broker.store;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Versioned, compare-and-set storage of secret documents. {@link VaultSecretStore} and
@@ -20,6 +25,44 @@ public interface SecretStore {
 
     /** The document at {@code path} with its version, or empty when there is none. */
     Optional<StoredDocument> read(SecretPath path);
+
+    /**
+     * The documents at {@code paths}, in that order, each as {@link #read} gives it (empty when
+     * there is none); a document that {@link #read} refuses fails the whole call the same way. The
+     * default reads them all at once, one virtual thread each: callers pass a page or a batch, never
+     * a whole collection. A backend that can check or open many documents in one round trip
+     * overrides it ({@link VaultSecretStore}).
+     */
+    default List<Optional<StoredDocument>> readAll(List<SecretPath> paths) {
+        List<Optional<StoredDocument>> documents = new ArrayList<>(paths.size());
+        try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Optional<StoredDocument>>> reads = new ArrayList<>(paths.size());
+            for (SecretPath path : paths) {
+                reads.add(readers.submit(() -> read(path)));
+            }
+            for (Future<Optional<StoredDocument>> read : reads) {
+                documents.add(join(read));
+            }
+        }
+        return documents;
+    }
+
+    /** The value of a read on another thread, its own exception rethrown as it was. */
+    private static <V> V join(Future<V> future) {
+        try {
+            return future.get();
+        }
+        catch (ExecutionException ex) {
+            if (ex.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(ex.getCause());
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while reading documents");
+        }
+    }
 
     /**
      * Writes {@code document} at {@code path} when its current version is

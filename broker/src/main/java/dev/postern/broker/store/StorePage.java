@@ -3,10 +3,6 @@ package dev.postern.broker.store;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -41,26 +37,21 @@ public record StorePage<T>(List<T> items, @Nullable String lastKey) {
             start = found >= 0 ? found + 1 : -found - 1;
         }
         List<T> items = new ArrayList<>();
-        try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
-            int next = start;
-            while (next < keys.size()) {
-                int end = Math.min(keys.size(), next + limit);
-                List<Future<Optional<StoredDocument>>> batch = new ArrayList<>();
-                for (String key : keys.subList(next, end)) {
-                    batch.add(readers.submit(() -> store.read(folder.child(key))));
-                }
-                for (int i = 0; i < batch.size(); i++) {
-                    Optional<T> item = join(batch.get(i)).flatMap(map);
-                    if (item.isPresent() && filter.test(item.get())) {
-                        items.add(item.get());
-                        if (items.size() == limit) {
-                            int last = next + i;
-                            return new StorePage<>(items, last + 1 < keys.size() ? keys.get(last) : null);
-                        }
+        int next = start;
+        while (next < keys.size()) {
+            int end = Math.min(keys.size(), next + limit);
+            List<Optional<StoredDocument>> batch = store.readAll(paths(folder, keys.subList(next, end)));
+            for (int i = 0; i < batch.size(); i++) {
+                Optional<T> item = batch.get(i).flatMap(map);
+                if (item.isPresent() && filter.test(item.get())) {
+                    items.add(item.get());
+                    if (items.size() == limit) {
+                        int last = next + i;
+                        return new StorePage<>(items, last + 1 < keys.size() ? keys.get(last) : null);
                     }
                 }
-                next = end;
             }
+            next = end;
         }
         return new StorePage<>(items, null);
     }
@@ -69,39 +60,23 @@ public record StorePage<T>(List<T> items, @Nullable String lastKey) {
     static final int PARALLEL_READS = 32;
 
     /**
-     * Every document of {@code folder} in key order: one LIST and a read per document,
-     * {@value #PARALLEL_READS} at a time. For background work only (scans, checks), never a request.
+     * Every document of {@code folder} in key order: one LIST and a read per document, in batches
+     * of {@value #PARALLEL_READS} ({@link SecretStore#readAll}). For background work only (scans,
+     * checks), never a request.
      */
     public static <T> List<T> readAll(SecretStore store, SecretPath folder, Function<StoredDocument, Optional<T>> map) {
         List<String> keys = store.list(folder);
         List<T> items = new ArrayList<>(keys.size());
-        try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int next = 0; next < keys.size(); next += PARALLEL_READS) {
-                List<Future<Optional<StoredDocument>>> batch = new ArrayList<>();
-                for (String key : keys.subList(next, Math.min(keys.size(), next + PARALLEL_READS))) {
-                    batch.add(readers.submit(() -> store.read(folder.child(key))));
-                }
-                for (Future<Optional<StoredDocument>> read : batch) {
-                    join(read).flatMap(map).ifPresent(items::add);
-                }
+        for (int next = 0; next < keys.size(); next += PARALLEL_READS) {
+            for (Optional<StoredDocument> document : store
+                .readAll(paths(folder, keys.subList(next, Math.min(keys.size(), next + PARALLEL_READS))))) {
+                document.flatMap(map).ifPresent(items::add);
             }
         }
         return items;
     }
 
-    private static <V> V join(Future<V> future) {
-        try {
-            return future.get();
-        }
-        catch (ExecutionException ex) {
-            if (ex.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(ex.getCause());
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new StoreUnavailableException("interrupted while reading a page");
-        }
+    private static List<SecretPath> paths(SecretPath folder, List<String> keys) {
+        return keys.stream().map(folder::child).toList();
     }
 }

@@ -264,6 +264,68 @@ class VaultDocumentIntegrityIntegrationTests {
     }
 
     @Test
+    void readAllOfDocumentsAnotherReplicaWroteChecksTheBatchInTwoTransitCallsAndRefusesWhatReadRefuses() {
+        VaultSecretStore writer = rootStore("postern");
+        List<SecretPath> paths = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            SecretPath path = SecretPath.of(StoreCollection.ACCOUNTS, "acc_batch" + i);
+            writer.write(path, new SecretDocument(Map.of("mailbox", "m" + i + "@example.com"),
+                    Map.of("refresh_token", "placeholder-rt-" + i, "access_token", "placeholder-at-" + i)), SecretStore.NEW);
+            paths.add(path);
+        }
+        SecretPath missing = SecretPath.of(StoreCollection.ACCOUNTS, "acc_never_written");
+        paths.add(missing);
+        // A replica that never saw these documents: no MAC or plaintext cached.
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        VaultSecretStore fresh = new VaultSecretStore(new org.springframework.vault.core.VaultTemplate(
+                org.springframework.vault.client.VaultEndpoint.from(java.net.URI.create(vault.address())),
+                new org.springframework.vault.authentication.TokenAuthentication(vault.rootToken())) {
+            @Override
+            public <T> T doWithSession(org.springframework.vault.core.RestOperationsCallback<T> callback) {
+                calls.incrementAndGet();
+                return super.doWithSession(callback);
+            }
+        }, "secret", prefix, "transit", "postern");
+        fresh.prepare();
+        calls.set(0);
+
+        List<java.util.Optional<StoredDocument>> read = fresh.readAll(paths);
+
+        // 21 KV reads, one MAC verification and one decryption for all of them (read() would make 61 calls).
+        assertThat(calls.get()).isEqualTo(paths.size() + 2);
+        assertThat(read).hasSize(21);
+        assertThat(read.get(20)).isEmpty();
+        for (int i = 0; i < 20; i++) {
+            SecretDocument document = read.get(i).orElseThrow().document();
+            assertThat(document.data()).containsEntry("mailbox", "m" + i + "@example.com");
+            assertThat(document.secret("refresh_token")).isEqualTo("placeholder-rt-" + i);
+            assertThat(document.secret("access_token")).isEqualTo("placeholder-at-" + i);
+            assertThat(read.get(i)).isEqualTo(writer.read(paths.get(i)));
+        }
+
+        // A document changed without Transit rights in the middle of a batch: refused as read() refuses it.
+        SecretPath changed = paths.get(7);
+        Map<String, Object> stored = rawData(changed, kvOnlyToken());
+        stored.put("data", String.valueOf(stored.get("data")).replace("m7@", "intruder@"));
+        rawWrite(changed, stored, kvOnlyToken());
+        assertThatThrownBy(() -> rootStore("postern").readAll(paths)).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("accounts/acc_batch7")
+            .hasMessageContaining("MAC");
+        // A ciphertext moved into another document with a valid MAC does not decrypt there, in a batch either.
+        Map<String, Object> moved = rawData(paths.get(3), vault.rootToken());
+        Map<String, String> sealed = secrets(moved);
+        sealed.put("refresh_token", secrets(rawData(paths.get(2), vault.rootToken())).get("refresh_token"));
+        moved.put("secrets", sealed);
+        resignAndWrite(writer, paths.get(3), moved);
+        assertThatThrownBy(() -> rootStore("postern").readAll(paths.subList(0, 5))).isInstanceOf(DocumentIntegrityException.class)
+            .hasMessageContaining("accounts/acc_batch3")
+            .hasMessageContaining("does not decrypt");
+        // The untouched documents still read, in a batch of their own.
+        assertThat(rootStore("postern").readAll(List.of(paths.get(0), paths.get(1), paths.get(2))))
+            .allSatisfy(document -> assertThat(document).isPresent());
+    }
+
+    @Test
     void documentsInTodaysFormatAreReadAndMigratedAndALegacyDocumentPlantedLaterIsRefused() throws Exception {
         // Today's main: a non-derived key named by transit-key, secrets encrypted without context,
         // metadata as a JSON string, no format and no MAC, written with cas.
