@@ -159,8 +159,8 @@ try {
 
   step("create an API client: the key is shown once");
   await nav("API clients").click();
-  await page.getByLabel("Name").fill("NocoBase e2e");
-  await page.getByLabel("Role").selectOption("client");
+  await page.getByLabel("Name", { exact: true }).fill("NocoBase e2e");
+  await page.getByLabel("Role", { exact: true }).selectOption("client");
   await page.getByRole("button", { name: "Create the client" }).click();
   const key = await page.getByRole("textbox", { name: "New API key" }).inputValue();
   assert.match(key, /^pst_/);
@@ -249,14 +249,19 @@ try {
   await page.getByText("Page 1").waitFor();
   assert.equal(await rows(apps).count(), 50, "one page of 50 apps");
   const firstPage = await rows(apps).allTextContents();
+  // The page number changes at once; the rows when the broker has answered.
+  const firstRowIs = (text, same) =>
+    page.waitForFunction(([t, s]) => (document.querySelector("tbody tr")?.textContent === t) === s, [text, same]);
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByText("Page 2").waitFor();
+  await firstRowIs(firstPage[0], false);
   const secondPage = await rows(apps).allTextContents();
   assert.equal(secondPage.length, 57 - 50, "the rest of the 57 apps");
   assert.ok(secondPage.every((row) => !firstPage.includes(row)), "no app on both pages");
   assert.equal(await page.getByRole("button", { name: "Next" }).isDisabled(), true);
   await page.getByRole("button", { name: "Previous" }).click();
   await page.getByText("Page 1").waitFor();
+  await firstRowIs(firstPage[0], true);
   assert.deepEqual(await rows(apps).allTextContents(), firstPage);
   await nav("Audit log").click();
   await page.getByLabel("Action").fill("app.create");

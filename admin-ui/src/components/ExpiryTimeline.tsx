@@ -72,7 +72,7 @@ export function ExpiryTimeline({ timeline, from }: { timeline: TimelineDay[]; fr
         {[30, 60, 90].map((n) => (
           <g key={n}>
             <line x1={LEFT + n * BAR} x2={LEFT + n * BAR} y1={TOP} y2={TOP + HEIGHT} className="gridline" />
-            <text x={LEFT + n * BAR} y={TOP + HEIGHT + 18} textAnchor="middle" className="axis">
+            <text x={LEFT + n * BAR} y={TOP + HEIGHT + 18} textAnchor={n === HORIZON_DAYS ? "end" : "middle"} className="axis">
               {n} days · {shortDate(days[n])}
             </text>
           </g>

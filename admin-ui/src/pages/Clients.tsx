@@ -42,7 +42,7 @@ export function ClientsPage() {
               <input id="clients-filter" type="search" value={filter} onChange={(e) => setFilter(e.target.value)} autoComplete="off" />
             </div>
             <div className="field">
-              <label htmlFor="clients-role">Role</label>
+              <label htmlFor="clients-role">Show the role</label>
               <select id="clients-role" value={role} onChange={(e) => setRole(e.target.value)}>
                 <option value="">any</option>
                 <option value="admin">admin</option>
