@@ -1,6 +1,8 @@
 // End-to-end run of the admin web app in Debian's Chromium against a running broker on a real
-// OpenBao (scripts/test-ui starts both). Needs POSTERN_URL and POSTERN_ADMIN_KEY; writes the
-// screenshots of docs/admin-ui.md to SCREENSHOT_DIR.
+// OpenBao, with mock-oauth2-server as the mailbox owners' identity provider (scripts/test-ui starts
+// them). Needs POSTERN_URL, POSTERN_ADMIN_KEY, IDP_ISSUER_URL and IDP_SPKI_PIN (the provider's
+// key, the one certificate Chromium is told to accept); writes the screenshots of docs/admin-ui.md
+// to SCREENSHOT_DIR.
 import { chromium } from "playwright-core";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +11,8 @@ import assert from "node:assert/strict";
 
 const base = process.env.POSTERN_URL ?? assert.fail("POSTERN_URL is not set");
 const adminKey = process.env.POSTERN_ADMIN_KEY ?? assert.fail("POSTERN_ADMIN_KEY is not set");
+const idpIssuer = process.env.IDP_ISSUER_URL ?? assert.fail("IDP_ISSUER_URL is not set");
+const idpPin = process.env.IDP_SPKI_PIN ?? assert.fail("IDP_SPKI_PIN is not set");
 const shots = process.env.SCREENSHOT_DIR ?? "screenshots";
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 mkdirSync(shots, { recursive: true });
@@ -23,10 +27,14 @@ const context = await chromium.launchPersistentContext(profile, {
   executablePath,
   headless: true,
   viewport: { width: 1280, height: 800 },
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    `--ignore-certificate-errors-spki-list=${idpPin}`],
 });
+// Everything runs on 127.0.0.1: the provider's sign-in page asks for a web font, which is refused here.
+await context.route("**/*", (route) => (new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort("blockedbyclient")));
 const page = context.pages()[0] ?? (await context.newPage());
-page.setDefaultTimeout(20_000);
+// Generous: on a busy 2-CPU machine, generating a certificate alone has taken over 20 s.
+page.setDefaultTimeout(60_000);
 const pageErrors = [];
 page.on("pageerror", (error) => pageErrors.push(error.message));
 // The broker sends a strict Content-Security-Policy: anything the built app does that it blocks is a bug.
@@ -35,6 +43,29 @@ page.on("console", (message) => {
 });
 const nav = (name) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 const shot = (name) => page.screenshot({ path: join(shots, name), fullPage: true });
+const rows = (table) => table.locator("tbody tr");
+
+/** The v1 API with the admin key, for what the run sets up around the pages it tests. */
+async function api(method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${adminKey}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${path} answered ${response.status}`);
+  return response.status === 204 ? undefined : response.json();
+}
+
+/** Waits until `check` holds, reloading the page between tries (the dashboard shows the last scan, every 2 s). */
+async function untilAfterReload(check, what) {
+  for (let i = 0; i < 40; i++) {
+    if (await check()) return;
+    await page.waitForTimeout(500);
+    await page.reload();
+    await page.getByRole("heading", { level: 1 }).waitFor();
+  }
+  assert.fail(`not seen after 20 s: ${what}`);
+}
 
 try {
   step("a wrong key does not sign in");
@@ -115,14 +146,21 @@ try {
   await shot("apps.png");
   await nav("Dashboard").click();
   const soon = page.locator("tr.row-warning").filter({ hasText: "Contoso mail" }).filter({ hasText: "spare" });
-  await soon.waitFor();
+  await untilAfterReload(async () => (await soon.count()) === 1, "the new secret on the dashboard");
   assert.match(await soon.textContent(), /Expires soon/);
+  // The app's name, never its id.
+  assert.doesNotMatch(await page.getByRole("table", { name: /Everything the broker watches/ }).textContent(), /app_[a-z0-9]{8,}/);
+  assert.ok(Number(await page.locator(".stat.warning .number").textContent()) >= 1, "the counts include the secret");
+  // The timeline: the secret in 12 days is a bar; the one in 400 days is beyond the horizon.
+  await page.getByText(/In the next 90 days: 1 client secret/).waitFor();
+  assert.equal(await page.locator(".timeline svg g rect.kind-client_secret").count(), 1);
+  assert.equal(await page.getByText(/not available/).count(), 0);
   await shot("dashboard.png");
 
   step("create an API client: the key is shown once");
   await nav("API clients").click();
-  await page.getByLabel("Name").fill("NocoBase e2e");
-  await page.getByLabel("Role").selectOption("client");
+  await page.getByLabel("Name", { exact: true }).fill("NocoBase e2e");
+  await page.getByLabel("Role", { exact: true }).selectOption("client");
   await page.getByRole("button", { name: "Create the client" }).click();
   const key = await page.getByRole("textbox", { name: "New API key" }).inputValue();
   assert.match(key, /^pst_/);
@@ -149,11 +187,92 @@ try {
   await page.getByRole("cell", { name: "app.create" }).first().waitFor();
   await shot("audit.png");
 
-  step("mailboxes: empty state or list; a connect link or its problem");
+  step("mailboxes: connect three through the identity provider with links made on the page");
+  const idpApp = await api("POST", "/v1/apps", {
+    name: "Fabrikam (mock IdP)", provider: "generic", client_id: "postern-e2e.client",
+    authorize_endpoint: `${idpIssuer}/authorize`, token_endpoint: `${idpIssuer}/token`, scopes: ["openid", "email", "mail", "offline_access"],
+  });
+  const idpSecret = await api("POST", `/v1/apps/${idpApp.id}/credentials`, { type: "client_secret", value: `idp-secret-${Date.now()}`, expires_at: new Date(Date.now() + 60 * day).toISOString() });
+  await api("POST", `/v1/apps/${idpApp.id}/credentials/${idpSecret.credential.id}/promote`, { force: true, reason: "e2e: the mock accepts any secret" });
+  const owners = ["anna@fabrikam.test", "anton@fabrikam.test", "bob@fabrikam.test"];
   await nav("Mailboxes").click();
   await page.getByRole("heading", { name: "Connected mailboxes" }).waitFor();
-  await page.getByRole("button", { name: "Create a connect link" }).click();
-  await page.locator("#connect-url, .problem").first().waitFor();
+  await page.getByText("No mailbox is connected yet.").waitFor();
+  const links = [];
+  for (const owner of owners) {
+    await page.getByRole("combobox", { name: "App", exact: true }).selectOption({ label: "Fabrikam (mock IdP)" });
+    await page.getByLabel("Mailbox address (optional login hint)").fill(owner);
+    await page.getByRole("button", { name: "Create a connect link" }).click();
+    // The link is shown for the owner named last: wait for it, not for the previous one.
+    const shown = page.locator("#connect-url");
+    await page.waitForFunction((previous) => {
+      const input = document.querySelector("#connect-url");
+      return input && input.value && !previous.includes(input.value);
+    }, links);
+    const link = await shown.inputValue();
+    links.push(link);
+    const owner_page = await context.newPage();
+    await owner_page.goto(link);
+    await owner_page.getByPlaceholder("Enter any user/subject").fill(owner);
+    await owner_page.getByRole("button", { name: "Sign-in" }).click();
+    await owner_page.getByText(`Connected as ${owner}`).waitFor();
+    await owner_page.close();
+  }
+  await page.reload();
+  const mailboxes = page.getByRole("table", { name: "Connected mailboxes" });
+  await mailboxes.getByRole("link", { name: "bob@fabrikam.test" }).waitFor();
+  assert.equal(await rows(mailboxes).count(), 3);
+  // The app's name in each row (read after the rows, one app read for the three).
+  await page.waitForFunction(() => [...document.querySelectorAll("table tbody tr")].filter((r) => r.textContent.includes("Fabrikam (mock IdP)")).length === 3);
+  await shot("mailboxes.png");
+
+  step("mailboxes: search by prefix, filter by status and app, open one");
+  await page.getByLabel("Mailbox address starts with").fill("AN");
+  await page.waitForFunction(() => document.querySelectorAll("table tbody tr").length === 2);
+  assert.equal(await mailboxes.getByRole("link", { name: "bob@fabrikam.test" }).count(), 0);
+  await page.getByLabel("Mailbox address starts with").fill("anna@");
+  await page.waitForFunction(() => document.querySelectorAll("table tbody tr").length === 1);
+  await page.getByLabel("Status").selectOption("revoked");
+  await page.getByText("No mailbox matches.").waitFor();
+  await page.getByLabel("Status").selectOption("active");
+  await page.getByLabel("Connected through app").selectOption({ label: "Contoso mail" });
+  await page.getByText("No mailbox matches.").waitFor();
+  await page.getByLabel("Connected through app").selectOption({ label: "Fabrikam (mock IdP)" });
+  await mailboxes.getByRole("link", { name: "anna@fabrikam.test" }).click();
+  await page.getByRole("heading", { name: "anna@fabrikam.test", level: 1 }).waitFor();
+  await page.getByRole("link", { name: "Fabrikam (mock IdP)" }).waitFor();
+
+  step("apps and audit page through the broker's lists");
+  for (let i = 0; i < 55; i++) await api("POST", "/v1/apps", { name: `Paging e2e ${String(i).padStart(2, "0")}`, provider: "microsoft", tenant: "contoso.onmicrosoft.com", client_id: "11111111-2222-3333-4444-555555555555" });
+  await nav("Apps").click();
+  const apps = page.locator("table");
+  await page.getByText("Page 1").waitFor();
+  assert.equal(await rows(apps).count(), 50, "one page of 50 apps");
+  const firstPage = await rows(apps).allTextContents();
+  // The page number changes at once; the rows when the broker has answered.
+  const firstRowIs = (text, same) =>
+    page.waitForFunction(([t, s]) => (document.querySelector("tbody tr")?.textContent === t) === s, [text, same]);
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByText("Page 2").waitFor();
+  await firstRowIs(firstPage[0], false);
+  const secondPage = await rows(apps).allTextContents();
+  assert.equal(secondPage.length, 57 - 50, "the rest of the 57 apps");
+  assert.ok(secondPage.every((row) => !firstPage.includes(row)), "no app on both pages");
+  assert.equal(await page.getByRole("button", { name: "Next" }).isDisabled(), true);
+  await page.getByRole("button", { name: "Previous" }).click();
+  await page.getByText("Page 1").waitFor();
+  await firstRowIs(firstPage[0], true);
+  assert.deepEqual(await rows(apps).allTextContents(), firstPage);
+  await nav("Audit log").click();
+  await page.getByLabel("Action").fill("app.create");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.getByText("Page 1").waitFor();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByText("Page 2").waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll("tbody tr")].every((r) => r.textContent.includes("app.create")));
+  await page.getByLabel("From (your time)").fill(new Date(Date.now() + 3600_000 - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16));
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.getByText("No audit entry matches.").waitFor();
 
   step("the app works at phone width");
   await page.setViewportSize({ width: 390, height: 844 });

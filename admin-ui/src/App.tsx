@@ -6,7 +6,8 @@ import { Dashboard } from "./pages/Dashboard";
 import { AppsPage } from "./pages/Apps";
 import { NewAppPage } from "./pages/NewApp";
 import { AppDetailPage } from "./pages/AppDetail";
-import { MailboxesPage } from "./pages/Mailboxes";
+import { MailboxesPage } from "./pages/mailboxes/MailboxesPage";
+import { MailboxDetailPage } from "./pages/mailboxes/MailboxDetail";
 import { ClientsPage } from "./pages/Clients";
 import { AuditPage } from "./pages/Audit";
 
@@ -155,7 +156,7 @@ function Page({ route }: { route: string[] }) {
       if (id) return <AppDetailPage appId={id} rotate={sub === "rotate"} />;
       return <AppsPage />;
     case "mailboxes":
-      return <MailboxesPage />;
+      return id ? <MailboxDetailPage accountId={id} /> : <MailboxesPage />;
     case "clients":
       return <ClientsPage />;
     case "audit":

@@ -75,22 +75,18 @@ export interface Page<T> {
   next_cursor?: string | null;
 }
 
-/** Every item of a paged v1 list, following `next_cursor` (pages of 500) until the last page. */
-async function getAll<T>(path: string): Promise<T[]> {
-  const items: T[] = [];
-  let cursor: string | null | undefined = undefined;
-  do {
-    const query: string = `limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const page: Page<T> = await request<Page<T>>("GET", `${path}${path.includes("?") ? "&" : "?"}${query}`);
-    items.push(...(page.items ?? []));
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
+/** The path of one page of a v1 list: `limit`, the `cursor` of the page, and the non-empty filters. */
+export function listPath(path: string, filters: Record<string, string>, limit: number, cursor?: string): string {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (cursor) params.set("cursor", cursor);
+  Object.entries(filters).forEach(([key, value]) => {
+    if (value.trim()) params.set(key, value.trim());
+  });
+  return `${path}?${params.toString()}`;
 }
 
 export const api = {
   get: <T>(path: string) => request<T>("GET", path),
-  getAll,
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body ?? {}),
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, body),
   del: <T>(path: string) => request<T>("DELETE", path),
@@ -179,31 +175,67 @@ export interface AuditEvent {
   details: Record<string, string>;
 }
 
-export interface AuditPage {
-  items: AuditEvent[];
-  next_cursor?: string | null;
+export type ExpiryKind = "client_secret" | "certificate" | "mailbox";
+export type WatchState = "ok" | "warning" | "expired" | "reauth_required";
+
+/** One object the last expiry scan watched (GET /v1/expiry). */
+export interface ExpiryItem {
+  kind: ExpiryKind;
+  id: string;
+  app_id: string;
+  /** null for an app the scan did not see (deleted since). */
+  app_name?: string | null;
+  label: string;
+  expires_at: string;
+  days_left: number;
+  state: WatchState;
+  usage: string;
+  managed: boolean;
+  fired_thresholds: string[];
+  incident_id?: string | null;
+  reconnect_url?: string | null;
 }
 
-/** One row of GET /v1/expiry; the call is new, so every field but the date is optional. */
-export interface ExpiryItem {
-  kind?: string;
-  app_id?: string;
-  app_name?: string;
-  credential_id?: string;
-  account_id?: string;
-  name?: string;
-  expires_at?: string;
-  state?: string;
+/** A notification the broker gave up on after every try. */
+export interface FailedNotification {
+  message_id: string;
+  notifier: string;
+  type: string;
+  app_id: string;
+  incident_id?: string;
+  attempts: number;
+  last_error: string;
+  failed_at: string;
 }
+
+/** One day of the expiry timeline: how many objects of each kind expire on it (UTC). */
+export interface TimelineDay {
+  date: string;
+  counts: Partial<Record<ExpiryKind, number>>;
+}
+
+/** A page of GET /v1/expiry: `counts` and `timeline` are over the whole last scan, not the page. */
+export interface ExpiryPage extends Page<ExpiryItem> {
+  evaluated_at: string | null;
+  counts: Record<WatchState, number>;
+  timeline: TimelineDay[];
+  failed_notifications: FailedNotification[];
+  discovery_errors: Record<string, string>;
+}
+
+export type AccountStatus = "active" | "reauth_required" | "revoked";
 
 export interface Account {
   id: string;
-  app_id?: string;
-  address?: string;
-  username?: string;
-  provider?: string;
-  status?: string;
+  app_id: string;
+  provider: string;
+  mailbox: string;
+  status: AccountStatus;
+  scope?: string;
+  created_at?: string;
+  connected_at?: string;
   last_refresh_at?: string;
+  last_error?: { code: string; description: string; at: string } | null;
 }
 
 export interface ConnectLink {

@@ -1,6 +1,7 @@
-import { useEffect, useState, type FormEvent } from "react";
-import { api, type AuditEvent, type AuditPage as Page } from "../api";
-import { Empty, Loading, ProblemView, useAction } from "../components/common";
+import { useState, type FormEvent } from "react";
+import { type AuditEvent, type Page } from "../api";
+import { Empty, Loading, ProblemView } from "../components/common";
+import { Pager, usePagedList } from "../components/paging";
 import { dateTime } from "../format";
 
 interface Filters {
@@ -8,48 +9,34 @@ interface Filters {
   actor: string;
   object_id: string;
   outcome: string;
+  /** datetime-local values: the reader's local time, sent to the broker as UTC instants. */
+  from: string;
+  to: string;
 }
 
-const EMPTY: Filters = { action: "", actor: "", object_id: "", outcome: "" };
+const EMPTY: Filters = { action: "", actor: "", object_id: "", outcome: "", from: "", to: "" };
 
-export function auditQuery(filters: Filters, cursor?: string, limit = 50): string {
-  const params = new URLSearchParams({ limit: String(limit) });
-  if (cursor) params.set("cursor", cursor);
-  (Object.keys(filters) as (keyof Filters)[]).forEach((key) => {
-    const value = filters[key].trim();
-    if (value) params.set(key, value);
-  });
-  return `/v1/audit?${params.toString()}`;
+/** The broker's audit filters for the form's values: `from`/`to` as RFC 3339 instants. */
+export function auditFilters(filters: Filters): Record<string, string> {
+  const instant = (local: string) => (local ? new Date(local).toISOString() : "");
+  return { ...filters, from: instant(filters.from), to: instant(filters.to) };
 }
 
 export function AuditPage() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
-  const [items, setItems] = useState<AuditEvent[] | null>(null);
-  const [next, setNext] = useState<string | undefined>(undefined);
-  const action = useAction();
-
-  const load = async (f: Filters, cursor?: string) => {
-    const page = await action.run(() => api.get<Page>(auditQuery(f, cursor)));
-    if (page) {
-      setItems((previous) => (cursor && previous ? [...previous, ...page.items] : page.items));
-      setNext(page.next_cursor ?? undefined);
-    }
-  };
-
-  useEffect(() => {
-    // A new filter starts again from the newest entry.
-    void load(filters);
-  }, [filters]);
+  // A new filter starts again from the newest entry; pages go back in time.
+  const list = usePagedList<Page<AuditEvent>>("/v1/audit", auditFilters(filters));
+  const items = list.page?.items;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setFilters({ ...draft });
   };
-  const field = (key: keyof Filters, label: string, placeholder: string) => (
+  const field = (key: keyof Filters, label: string, placeholder: string, type = "text") => (
     <div className="field">
       <label htmlFor={`audit-${key}`}>{label}</label>
-      <input id={`audit-${key}`} value={draft[key]} placeholder={placeholder} onChange={(e) => setDraft({ ...draft, [key]: e.target.value })} />
+      <input id={`audit-${key}`} type={type} value={draft[key]} placeholder={placeholder} onChange={(e) => setDraft({ ...draft, [key]: e.target.value })} />
     </div>
   );
 
@@ -69,6 +56,8 @@ export function AuditPage() {
             <option value="denied">denied</option>
           </select>
         </div>
+        {field("from", "From (your time)", "", "datetime-local")}
+        {field("to", "Until (your time)", "", "datetime-local")}
         <div className="field buttons">
           <button type="submit">Filter</button>
           <button
@@ -83,12 +72,12 @@ export function AuditPage() {
           </button>
         </div>
       </form>
-      <ProblemView error={action.error} />
-      {items === null && action.busy && <Loading what="the audit log" />}
+      <ProblemView error={list.error} />
+      {!items && list.loading && <Loading what="the audit log" />}
       {items && items.length === 0 && <Empty>No audit entry matches.</Empty>}
       {items && items.length > 0 && (
         <div className="table-wrap">
-          <table>
+          <table aria-busy={list.loading}>
             <thead>
               <tr>
                 <th scope="col">When</th>
@@ -124,13 +113,7 @@ export function AuditPage() {
           </table>
         </div>
       )}
-      {next && (
-        <p>
-          <button type="button" className="secondary" onClick={() => load(filters, next)} disabled={action.busy}>
-            {action.busy ? "Loading…" : "Load older entries"}
-          </button>
-        </p>
-      )}
+      <Pager list={list} what="audit entries" />
     </>
   );
 }

@@ -1,10 +1,23 @@
 import { useState, type FormEvent } from "react";
-import { api, type ApiClient } from "../api";
-import { CopyButton, Empty, Loading, ProblemView, useAction, useLoad } from "../components/common";
+import { api, type ApiClient, type Page } from "../api";
+import { CopyButton, Empty, Loading, ProblemView, useAction } from "../components/common";
+import { Pager, usePagedList } from "../components/paging";
 import { dateTime } from "../format";
 
+/** Whether the client's name, id or key prefix contains the text, and it has the role (if one is given). */
+export function clientMatches(client: ApiClient, text: string, role: string): boolean {
+  const wanted = text.trim().toLowerCase();
+  const byText = !wanted || [client.name, client.id, client.key_prefix].some((v) => v.toLowerCase().includes(wanted));
+  return byText && (!role || client.role === role);
+}
+
 export function ClientsPage() {
-  const clients = useLoad(() => api.getAll<ApiClient>("/v1/clients"), []);
+  const clients = usePagedList<Page<ApiClient>>("/v1/clients");
+  // GET /v1/clients has no search: the filters narrow the page on screen and say so.
+  const [filter, setFilter] = useState("");
+  const [role, setRole] = useState("");
+  const items = clients.page?.items;
+  const shown = items?.filter((c) => clientMatches(c, filter, role));
   // The new key lives only in this state until the admin dismisses it or leaves the page.
   const [created, setCreated] = useState<ApiClient | null>(null);
   return (
@@ -20,11 +33,29 @@ export function ClientsPage() {
       <section aria-labelledby="clients-title">
         <h2 id="clients-title">Clients</h2>
         <ProblemView error={clients.error} />
-        {clients.loading && !clients.data && <Loading what="API clients" />}
-        {clients.data && clients.data.length === 0 && <Empty>No API client yet.</Empty>}
-        {clients.data && clients.data.length > 0 && (
+        {clients.loading && !items && <Loading what="API clients" />}
+        {items && items.length === 0 && !clients.previous && <Empty>No API client yet.</Empty>}
+        {items && items.length > 0 && (
+          <form className="filters" role="search" aria-label="Filter clients on this page" onSubmit={(e) => e.preventDefault()}>
+            <div className="field">
+              <label htmlFor="clients-filter">Filter this page by name, id or key prefix</label>
+              <input id="clients-filter" type="search" value={filter} onChange={(e) => setFilter(e.target.value)} autoComplete="off" />
+            </div>
+            <div className="field">
+              <label htmlFor="clients-role">Show the role</label>
+              <select id="clients-role" value={role} onChange={(e) => setRole(e.target.value)}>
+                <option value="">any</option>
+                <option value="admin">admin</option>
+                <option value="client">client</option>
+                <option value="monitor">monitor</option>
+              </select>
+            </div>
+          </form>
+        )}
+        {shown && items!.length > 0 && shown.length === 0 && <Empty>No client on this page matches. The next pages may hold more.</Empty>}
+        {shown && shown.length > 0 && (
           <div className="table-wrap">
-            <table>
+            <table aria-busy={clients.loading}>
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -37,13 +68,14 @@ export function ClientsPage() {
                 </tr>
               </thead>
               <tbody>
-                {clients.data.map((c) => (
+                {shown.map((c) => (
                   <ClientRow key={c.id} client={c} reload={clients.reload} />
                 ))}
               </tbody>
             </table>
           </div>
         )}
+        <Pager list={clients} what="API clients" />
       </section>
     </>
   );

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -54,6 +55,12 @@ public class AppCredentialSource implements ExpiringObjectSource {
 
     private record GraphRead(Instant at, List<GraphCredential> credentials, @Nullable String error) {
     }
+
+    /**
+     * Each app's name as the last listing read it, so that {@code GET /v1/expiry} names the apps of
+     * a page without reading them again (the listing reads every app anyway).
+     */
+    private volatile Map<String, String> appNames = Map.of();
 
     public AppCredentialSource(AppRepository apps, ExpiryProperties.GraphDiscovery discovery,
             @Nullable GraphApplicationReader graph, Clock clock) {
@@ -113,10 +120,17 @@ public class AppCredentialSource implements ExpiringObjectSource {
         return errors;
     }
 
+    /** The app's name as of the last listing, or {@code null} for an app it did not see. */
+    public @Nullable String appName(String appId) {
+        return appNames.get(appId);
+    }
+
     @Override
     public List<ExpiringObject> expiringObjects() {
         List<ExpiringObject> objects = new ArrayList<>();
+        Map<String, String> names = new HashMap<>();
         for (AppRegistration app : apps.findAll()) {
+            names.put(app.id(), app.name());
             boolean hasActive = app.activeCredential().isPresent();
             for (Credential credential : app.credentials()) {
                 objects.add(new ExpiringObject(kindOf(credential), credential.id(), app.id(), label(app, credential),
@@ -127,6 +141,7 @@ public class AppCredentialSource implements ExpiringObjectSource {
                 objects.addAll(unmanaged(app, read.credentials()));
             }
         }
+        appNames = Map.copyOf(names);
         return objects;
     }
 

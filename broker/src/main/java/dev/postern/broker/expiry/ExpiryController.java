@@ -2,6 +2,8 @@ package dev.postern.broker.expiry;
 
 import java.net.URI;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +55,7 @@ class ExpiryController {
      * @param kind {@code client_secret}, {@code certificate} or {@code mailbox}
      * @param id its id
      * @param appId its app
+     * @param appName its app's name as of the scan, {@code null} for an app the scan did not see
      * @param label a human name
      * @param expiresAt when it expires
      * @param daysLeft whole days left, negative once expired
@@ -64,8 +67,8 @@ class ExpiryController {
      * @param reconnectUrl a mailbox's reconnect link, for an admin only (a monitor sees the
      *        {@code reauth_required} state, not the link: it is a bearer capability), else {@code null}
      */
-    record Item(String kind, String id, String appId, String label, Instant expiresAt, long daysLeft, String state,
-            String usage, boolean managed, List<String> firedThresholds, @Nullable String incidentId,
+    record Item(String kind, String id, String appId, @Nullable String appName, String label, Instant expiresAt,
+            long daysLeft, String state, String usage, boolean managed, List<String> firedThresholds, @Nullable String incidentId,
             @Nullable URI reconnectUrl) {
     }
 
@@ -74,15 +77,31 @@ class ExpiryController {
      *
      * @param evaluatedAt when the last scan judged them, {@code null} before the first scan
      * @param counts objects per state over the whole scan, not just this page
+     * @param timeline per day (UTC) from the scan's day through {@value #TIMELINE_DAYS} days later,
+     *        how many watched objects of each kind that are neither expired nor waiting for
+     *        their owner expire on it, over the whole scan; days with none are left out
      * @param items this page, soonest first
      * @param nextCursor the cursor of the next page, {@code null} on the last
      * @param failedNotifications notifications given up after every try, oldest first
      * @param discoveryErrors the last Graph discovery failure per app id
      */
-    record ExpiryView(@Nullable Instant evaluatedAt, Map<String, Integer> counts, List<Item> items,
+    record ExpiryView(@Nullable Instant evaluatedAt, Map<String, Integer> counts, List<Day> timeline, List<Item> items,
             @Nullable String nextCursor, List<FailedNotifications.Failure> failedNotifications,
             Map<String, String> discoveryErrors) {
     }
+
+    /**
+     * One day of the timeline.
+     *
+     * @param date the day, in UTC
+     * @param counts how many objects expire on it, per kind ({@code client_secret},
+     *        {@code certificate}, {@code mailbox}; kinds with none are left out)
+     */
+    record Day(LocalDate date, Map<String, Integer> counts) {
+    }
+
+    /** How far ahead the timeline reaches: the horizon a security team plans rotations over. */
+    static final int TIMELINE_DAYS = 90;
 
     /** A position in the scan's order: expiry time in milliseconds, app id, object id. */
     private static final Pattern POSITION = Pattern.compile("(-?\\d{1,19})\\|([^|]{1,200})\\|(.{1,200})");
@@ -105,10 +124,11 @@ class ExpiryController {
         }
         Optional<ExpiryScanner.Snapshot> last = scanner.lastScan();
         if (last.isEmpty()) {
-            return new ExpiryView(null, counts, List.of(), null, failures.list(), discoveryErrors);
+            return new ExpiryView(null, counts, List.of(), List.of(), null, failures.list(), discoveryErrors);
         }
         List<ObjectExpiry> objects = last.get().objects();
         objects.forEach(o -> counts.merge(o.state().value(), 1, Integer::sum));
+        List<Day> timeline = timeline(objects, last.get().at());
         int start = 0;
         if (after != null) {
             Matcher position = POSITION.matcher(after);
@@ -125,13 +145,45 @@ class ExpiryController {
             ExpiringObject object = expiry.object();
             AppAlerts appAlerts = alerts.get(object.appId());
             FiredObject fired = appAlerts == null ? null : appAlerts.objects().get(object.id());
-            items.add(new Item(object.kind().value(), object.id(), object.appId(), object.label(), object.expiresAt(),
+            items.add(new Item(object.kind().value(), object.id(), object.appId(), appName(object.appId()), object.label(), object.expiresAt(),
                     expiry.daysLeft(), expiry.state().value(), object.hint().name().toLowerCase(Locale.ROOT),
                     object.managed(), fired == null ? List.of() : List.copyOf(fired.fired()),
                     appAlerts == null ? null : appAlerts.incidentId(), admin ? object.reconnectUrl() : null));
         }
         String next = start + size < objects.size() ? Paging.cursor("expiry", Key.of(page.getLast()).position()) : null;
-        return new ExpiryView(last.get().at(), counts, items, next, failures.list(), discoveryErrors);
+        return new ExpiryView(last.get().at(), counts, timeline, items, next, failures.list(), discoveryErrors);
+    }
+
+    private @Nullable String appName(String appId) {
+        for (AppCredentialSource source : appSources) {
+            String name = source.appName(appId);
+            if (name != null) {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Counts per day and kind over the scan, which is sorted soonest first: the walk stops at the
+     * horizon, so it costs no more than the objects inside it.
+     */
+    private static List<Day> timeline(List<ObjectExpiry> objects, Instant at) {
+        LocalDate today = LocalDate.ofInstant(at, ZoneOffset.UTC);
+        LocalDate horizon = today.plusDays(TIMELINE_DAYS);
+        Map<LocalDate, Map<String, Integer>> days = new TreeMap<>();
+        for (ObjectExpiry expiry : objects) {
+            LocalDate day = LocalDate.ofInstant(expiry.object().expiresAt(), ZoneOffset.UTC);
+            if (day.isAfter(horizon)) {
+                break;
+            }
+            if (expiry.isWatched() && (expiry.state() == ExpiryState.OK || expiry.state() == ExpiryState.WARNING)) {
+                days.computeIfAbsent(day, d -> new TreeMap<>()).merge(expiry.object().kind().value(), 1, Integer::sum);
+            }
+        }
+        List<Day> timeline = new ArrayList<>();
+        days.forEach((day, counts) -> timeline.add(new Day(day, counts)));
+        return timeline;
     }
 
     /** The index of the first object after {@code key} in the scan's order: a binary search, no copy of the list. */

@@ -4,6 +4,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +29,24 @@ class AdminUiHeadersIntegrationTests extends ApiIntegrationTest {
                 assertThat(response.headers().firstValue("X-Content-Type-Options")).as(path).hasValue("nosniff");
             }
             assertThat(get("/v1/apps", ADMIN_KEY).response().headers().firstValue("Content-Security-Policy")).isEmpty();
+        }
+    }
+
+    @Test
+    void theAppsHashedScriptsAreKeptByTheBrowserAndItsPageIsNot() throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> index = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/admin/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(index.headers().firstValue("Cache-Control")).hasValueSatisfying(value -> assertThat(value).contains("no-store"));
+            Matcher script = Pattern.compile("src=\"(/admin/assets/[^\"]+\\.js)\"").matcher(index.body());
+            assertThat(script.find()).as(index.body()).isTrue();
+            HttpResponse<String> asset = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + script.group(1))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(asset.statusCode()).isEqualTo(200);
+            assertThat(asset.headers().firstValue("Cache-Control")).hasValue("max-age=31536000, public, immutable");
+            assertThat(asset.headers().firstValue("Pragma")).isEmpty();
+            // Still the app's own headers: only caching differs.
+            assertThat(asset.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
         }
     }
 }

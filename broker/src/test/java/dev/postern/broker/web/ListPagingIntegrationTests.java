@@ -155,6 +155,44 @@ class ListPagingIntegrationTests extends ApiIntegrationTest {
     }
 
     @Test
+    void expiryItemsNameTheirAppAndTheTimelineCountsTheNext90DaysPerDayAndKind() {
+        String name = "Named in expiry " + UUID.randomUUID().toString().substring(0, 8);
+        String app = registerIdpApp(name);
+        registerIdpApp(name + " too"); // two objects at least, so the first page of one has a next page
+        scanner.scan();
+        JsonNode first = get("/v1/expiry?limit=1", ADMIN_KEY).json();
+        List<JsonNode> all = listAll("/v1/expiry", ADMIN_KEY);
+        JsonNode secret = all.stream()
+            .filter(item -> item.path("app_id").asString().equals(app) && item.path("kind").asString().equals("client_secret"))
+            .findFirst()
+            .orElseThrow();
+        assertThat(secret.path("app_name").asString()).isEqualTo(name);
+
+        // The secret expires in 90 days: its day is on the timeline, counted with its kind.
+        String day = java.time.LocalDate.ofInstant(Instant.parse(secret.path("expires_at").asString()), java.time.ZoneOffset.UTC)
+            .toString();
+        JsonNode timeline = first.path("timeline");
+        int onTimeline = 0;
+        JsonNode secretDay = null;
+        for (JsonNode entry : timeline) {
+            entry.path("counts").forEach(count -> assertThat(count.asInt()).isPositive());
+            for (JsonNode count : entry.path("counts")) {
+                onTimeline += count.asInt();
+            }
+            if (entry.path("date").asString().equals(day)) {
+                secretDay = entry;
+            }
+        }
+        assertThat(secretDay).as(timeline.toString()).isNotNull();
+        assertThat(secretDay.path("counts").path("client_secret").asInt()).isPositive();
+        // Only what is still ok or in warning, never more than the scan holds.
+        assertThat(onTimeline).isLessThanOrEqualTo(first.path("counts").path("ok").asInt() + first.path("counts").path("warning").asInt());
+        // The same timeline on every page: it is over the whole scan.
+        assertThat(get("/v1/expiry?limit=1&cursor=" + first.path("next_cursor").asString(), ADMIN_KEY).json().path("timeline"))
+            .isEqualTo(timeline);
+    }
+
+    @Test
     void theOpenApiDocumentDescribesThePagingOfEveryList() {
         JsonNode document = get("/v3/api-docs", null).json();
         for (String list : LISTS) {
