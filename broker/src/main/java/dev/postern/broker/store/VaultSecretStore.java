@@ -392,7 +392,7 @@ public final class VaultSecretStore implements SecretStore {
             }
         }
         List<RawDocument> current = raws.stream()
-            .filter(raw -> raw != null && FORMAT.equals(raw.stored().get("format")) && raw.stored().get("data") instanceof String
+            .filter(raw -> raw != null && FORMAT_V2.equals(raw.stored().get("format")) && raw.stored().get("data") instanceof String
                     && raw.stored().get("mac") instanceof String && raw.stored().getOrDefault("secrets", Map.of()) instanceof Map<?, ?>)
             .toList();
         verifyMacs(current);
@@ -410,7 +410,7 @@ public final class VaultSecretStore implements SecretStore {
         List<Map<String, String>> batch = new ArrayList<>();
         for (RawDocument raw : raws) {
             String mac = (String) raw.stored().get("mac");
-            byte[] macInput = macInput(raw.path(), raw.version(), (String) raw.stored().get("data"), strings(raw.stored().get("secrets")));
+            byte[] macInput = macInputV2(raw.path(), raw.version(), (String) raw.stored().get("data"), strings(raw.stored().get("secrets")));
             String cacheKey = macCacheKey(macInput, mac);
             if (verifiedMacs.getIfPresent(cacheKey) == null) {
                 cacheKeys.add(cacheKey);

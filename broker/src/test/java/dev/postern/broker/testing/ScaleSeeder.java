@@ -79,7 +79,7 @@ public final class ScaleSeeder {
         run("apps", appCount, i -> {
             String id = apps.create(ACTOR, new AppService.AppFields("Scale app %05d".formatted(i), ProviderKind.GENERIC, null,
                     "scale-client-" + i, List.of("openid", "email", "mail", "offline_access"),
-                    tokenEndpoint.resolve("/authorize"), tokenEndpoint, null, null, null)).id();
+                    tokenEndpoint.resolve("/authorize"), tokenEndpoint, null, null, null, null, null)).id();
             // Secrets expire over the next 400 days, so that the expiry timeline and its alerts have content.
             var credential = apps.addClientSecret(ACTOR, id, "scale-secret-" + i, now.plus(Duration.ofDays(2 + i % 400)), null)
                 .credential();
