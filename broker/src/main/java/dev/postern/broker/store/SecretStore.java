@@ -1,13 +1,8 @@
 package dev.postern.broker.store;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Versioned, compare-and-set storage of secret documents. {@link VaultSecretStore} and
@@ -34,34 +29,7 @@ public interface SecretStore {
      * overrides it ({@link VaultSecretStore}).
      */
     default List<Optional<StoredDocument>> readAll(List<SecretPath> paths) {
-        List<Optional<StoredDocument>> documents = new ArrayList<>(paths.size());
-        try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Optional<StoredDocument>>> reads = new ArrayList<>(paths.size());
-            for (SecretPath path : paths) {
-                reads.add(readers.submit(() -> read(path)));
-            }
-            for (Future<Optional<StoredDocument>> read : reads) {
-                documents.add(join(read));
-            }
-        }
-        return documents;
-    }
-
-    /** The value of a read on another thread, its own exception rethrown as it was. */
-    private static <V> V join(Future<V> future) {
-        try {
-            return future.get();
-        }
-        catch (ExecutionException ex) {
-            if (ex.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(ex.getCause());
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new StoreUnavailableException("interrupted while reading documents");
-        }
+        return ParallelReads.of(paths, this::read);
     }
 
     /**

@@ -16,10 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -381,16 +377,7 @@ public final class VaultSecretStore implements SecretStore {
     @Override
     public List<Optional<StoredDocument>> readAll(List<SecretPath> paths) {
         paths.forEach(VaultSecretStore::requireDocument);
-        List<RawDocument> raws = new ArrayList<>(paths.size());
-        try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<RawDocument>> reads = new ArrayList<>(paths.size());
-            for (SecretPath path : paths) {
-                reads.add(readers.submit(() -> fetch(path)));
-            }
-            for (Future<RawDocument> read : reads) {
-                raws.add(joined(read));
-            }
-        }
+        List<RawDocument> raws = ParallelReads.of(paths, this::fetch);
         List<RawDocument> current = raws.stream()
             .filter(raw -> raw != null && FORMAT_V2.equals(raw.stored().get("format")) && raw.stored().get("data") instanceof String
                     && raw.stored().get("mac") instanceof String && raw.stored().getOrDefault("secrets", Map.of()) instanceof Map<?, ?>)
@@ -451,22 +438,6 @@ public final class VaultSecretStore implements SecretStore {
         for (int i = 0; results != null && i < results.size(); i++) {
             byte[] plain = Base64.getDecoder().decode(String.valueOf(results.get(i).get("plaintext")));
             plaintexts.put(cacheKeys.get(i), new String(plain, StandardCharsets.UTF_8));
-        }
-    }
-
-    private static <V> V joined(Future<V> future) {
-        try {
-            return future.get();
-        }
-        catch (ExecutionException ex) {
-            if (ex.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(ex.getCause());
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new StoreUnavailableException("interrupted while reading documents");
         }
     }
 
