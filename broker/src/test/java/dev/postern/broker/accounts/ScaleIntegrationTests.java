@@ -230,8 +230,10 @@ class ScaleIntegrationTests extends ApiIntegrationTest {
             return page;
         });
         assertThat(total(expiry, "list")).isZero();
-        // The alert state of each app on the page and the failed-notifications document are the only reads.
-        assertThat(total(expiry, "get")).as("reads %s", expiry).isEqualTo(pageApps.size() + 1)
+        // The alert state of each app on the page and the failed-notifications document are the only reads
+        // of the page (the admin key's client document is read again when its cache entry ran out).
+        assertThat(total(expiry, "get") - expiry.getOrDefault("get clients", 0.0)).as("reads %s", expiry)
+            .isEqualTo(pageApps.size() + 1)
             .isEqualTo(expiry.getOrDefault("get alerts", 0.0));
     }
 
