@@ -94,4 +94,19 @@ class ActuatorSecretsIntegrationTests extends ApiIntegrationTest {
         }
         assertThat(get("/actuator", null).body()).doesNotContain("/env").doesNotContain("configprops");
     }
+
+    /**
+     * Every request is measured once (http.server.requests), not once per Spring Security filter:
+     * those observations cost a quarter of the broker's throughput on the token path (docs/performance.md).
+     */
+    @Test
+    void metricsMeasureEachRequestNotEachSecurityFilter() {
+        String monitorKey = createClientKey("monitor", "[]");
+        assertThat(get("/actuator/health/liveness", null).status()).isEqualTo(200);
+
+        Answer metrics = get("/actuator/prometheus", monitorKey);
+
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.body()).contains("http_server_requests_seconds_count").doesNotContain("spring_security_");
+    }
 }
