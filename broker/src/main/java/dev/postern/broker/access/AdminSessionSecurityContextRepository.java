@@ -167,12 +167,8 @@ class AdminSessionSecurityContextRepository implements SecurityContextRepository
 
     @Override
     public void saveContext(SecurityContext context, HttpServletRequest request, HttpServletResponse response) {
-        // An API key authenticates its one request: saving it would create a session per API call
-        // (a cookie and a heap entry each), or put the key's identity into an admin's session that
-        // came along. Only signIn stores an authentication in a session.
-        if (context.getAuthentication() instanceof ApiKeyAuthentication) {
-            return;
-        }
+        // A request with an API key sees no session (SessionlessKeyRequests), and none is created
+        // here: only signIn stores an authentication in a session.
         sessions.saveContext(context, request, response);
     }
 

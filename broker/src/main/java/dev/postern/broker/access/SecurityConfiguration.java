@@ -30,6 +30,7 @@ import org.springframework.security.web.authentication.AuthenticationFilter;
 import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
 import org.springframework.security.web.authentication.logout.HttpStatusReturningLogoutSuccessHandler;
 import org.springframework.security.web.authentication.logout.LogoutFilter;
+import org.springframework.security.web.context.SecurityContextHolderFilter;
 import org.springframework.security.web.csrf.CsrfTokenRequestAttributeHandler;
 import org.springframework.security.web.csrf.HttpSessionCsrfTokenRepository;
 import org.springframework.security.web.firewall.HttpFirewall;
@@ -98,6 +99,7 @@ class SecurityConfiguration {
                 .addLogoutHandler((request, response, signedIn) -> auditSignOut(audit, signedIn))
                 .deleteCookies(AdminSessionController.COOKIE)
                 .logoutSuccessHandler(new HttpStatusReturningLogoutSuccessHandler(HttpStatus.NO_CONTENT)))
+            .addFilterBefore(new SessionlessKeyRequests(), SecurityContextHolderFilter.class)
             .addFilterAfter(apiKeys, LogoutFilter.class)
             .exceptionHandling(exceptions -> exceptions.authenticationEntryPoint(problems).accessDeniedHandler(problems))
             .headers(headers -> {

@@ -177,6 +177,26 @@ class AdminSessionIntegrationTests extends ApiIntegrationTest {
         assertThat(send("GET", "/admin/session", cookie, null, null, null).status()).isEqualTo(200);
     }
 
+    /**
+     * A request authenticated by an API key that also carries the admin's session cookie (a browser
+     * tab calling the API with a key) leaves that session alone: it is neither renewed under a new
+     * id nor given the key's identity. Spring Security's AuthenticationFilter did give it a new id
+     * (its session-fixation step), signing the admin page out; the sign-in renews the session itself.
+     */
+    @Test
+    void anApiKeyRequestLeavesAnAccompanyingSessionAlone() throws Exception {
+        String cookie = signIn(ADMIN_KEY);
+        String clientKey = createClientKey("client", "[]");
+
+        Reply keyed = send("GET", "/actuator/health/liveness", cookie, null, clientKey, null);
+
+        assertThat(keyed.status()).isEqualTo(200);
+        assertThat(keyed.setCookies()).isEmpty();
+        Reply who = send("GET", "/admin/session", cookie, null, null, null);
+        assertThat(who.status()).isEqualTo(200);
+        assertThat(send("GET", "/v1/clients", cookie, null, null, null).status()).isEqualTo(200);
+    }
+
     @Test
     void aSessionEndsWhenItsAdminKeyIsRevoked() throws Exception {
         Reply created = send("POST", "/v1/clients", null, null, ADMIN_KEY, "{\"name\":\"second admin\",\"role\":\"admin\"}");
