@@ -7,11 +7,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -41,7 +43,11 @@ import dev.postern.broker.providers.TokenProviders;
 import dev.postern.broker.store.CountingSecretStore;
 import dev.postern.broker.store.EmbeddedSecretStore;
 import dev.postern.broker.store.MasterKeys;
+import dev.postern.broker.store.SecretDocument;
+import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
+import dev.postern.broker.store.StoreUnavailableException;
+import dev.postern.broker.store.StoredDocument;
 import dev.postern.broker.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -85,10 +91,46 @@ class MailboxRefreshTests {
 
     private MailboxRefresh refresh;
 
+    /** Set: the next write through this replica's store lands, but its answer is lost (Vault lost its leader). */
+    private final AtomicBoolean loseNextAnswer = new AtomicBoolean();
+
+    /** This replica's store: the embedded one, whose answers a test may lose. */
+    private final class LosingStore implements SecretStore {
+
+        @Override
+        public Optional<StoredDocument> read(SecretPath path) {
+            return embedded.read(path);
+        }
+
+        @Override
+        public long write(SecretPath path, SecretDocument document, long expectedVersion) {
+            long version = embedded.write(path, document, expectedVersion);
+            if (loseNextAnswer.compareAndSet(true, false)) {
+                throw new StoreUnavailableException("the answer to the write was lost");
+            }
+            return version;
+        }
+
+        @Override
+        public void delete(SecretPath path) {
+            embedded.delete(path);
+        }
+
+        @Override
+        public List<String> list(SecretPath folder) {
+            return embedded.list(folder);
+        }
+
+        @Override
+        public Map<String, Object> checkHealth() {
+            return embedded.checkHealth();
+        }
+    }
+
     @BeforeEach
     void start() {
         embedded = new EmbeddedSecretStore(folder.resolve("store.bin"), MasterKeys.fromKeyFile(folder.resolve("master.key")));
-        SecretStore store = new CountingSecretStore(embedded, meters);
+        SecretStore store = new CountingSecretStore(new LosingStore(), meters);
         AuditLog audit = new AuditLog(store, clock);
         repository = new AccountRepository(embedded); // the test's own reads and writes are not counted
         AccountService accounts = TestAccounts.service(store, clock, audit, events::add);
@@ -367,5 +409,20 @@ class MailboxRefreshTests {
 
         assertThat(refreshing.get(10, TimeUnit.SECONDS).accessToken()).as("still good to hand out").isEqualTo("at-1");
         assertThat(stored().state()).isEqualTo(refreshToken("rt-reconnected"));
+    }
+
+    @Test
+    void aSaveWhoseAnswerWasLostIsFoundStoredAndTheTokenHandedOut() throws Exception {
+        provider.hold();
+        CompletableFuture<IssuedToken> refreshing = refresh.refreshOnce(ACCOUNT, MIN_TTL);
+        provider.awaitCall(); // the lease is written
+        loseNextAnswer.set(true); // the save lands, its answer does not
+        provider.release();
+
+        assertThat(refreshing.get(10, TimeUnit.SECONDS).accessToken()).isEqualTo("at-1");
+        assertThat(stored().state()).isEqualTo(refreshToken("rt-1"));
+        assertThat(stored().accessToken().value()).isEqualTo("at-1");
+        assertThat(accountRequests("write")).as("the lease, the save and its retry (a conflict)").isEqualTo(3);
+        assertThat(provider.calls()).isEqualTo(1);
     }
 }
