@@ -88,7 +88,7 @@ public final class ProblemTypes {
     /** 503: the identity provider cannot be called right now. */
     public static final String PROVIDER_UNAVAILABLE = "provider-unavailable";
 
-    /** 503: another replica is refreshing the mailbox. */
+    /** 503: another replica is refreshing the mailbox, or the owner connected it again during the refresh. */
     public static final String REFRESH_IN_PROGRESS = "refresh-in-progress";
 
     /** 503: the refresh did not finish in time. */

@@ -159,10 +159,26 @@ public class AccountService {
 
     /** Applies {@code change} to the account's status or last error (read, change, CAS write, again on conflict). */
     public void changeStatus(String accountId, UnaryOperator<Account> change) {
+        changeStatus(accountId, stored -> true, change);
+    }
+
+    /**
+     * {@link #changeStatus(String, UnaryOperator)} while the account still holds {@code state}: the
+     * refusal of a refresh token that someone has replaced since (the owner connected the mailbox
+     * again) says nothing about the account.
+     *
+     * @return whether the change was written; false when the account holds another state or is gone
+     */
+    public boolean changeStatusIfState(String accountId, @Nullable MailboxState state, UnaryOperator<Account> change) {
+        return changeStatus(accountId, stored -> Objects.equals(stored.state(), state), change);
+    }
+
+    private boolean changeStatus(String accountId, java.util.function.Predicate<StoredAccount> applies,
+            UnaryOperator<Account> change) {
         for (int attempt = 0; attempt < 5; attempt++) {
             Optional<StoredAccount> stored = accounts.find(accountId);
-            if (stored.isEmpty()) {
-                return;
+            if (stored.isEmpty() || !applies.test(stored.get())) {
+                return false;
             }
             Account changed = change.apply(stored.get().account());
             try {
@@ -172,12 +188,13 @@ public class AccountService {
                     return new StoredAccount(changed, stored.get().state(), stored.get().accessToken(), null, version);
                 }, accountId);
                 events.publishEvent(new AccountChangedEvent(changed, AccountChangedEvent.Change.STATUS));
-                return;
+                return true;
             }
             catch (VersionConflictException ex) {
                 // read again and apply the change to what is there now
             }
         }
+        return false;
     }
 
     /** Runs a write of the account {@code accountId} and keeps what it wrote; after a conflict, nothing. */

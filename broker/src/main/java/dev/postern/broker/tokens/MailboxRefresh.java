@@ -239,7 +239,13 @@ class MailboxRefresh {
         return switch (refused.kind()) {
             case REAUTH_REQUIRED -> {
                 Account.AccountError error = new Account.AccountError(refused.error(), refused.getMessage(), clock.instant());
-                accounts.changeStatus(accountId, account -> account.withStatus(Account.Status.REAUTH_REQUIRED, error));
+                if (!accounts.changeStatusIfState(accountId, leased.state(),
+                        account -> account.withStatus(Account.Status.REAUTH_REQUIRED, error))) {
+                    // The owner connected the mailbox again during the refresh: the refused token is not the
+                    // stored one any more, and the new connection must not be marked broken.
+                    yield TokenProblems.unavailable(ProblemTypes.REFRESH_IN_PROGRESS,
+                            "This mailbox was connected again during the refresh; try again.", 1);
+                }
                 audit.record("system", AuditActions.ACCOUNT_REAUTH_REQUIRED, "account", accountId, "failure",
                         Map.of("error", refused.error()));
                 yield ApiException.conflict(ProblemTypes.REAUTH_REQUIRED,

@@ -313,6 +313,27 @@ class MailboxRefreshTests {
     }
 
     @Test
+    void aRefusedRefreshTokenThatWasReplacedMeanwhileDoesNotMarkTheAccount() throws Exception {
+        provider.refuse(ProviderException.Kind.REAUTH_REQUIRED);
+        provider.hold();
+        CompletableFuture<IssuedToken> refreshing = refresh.refreshOnce(ACCOUNT, MIN_TTL);
+        provider.awaitCall();
+        // The owner connects the mailbox again while the old refresh token is being refused.
+        StoredAccount current = stored();
+        repository.save(current.account(), refreshToken("rt-reconnected"),
+                new StoredAccessToken("at-reconnected", NOW.plus(Duration.ofHours(1)), "mail"), current.version());
+        provider.release();
+
+        ApiException problem = problem(refreshing);
+
+        assertThat(problem.type()).as("try again, not reconnect").isEqualTo(ProblemTypes.REFRESH_IN_PROGRESS);
+        assertThat(stored().account().status()).isEqualTo(Account.Status.ACTIVE);
+        assertThat(stored().state()).isEqualTo(refreshToken("rt-reconnected"));
+        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).accessToken()).isEqualTo("at-reconnected");
+        assertThat(provider.calls()).isEqualTo(1);
+    }
+
+    @Test
     void retryLaterSetsABackoffDuringWhichTheProviderIsNotCalled() {
         provider.answer((call, client, state) -> {
             if (call == 1) {
