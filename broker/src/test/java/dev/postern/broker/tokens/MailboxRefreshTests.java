@@ -91,6 +91,8 @@ class MailboxRefreshTests {
 
     private MailboxRefresh refresh;
 
+    private final RefreshDrain drain = new RefreshDrain();
+
     /** Set: the next write through this replica's store lands, but its answer is lost (Vault lost its leader). */
     private final AtomicBoolean loseNextAnswer = new AtomicBoolean();
 
@@ -140,7 +142,7 @@ class MailboxRefreshTests {
         ProviderRefresh providerRefresh = new ProviderRefresh(new TokenProviders(List.of(provider)),
                 new ProviderCircuits(clock, PROPERTIES), new TokenMetrics(meters), clock);
         refresh = new MailboxRefresh(accounts, apps, providerRefresh, new RefreshBackoffs(PROPERTIES, clock), new TokenCache(),
-                new RefreshDrain(), audit, clock, PROPERTIES);
+                drain, audit, clock, PROPERTIES);
 
         Credential credential = new Credential("cred_a", Credential.CredentialType.CLIENT_SECRET,
                 Credential.CredentialState.ACTIVE, null, NOW, NOW.plus(Duration.ofDays(90)), null, NOW, null, null);
@@ -151,6 +153,7 @@ class MailboxRefreshTests {
         Account account = new Account(ACCOUNT, "app_a", ProviderKind.GENERIC, "a@example.test", Account.Status.ACTIVE, "mail",
                 NOW.minus(Duration.ofHours(1)), NOW.minus(Duration.ofHours(1)), null, null, null);
         repository.save(account, refreshToken("rt-0"), new StoredAccessToken("at-0", NOW, "mail"), SecretStore.NEW);
+        drain.start();
     }
 
     @AfterEach
@@ -188,11 +191,14 @@ class MailboxRefreshTests {
     }
 
     private ApiException problem(Duration minTtl) {
-        return catchThrowableOfType(ApiException.class, () -> refresh.refresh(ACCOUNT, minTtl));
+        ApiException problem = catchThrowableOfType(ApiException.class, () -> refresh.refresh(ACCOUNT, minTtl));
+        assertThat(problem).as("the refresh failed").isNotNull();
+        return problem;
     }
 
     private static ApiException problem(CompletableFuture<IssuedToken> refreshing) {
         ExecutionException failed = catchThrowableOfType(ExecutionException.class, () -> refreshing.get(10, TimeUnit.SECONDS));
+        assertThat(failed).as("the refresh failed").isNotNull();
         assertThat(failed.getCause()).isInstanceOf(ApiException.class);
         return (ApiException) failed.getCause();
     }
@@ -444,6 +450,53 @@ class MailboxRefreshTests {
         assertThat(stored().state()).isEqualTo(refreshToken("rt-1"));
         assertThat(stored().accessToken().value()).isEqualTo("at-1");
         assertThat(accountRequests("write")).as("the lease, the save and its retry (a conflict)").isEqualTo(3);
+        assertThat(provider.calls()).isEqualTo(1);
+    }
+
+    @Test
+    void aMailboxRevokedDuringTheRefreshStaysRevokedAndGetsNoToken() throws Exception {
+        provider.hold();
+        CompletableFuture<IssuedToken> refreshing = refresh.refreshOnce(ACCOUNT, MIN_TTL);
+        provider.awaitCall();
+        otherReplica.revoke("admin", ACCOUNT);
+        provider.release();
+
+        ApiException problem = problem(refreshing);
+
+        assertThat(problem.status()).isEqualTo(HttpStatus.CONFLICT);
+        assertThat(problem.type()).isEqualTo(ProblemTypes.ACCOUNT_REVOKED);
+        assertThat(stored().account().status()).isEqualTo(Account.Status.REVOKED);
+        assertThat(stored().state()).as("the rotated refresh token is not stored").isNull();
+        assertThat(stored().accessToken()).isNull();
+        assertThat(problem(MIN_TTL).type()).isEqualTo(ProblemTypes.ACCOUNT_REVOKED);
+        assertThat(provider.calls()).isEqualTo(1);
+    }
+
+    @Test
+    void whileShuttingDownANewRefreshIs503ButOneUnderWayIsJoinedAndStoredBeforeTheDrainEnds() throws Exception {
+        Account other = stored().account();
+        repository.save(new Account("acc_b", other.appId(), other.provider(), "b@example.test", Account.Status.ACTIVE, "mail",
+                NOW, NOW, null, null, null), refreshToken("rt-b"), null, SecretStore.NEW);
+        provider.hold();
+        CompletableFuture<IssuedToken> underWay = refresh.refreshOnce(ACCOUNT, MIN_TTL);
+        provider.awaitCall();
+        CountDownLatch drained = new CountDownLatch(1);
+
+        drain.stop(drained::countDown);
+
+        CompletableFuture<IssuedToken> joined = refresh.refreshOnce(ACCOUNT, MIN_TTL);
+        ApiException refused = problem(refresh.refreshOnce("acc_b", MIN_TTL));
+        assertThat(refused.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+        assertThat(refused.type()).isEqualTo(ProblemTypes.SHUTTING_DOWN);
+        assertThat(refused.headers()).containsEntry("Retry-After", "1");
+        assertThat(drained.getCount()).as("a refresh is under way").isEqualTo(1);
+
+        provider.release();
+
+        assertThat(drained.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(stored().state()).as("stored before the drain ended").isEqualTo(refreshToken("rt-1"));
+        assertThat(underWay.get(10, TimeUnit.SECONDS).accessToken()).isEqualTo("at-1");
+        assertThat(joined.get(10, TimeUnit.SECONDS).accessToken()).isEqualTo("at-1");
         assertThat(provider.calls()).isEqualTo(1);
     }
 }

@@ -75,11 +75,15 @@ class ProviderRefreshTests {
     }
 
     private ApiException problem(StoredApp app) {
-        return catchThrowableOfType(ApiException.class, () -> refresh.refresh(app, STATE));
+        ApiException problem = catchThrowableOfType(ApiException.class, () -> refresh.refresh(app, STATE));
+        assertThat(problem).as("the refresh failed").isNotNull();
+        return problem;
     }
 
     private ProviderException refusal(StoredApp app) {
-        return catchThrowableOfType(ProviderException.class, () -> refresh.refresh(app, STATE));
+        ProviderException refusal = catchThrowableOfType(ProviderException.class, () -> refresh.refresh(app, STATE));
+        assertThat(refusal).as("the provider refused").isNotNull();
+        return refusal;
     }
 
     private double circuitOpenAnswers() {
