@@ -190,4 +190,22 @@ class ProviderRefreshTests {
         assertThat(provider.calls()).isEqualTo(18);
         assertThat(circuitOpenAnswers()).isZero();
     }
+
+    @Test
+    void aTrialCallThatEndsWithoutAVerdictLetsTheNextTrialGo() {
+        StoredApp app = app(active("cred_a"));
+        provider.refuse(ProviderException.Kind.RETRY_LATER);
+        for (int i = 0; i < 5; i++) {
+            refusal(app);
+        }
+        clock.advance(Duration.ofSeconds(30));
+        provider.answer((call, client, state) -> {
+            throw new IllegalStateException("not an answer of the endpoint");
+        });
+
+        assertThat(catchThrowableOfType(IllegalStateException.class, () -> refresh.refresh(app, STATE))).isNotNull();
+
+        provider.answer((call, client, state) -> provider.grant("at-" + call, Duration.ofHours(1), "rt-" + call));
+        assertThat(refresh.refresh(app, STATE).accessToken()).as("the next trial, not 503").isEqualTo("at-7");
+    }
 }
