@@ -11,6 +11,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Repository;
 
 import dev.postern.broker.providers.MailboxState;
+import dev.postern.broker.providers.ProviderIdentity;
 import dev.postern.broker.store.DocumentMapping;
 import dev.postern.broker.store.Lease;
 import dev.postern.broker.store.SecretDocument;
@@ -137,14 +138,32 @@ public class AccountRepository {
         Object tokenExpiry = data.remove("access_token_expires_at");
         Object tokenScope = data.remove("access_token_scope");
         Lease lease = Lease.takeFrom(data).orElse(null);
-        Account account = DocumentMapping.fromData(data, Account.class);
+        Account account = canonical(DocumentMapping.fromData(data, Account.class));
         String state = stored.document().secret(STATE);
         String token = stored.document().secret(ACCESS_TOKEN);
         return new StoredAccount(account,
                 state == null || kind == null ? null : new MailboxState(MailboxState.Kind.valueOf(kind.toString()), state),
                 token == null || tokenExpiry == null ? null
-                        : new StoredAccessToken(token, Instant.parse(tokenExpiry.toString()), String.valueOf(tokenScope)),
+                        : new StoredAccessToken(token, Instant.parse(tokenExpiry.toString()), String.valueOf(tokenScope).intern()),
                 lease, stored.version());
+    }
+
+    /**
+     * {@code account} with one shared instance of each value that repeats across accounts (app id,
+     * scope, issuer, tenant): a cached account would otherwise hold its own copy of each, about
+     * 300 bytes per mailbox (docs/performance.md, "What a cached token holds").
+     */
+    private static Account canonical(Account account) {
+        ProviderIdentity identity = account.identity();
+        ProviderIdentity shared = identity == null ? null
+                : new ProviderIdentity(intern(identity.issuer()), intern(identity.tenantId()), identity.subject());
+        return new Account(account.id(), account.appId().intern(), account.provider(), account.mailbox(), account.status(),
+                account.scope().intern(), account.createdAt(), account.connectedAt(), account.lastRefreshAt(),
+                account.lastError(), shared);
+    }
+
+    private static @Nullable String intern(@Nullable String value) {
+        return value == null ? null : value.intern();
     }
 
     private static SecretPath path(String accountId) {
