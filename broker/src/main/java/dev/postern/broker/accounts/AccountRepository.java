@@ -13,6 +13,7 @@ import org.springframework.stereotype.Repository;
 import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.store.DocumentMapping;
 import dev.postern.broker.store.Lease;
+import dev.postern.broker.store.KeyDirectory;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -34,9 +35,9 @@ public class AccountRepository {
 
     static final String ACCESS_TOKEN = "access_token";
 
-    private final SecretStore store;
+    private final KeyDirectory store;
 
-    public AccountRepository(SecretStore store) {
+    public AccountRepository(KeyDirectory store) {
         this.store = store;
     }
 
@@ -82,7 +83,7 @@ public class AccountRepository {
     }
 
     /**
-     * A page of accounts in id order after the id {@code after}: one LIST and {@code limit} reads,
+     * A page of accounts in id order after the id {@code after}: {@code limit} reads, the keys from the key directory,
      * more when {@code filter} skips accounts (see {@link StorePage}).
      */
     public StorePage<Account> page(@Nullable String after, int limit, Predicate<Account> filter) {
