@@ -3,7 +3,6 @@ package dev.postern.broker.accounts;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 
@@ -45,14 +44,12 @@ class AccountIndex {
 
     private final ConcurrentSkipListMap<String, Entry> byId = new ConcurrentSkipListMap<>();
 
-    /** One instance of each app id: thousands of accounts share an app. */
-    private final Map<String, String> appIds = new ConcurrentHashMap<>();
-
     private volatile boolean complete;
 
     /** Records {@code account} as read or written at {@code version}, unless a later version is known. */
     void seen(Account account, long version) {
-        String appId = appIds.computeIfAbsent(account.appId(), id -> id);
+        // One instance of each app id, as for cached accounts (AccountRepository): thousands of accounts share an app.
+        String appId = account.appId().intern();
         Entry entry = new Entry(account.mailbox(), appId, account.status(), version);
         byId.merge(account.id(), entry, (known, read) -> read.version() >= known.version() ? read : known);
     }
