@@ -440,6 +440,7 @@ EXPECTED_ALERTS = [
     ("PosternCredentialExpiresWithinADay", "postern_credential_expiry_timestamp_seconds", "< 86400", "critical"),
     ("PosternCredentialExpired", "postern_credential_expiry_timestamp_seconds", "< 0", "critical"),
     ("PosternAccountsNeedReauthentication", 'postern_account_status{status="reauth_required"}', "> 0", "warning"),
+    ("PosternMailboxesExpiring", 'postern_account_status{status=~"warning|expired"}', "> 0", "warning"),
     ("PosternIdentityProviderErrors", "rate(postern_idp_errors_total[", ">", "warning"),
 ]
 

@@ -10,6 +10,7 @@ import java.util.Optional;
 import org.springframework.stereotype.Repository;
 
 import dev.postern.broker.Role;
+import dev.postern.broker.store.KeyDirectory;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -23,9 +24,9 @@ public class ApiClientRepository {
 
     static final String KEY_HASH = "key_hash";
 
-    private final SecretStore store;
+    private final KeyDirectory store;
 
-    public ApiClientRepository(SecretStore store) {
+    public ApiClientRepository(KeyDirectory store) {
         this.store = store;
     }
 
@@ -40,7 +41,7 @@ public class ApiClientRepository {
         return store.read(SecretPath.of(StoreCollection.CLIENTS, clientId)).map(ApiClientRepository::toClient);
     }
 
-    /** A page of clients in id order after the id {@code after}: one LIST and {@code limit} reads. */
+    /** A page of clients in id order after the id {@code after}: {@code limit} reads, the keys from the key directory. */
     public StorePage<ApiClient> page(@org.jspecify.annotations.Nullable String after, int limit) {
         return StorePage.read(store, SecretPath.of(StoreCollection.CLIENTS), after, limit,
                 stored -> Optional.of(toClient(stored).client()), client -> true);

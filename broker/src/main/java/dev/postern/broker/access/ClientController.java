@@ -73,7 +73,7 @@ class ClientController {
         return ClientView.of(created.client(), created.key());
     }
 
-    /** A page of clients in id order: one LIST and {@code limit} reads. */
+    /** A page of clients in id order: {@code limit} reads, the ids from the key directory (no LIST). */
     @GetMapping
     Paging.Page<ClientView> list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
             @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor) {

@@ -2,7 +2,6 @@ package dev.postern.broker.accounts;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 
 import com.github.benmanes.caffeine.cache.Cache;
@@ -34,10 +33,11 @@ class AccountCache {
     static final Duration STALE_IF_STORE_DOWN = Duration.ofMinutes(15);
 
     /**
-     * @param readAt when the store last gave or took this version
-     * @param trustedUntil until when its metadata is used without asking the store
+     * @param readAt when the store last gave or took this version, in epoch milliseconds
+     * @param trustedUntil until when its metadata is used without asking the store, in epoch
+     *        milliseconds (numbers, not {@code Instant}s: 48 bytes less per mailbox)
      */
-    private record Entry(StoredAccount stored, Instant readAt, Instant trustedUntil) {
+    private record Entry(StoredAccount stored, long readAt, long trustedUntil) {
     }
 
     /** Bounded like the token cache: one entry per mailbox in use. */
@@ -52,7 +52,7 @@ class AccountCache {
     /** The entry of {@code accountId} if read or written within {@link #FRESH}. */
     Optional<StoredAccount> fresh(String accountId) {
         Entry entry = entries.getIfPresent(accountId);
-        return entry != null && entry.trustedUntil().isAfter(clock.instant()) ? Optional.of(entry.stored())
+        return entry != null && entry.trustedUntil() > clock.millis() ? Optional.of(entry.stored())
                 : Optional.empty();
     }
 
@@ -69,19 +69,19 @@ class AccountCache {
      */
     StoredAccount duringOutage(String accountId, StoreUnavailableException failure) {
         Entry last = entries.getIfPresent(accountId);
-        Instant now = clock.instant();
-        if (last == null || !last.readAt().plus(STALE_IF_STORE_DOWN).isAfter(now)) {
+        long now = clock.millis();
+        if (last == null || last.readAt() + STALE_IF_STORE_DOWN.toMillis() <= now) {
             throw failure;
         }
         // Trusted again for one period, counted from the last real read: one request per account
         // and period waits for the store, not every one, and never beyond STALE_IF_STORE_DOWN.
-        entries.put(accountId, new Entry(last.stored(), last.readAt(), now.plus(FRESH)));
+        entries.put(accountId, new Entry(last.stored(), last.readAt(), now + FRESH.toMillis()));
         return last.stored();
     }
 
     void put(StoredAccount stored) {
-        Instant now = clock.instant();
-        entries.put(stored.account().id(), new Entry(stored, now, now.plus(FRESH)));
+        long now = clock.millis();
+        entries.put(stored.account().id(), new Entry(stored, now, now + FRESH.toMillis()));
     }
 
     void forget(String accountId) {

@@ -1,18 +1,25 @@
 package dev.postern.broker.accounts;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Repository;
 
 import dev.postern.broker.providers.MailboxState;
+import dev.postern.broker.providers.ProviderIdentity;
 import dev.postern.broker.store.DocumentMapping;
 import dev.postern.broker.store.Lease;
+import dev.postern.broker.store.KeyDirectory;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -34,10 +41,16 @@ public class AccountRepository {
 
     static final String ACCESS_TOKEN = "access_token";
 
-    private final SecretStore store;
+    private final KeyDirectory store;
 
-    public AccountRepository(SecretStore store) {
+    private final AccountIndex index;
+
+    /** The read of every account under way, which a second caller joins rather than reading them all again. */
+    private final AtomicReference<CompletableFuture<List<Account>>> readingAll = new AtomicReference<>();
+
+    public AccountRepository(KeyDirectory store, AccountIndex index) {
         this.store = store;
+        this.index = index;
     }
 
     /**
@@ -82,7 +95,7 @@ public class AccountRepository {
     }
 
     /**
-     * A page of accounts in id order after the id {@code after}: one LIST and {@code limit} reads,
+     * A page of accounts in id order after the id {@code after}: {@code limit} reads, the keys from the key directory,
      * more when {@code filter} skips accounts (see {@link StorePage}).
      */
     public StorePage<Account> page(@Nullable String after, int limit, Predicate<Account> filter) {
@@ -90,9 +103,55 @@ public class AccountRepository {
                 stored -> Optional.of(toStored(stored).account()), filter);
     }
 
-    /** Every account: a LIST and one read per account, for background work only (scans, the index check). */
+    /**
+     * A page of the accounts named by {@code ids} (in id order, from {@link AccountIndex#matching}):
+     * only those are read; {@code filter} is checked again on what is read.
+     */
+    StorePage<Account> page(Iterator<String> ids, int limit, Predicate<Account> filter) {
+        return StorePage.read(store, SecretPath.of(StoreCollection.ACCOUNTS), ids, limit,
+                stored -> Optional.of(toStored(stored).account()), filter);
+    }
+
+    /** The accounts {@code ids}, read in one batch (each one fed to the account index); gone ones left out. */
+    List<Account> findAll(List<String> ids) {
+        List<Account> found = new ArrayList<>();
+        for (Optional<StoredDocument> stored : store.readAll(ids.stream().map(AccountRepository::path).toList())) {
+            stored.ifPresent(document -> found.add(toStored(document).account()));
+        }
+        return found;
+    }
+
+    /**
+     * Every account: a LIST and one read per account, for background work only (scans, the index
+     * check). Callers that ask while a read of every account is under way share its answer: the
+     * expiry scan and the account index's load at start-up read the collection once, not twice.
+     * When it completes, the account index holds every account.
+     */
     public List<Account> findAll() {
-        return StorePage.readAll(store, SecretPath.of(StoreCollection.ACCOUNTS), stored -> Optional.of(toStored(stored).account()));
+        CompletableFuture<List<Account>> mine = new CompletableFuture<>();
+        CompletableFuture<List<Account>> running = readingAll.compareAndExchange(null, mine);
+        if (running != null) {
+            try {
+                return running.join();
+            }
+            catch (CompletionException ex) {
+                throw ex.getCause() instanceof RuntimeException runtime ? runtime : ex;
+            }
+        }
+        try {
+            List<Account> all = List.copyOf(StorePage.readAll(store, SecretPath.of(StoreCollection.ACCOUNTS),
+                    stored -> Optional.of(toStored(stored).account())));
+            index.markComplete();
+            mine.complete(all);
+            return all;
+        }
+        catch (RuntimeException ex) {
+            mine.completeExceptionally(ex);
+            throw ex;
+        }
+        finally {
+            readingAll.set(null);
+        }
     }
 
     /**
@@ -128,7 +187,10 @@ public class AccountRepository {
             data.put("access_token_expires_at", accessToken.expiresAt().toString());
             data.put("access_token_scope", accessToken.scope());
         }
-        return store.write(path(account.id()), new SecretDocument(Lease.addTo(data, lease), secrets), expectedVersion);
+        long version = store.write(path(account.id()), new SecretDocument(Lease.addTo(data, lease), secrets),
+                expectedVersion);
+        index.seen(account, version);
+        return version;
     }
 
     private StoredAccount toStored(StoredDocument stored) {
@@ -137,14 +199,33 @@ public class AccountRepository {
         Object tokenExpiry = data.remove("access_token_expires_at");
         Object tokenScope = data.remove("access_token_scope");
         Lease lease = Lease.takeFrom(data).orElse(null);
-        Account account = DocumentMapping.fromData(data, Account.class);
+        Account account = canonical(DocumentMapping.fromData(data, Account.class));
+        index.seen(account, stored.version());
         String state = stored.document().secret(STATE);
         String token = stored.document().secret(ACCESS_TOKEN);
         return new StoredAccount(account,
                 state == null || kind == null ? null : new MailboxState(MailboxState.Kind.valueOf(kind.toString()), state),
                 token == null || tokenExpiry == null ? null
-                        : new StoredAccessToken(token, Instant.parse(tokenExpiry.toString()), String.valueOf(tokenScope)),
+                        : new StoredAccessToken(token, Instant.parse(tokenExpiry.toString()), String.valueOf(tokenScope).intern()),
                 lease, stored.version());
+    }
+
+    /**
+     * {@code account} with one shared instance of each value that repeats across accounts (app id,
+     * scope, issuer, tenant): a cached account would otherwise hold its own copy of each, about
+     * 300 bytes per mailbox (docs/performance.md, "What a cached token holds").
+     */
+    private static Account canonical(Account account) {
+        ProviderIdentity identity = account.identity();
+        ProviderIdentity shared = identity == null ? null
+                : new ProviderIdentity(intern(identity.issuer()), intern(identity.tenantId()), identity.subject());
+        return new Account(account.id(), account.appId().intern(), account.provider(), account.mailbox(), account.status(),
+                account.scope().intern(), account.createdAt(), account.connectedAt(), account.lastRefreshAt(),
+                account.lastError(), shared);
+    }
+
+    private static @Nullable String intern(@Nullable String value) {
+        return value == null ? null : value.intern();
     }
 
     private static SecretPath path(String accountId) {

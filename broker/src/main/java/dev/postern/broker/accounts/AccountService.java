@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -50,6 +51,8 @@ public class AccountService {
 
     private final AccountCache cache;
 
+    private final AccountIndex accountIndex;
+
     /**
      * The account ids of each mailbox address, as the mailbox index gave them; kept as long as the
      * accounts' metadata, so another replica's connect shows here within that time.
@@ -59,9 +62,10 @@ public class AccountService {
         .maximumSize(100_000)
         .build();
 
-    public AccountService(AccountRepository accounts, MailboxIndex index, AccountCache cache, AuditLog audit, Clock clock,
-            ApplicationEventPublisher events) {
+    public AccountService(AccountRepository accounts, MailboxIndex index, AccountCache cache, AccountIndex accountIndex,
+            AuditLog audit, Clock clock, ApplicationEventPublisher events) {
         this.accounts = accounts;
+        this.accountIndex = accountIndex;
         this.index = index;
         this.cache = cache;
         this.audit = audit;
@@ -76,9 +80,15 @@ public class AccountService {
     public StorePage<Account> page(@Nullable String after, int limit, @Nullable String appId,
             Account.@Nullable Status status, @Nullable String mailboxPrefix) {
         String prefix = mailboxPrefix == null ? null : mailboxPrefix.strip().toLowerCase(Locale.ROOT);
-        return accounts.page(after, limit, account -> (appId == null || account.appId().equals(appId))
+        Predicate<Account> filter = account -> (appId == null || account.appId().equals(appId))
                 && (status == null || account.status() == status)
-                && (prefix == null || account.mailbox().startsWith(prefix)));
+                && (prefix == null || account.mailbox().startsWith(prefix));
+        if ((appId != null || status != null || prefix != null) && accountIndex.complete()) {
+            // Only the accounts the in-memory index says match are read; the filter is checked again on them.
+            return accounts.page(accountIndex.matching(after, appId, status, prefix), limit, filter);
+        }
+        // Unfiltered (every account read is an item), or the index is still loading: read in id order.
+        return accounts.page(after, limit, filter);
     }
 
     /** Every account, in id order: a read per account, for background scans only, never a request. */

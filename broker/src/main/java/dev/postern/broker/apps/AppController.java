@@ -94,7 +94,7 @@ class AppController {
         return AppView.of(apps.create(Actors.of(request), body.fields()));
     }
 
-    /** A page of apps in id order: one LIST and {@code limit} reads. */
+    /** A page of apps in id order: {@code limit} reads, the ids from the key directory (no LIST). */
     @GetMapping
     Paging.Page<AppView> list(@Parameter(description = Paging.LIMIT_DESCRIPTION, schema = @Schema(type = "integer", minimum = "1", maximum = "500", defaultValue = "100")) @RequestParam(required = false) @Nullable Integer limit,
             @Parameter(description = Paging.CURSOR_DESCRIPTION) @RequestParam(required = false) @Nullable String cursor) {

@@ -13,6 +13,7 @@ import org.springframework.stereotype.Repository;
 import dev.postern.broker.providers.ClientAuthentication;
 import dev.postern.broker.providers.ProviderClient;
 import dev.postern.broker.store.DocumentMapping;
+import dev.postern.broker.store.KeyDirectory;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -31,7 +32,7 @@ public class AppRepository {
     /** How long {@link #findRecent} trusts a read: another replica's rotation shows here within that time. */
     static final Duration RECENT = Duration.ofSeconds(30);
 
-    private final SecretStore store;
+    private final KeyDirectory store;
 
     /** Apps as read for token refreshes, kept {@link #RECENT}; every write and delete here drops its entry. */
     private final Cache<String, Optional<StoredApp>> recent = Caffeine.newBuilder()
@@ -39,7 +40,7 @@ public class AppRepository {
         .maximumSize(100_000)
         .build();
 
-    public AppRepository(SecretStore store) {
+    public AppRepository(KeyDirectory store) {
         this.store = store;
     }
 
@@ -106,7 +107,7 @@ public class AppRepository {
         recent.invalidate(appId);
     }
 
-    /** A page of apps in id order after the id {@code after}: one LIST and {@code limit} reads. */
+    /** A page of apps in id order after the id {@code after}: {@code limit} reads, the keys from the key directory. */
     public StorePage<AppRegistration> page(@org.jspecify.annotations.Nullable String after, int limit) {
         return StorePage.read(store, SecretPath.of(StoreCollection.APPS), after, limit,
                 stored -> Optional.of(toStoredApp(stored).app()), app -> true);

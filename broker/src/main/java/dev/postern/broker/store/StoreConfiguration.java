@@ -32,13 +32,23 @@ import org.springframework.web.client.RestTemplate;
 @Configuration(proxyBeanMethods = false)
 class StoreConfiguration {
 
-    /** The store the features get: the chosen backend, counted (see {@link CountingSecretStore}). */
+    /** The chosen backend, counted (see {@link CountingSecretStore}). */
     @Bean
-    @Primary
     CountingSecretStore countingSecretStore(ObjectProvider<EmbeddedSecretStore> embedded,
             ObjectProvider<VaultSecretStore> vault, MeterRegistry registry) {
         SecretStore backend = vault.getIfAvailable();
         return new CountingSecretStore(backend != null ? backend : embedded.getObject(), registry);
+    }
+
+    /**
+     * The store the features get: the counted backend with the sorted keys of the listed folders in
+     * memory, so pages do no LIST (see {@link KeyDirectory}). Its writes pass through it to keep
+     * those keys current.
+     */
+    @Bean
+    @Primary
+    KeyDirectory keyDirectory(CountingSecretStore counted) {
+        return new KeyDirectory(counted);
     }
 
     @Bean(destroyMethod = "close")

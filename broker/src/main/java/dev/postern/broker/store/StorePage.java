@@ -1,6 +1,7 @@
 package dev.postern.broker.store;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -9,10 +10,12 @@ import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One page of a collection, read in key order: one LIST of the folder, then the documents after
- * the last key of the previous page, read in parallel batches of the page size until the page is
- * full. Without a filter a page costs one LIST and {@code limit} reads; a filter on the documents'
- * content reads on until enough match (at worst the rest of the collection).
+ * One page of a collection, read in key order: the keys after the last key of the previous page,
+ * from this replica's {@link KeyDirectory} (no LIST on the request path), then their documents,
+ * read in batches of the page size until the page is full. Without a filter a page costs
+ * {@code limit} reads; a filter on the documents' content reads on until enough match (at worst the
+ * rest of the collection), unless the caller passes only the keys that can match
+ * ({@link #read(SecretStore, SecretPath, Iterator, int, Function, Predicate)}).
  *
  * @param items the documents of this page, in key order
  * @param lastKey the key of the last document looked at when the page is full and more keys
@@ -22,36 +25,41 @@ import org.jspecify.annotations.Nullable;
 public record StorePage<T>(List<T> items, @Nullable String lastKey) {
 
     /**
-     * Reads the page after key {@code after} ({@code null}: the first) of {@code folder}.
+     * Reads the page after key {@code after} ({@code null}: the first) of {@code folder}: the first
+     * key greater than the cursor, even if that document is gone since.
      *
      * @param map turns a document into an item; empty skips it
      * @param filter which items count
      */
-    public static <T> StorePage<T> read(SecretStore store, SecretPath folder, @Nullable String after, int limit,
+    public static <T> StorePage<T> read(KeyDirectory store, SecretPath folder, @Nullable String after, int limit,
             Function<StoredDocument, Optional<T>> map, Predicate<T> filter) {
-        List<String> keys = store.list(folder);
-        int start = 0;
-        if (after != null) {
-            // Keys are sorted: the first key greater than the cursor, even if that document is gone since.
-            int found = java.util.Collections.binarySearch(keys, after);
-            start = found >= 0 ? found + 1 : -found - 1;
-        }
+        return read(store, folder, store.keysAfter(folder, after), limit, map, filter);
+    }
+
+    /**
+     * Reads a page of the documents of {@code folder} named by {@code keys} (in key order): batches
+     * of {@code limit} documents until {@code limit} items pass {@code filter}. A key whose document
+     * is gone (deleted by another replica since the keys were known) is skipped.
+     */
+    public static <T> StorePage<T> read(SecretStore store, SecretPath folder, Iterator<String> keys, int limit,
+            Function<StoredDocument, Optional<T>> map, Predicate<T> filter) {
         List<T> items = new ArrayList<>();
-        int next = start;
-        while (next < keys.size()) {
-            int end = Math.min(keys.size(), next + limit);
-            List<Optional<StoredDocument>> batch = store.readAll(paths(folder, keys.subList(next, end)));
+        while (keys.hasNext()) {
+            List<String> batchKeys = new ArrayList<>(limit);
+            while (batchKeys.size() < limit && keys.hasNext()) {
+                batchKeys.add(keys.next());
+            }
+            List<Optional<StoredDocument>> batch = store.readAll(paths(folder, batchKeys));
             for (int i = 0; i < batch.size(); i++) {
                 Optional<T> item = batch.get(i).flatMap(map);
                 if (item.isPresent() && filter.test(item.get())) {
                     items.add(item.get());
                     if (items.size() == limit) {
-                        int last = next + i;
-                        return new StorePage<>(items, last + 1 < keys.size() ? keys.get(last) : null);
+                        boolean more = i + 1 < batch.size() || keys.hasNext();
+                        return new StorePage<>(items, more ? batchKeys.get(i) : null);
                     }
                 }
             }
-            next = end;
         }
         return new StorePage<>(items, null);
     }

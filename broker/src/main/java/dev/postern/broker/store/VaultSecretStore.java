@@ -21,6 +21,7 @@ import java.util.function.Function;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.ParameterizedTypeReference;
@@ -228,17 +229,8 @@ public final class VaultSecretStore implements SecretStore {
     }
 
     private Map<String, Object> readKey(String keyPath) {
-        return call("read the Transit key '" + keyPath + "'", rest -> {
-            try {
-                return object(rest.exchange(keyPath, HttpMethod.GET, null, JSON_OBJECT).getBody().get("data"));
-            }
-            catch (HttpStatusCodeException ex) {
-                if (ex.getStatusCode().value() == HttpStatus.NOT_FOUND.value()) {
-                    return null;
-                }
-                throw ex;
-            }
-        });
+        return callOrNull("read the Transit key '" + keyPath + "'", HttpStatus.NOT_FOUND,
+                rest -> object(rest.exchange(keyPath, HttpMethod.GET, null, JSON_OBJECT).getBody().get("data")));
     }
 
     private void createKey(String keyPath) {
@@ -442,17 +434,8 @@ public final class VaultSecretStore implements SecretStore {
     }
 
     private RawDocument fetch(SecretPath path) {
-        Map<String, Object> body = call("read " + path, rest -> {
-            try {
-                return rest.exchange(dataPath(path), HttpMethod.GET, null, JSON_OBJECT).getBody();
-            }
-            catch (HttpStatusCodeException ex) {
-                if (ex.getStatusCode().value() == HttpStatus.NOT_FOUND.value()) {
-                    return null;
-                }
-                throw ex;
-            }
-        });
+        Map<String, Object> body = callOrNull("read " + path, HttpStatus.NOT_FOUND,
+                rest -> rest.exchange(dataPath(path), HttpMethod.GET, null, JSON_OBJECT).getBody());
         if (body == null) {
             return null;
         }
@@ -579,18 +562,9 @@ public final class VaultSecretStore implements SecretStore {
 
     /** Documents and sub-folders (ending in {@code /}) directly inside {@code folder}. */
     private List<String> listKeys(SecretPath folder) {
-        Map<String, Object> body = call("list " + folder, rest -> {
-            try {
-                return rest.exchange(kvMount + "/metadata/" + prefix + folder.relative() + "/?list=true",
-                        HttpMethod.GET, null, JSON_OBJECT).getBody();
-            }
-            catch (HttpStatusCodeException ex) {
-                if (ex.getStatusCode().value() == HttpStatus.NOT_FOUND.value()) {
-                    return null;
-                }
-                throw ex;
-            }
-        });
+        Map<String, Object> body = callOrNull("list " + folder, HttpStatus.NOT_FOUND,
+                rest -> rest.exchange(kvMount + "/metadata/" + prefix + folder.relative() + "/?list=true",
+                        HttpMethod.GET, null, JSON_OBJECT).getBody());
         if (body == null) {
             return List.of();
         }
@@ -751,18 +725,9 @@ public final class VaultSecretStore implements SecretStore {
     /** A stored data key unwrapped by Transit, or null when Transit refuses it (not this key's, not this store's). */
     private DataKey unwrapDataKey(String wrapped) {
         Map<String, String> request = Map.of("ciphertext", wrapped, "context", dataKeyContext());
-        Map<String, Object> body = call("unwrap a data key", rest -> {
-            try {
-                return rest.exchange(transitMount + "/decrypt/" + transitKey, HttpMethod.POST, new HttpEntity<>(request),
-                        JSON_OBJECT).getBody();
-            }
-            catch (HttpStatusCodeException ex) {
-                if (ex.getStatusCode().value() == HttpStatus.BAD_REQUEST.value()) {
-                    return null;
-                }
-                throw ex;
-            }
-        });
+        Map<String, Object> body = callOrNull("unwrap a data key", HttpStatus.BAD_REQUEST,
+                rest -> rest.exchange(transitMount + "/decrypt/" + transitKey, HttpMethod.POST, new HttpEntity<>(request),
+                        JSON_OBJECT).getBody());
         if (body == null) {
             return null;
         }
@@ -859,19 +824,10 @@ public final class VaultSecretStore implements SecretStore {
     /** The batch results, or null when Transit refused an item (400, or an item with an error). */
     private List<Map<String, Object>> transit(String operation, String key, SecretPath path,
             List<Map<String, String>> batch) {
-        Map<String, Object> body = call(operation + " secrets of " + path, rest -> {
-            try {
-                return rest.exchange(transitMount + "/" + operation + "/" + key, HttpMethod.POST,
-                        new HttpEntity<>(Map.of("batch_input", batch)), JSON_OBJECT).getBody();
-            }
-            catch (HttpStatusCodeException ex) {
-                // A batch with a failed item answers 400: a ciphertext that is not this key's, or not for this context.
-                if (ex.getStatusCode().value() == HttpStatus.BAD_REQUEST.value()) {
-                    return null;
-                }
-                throw ex;
-            }
-        });
+        // A batch with a failed item answers 400: a ciphertext that is not this key's, or not for this context.
+        Map<String, Object> body = callOrNull(operation + " secrets of " + path, HttpStatus.BAD_REQUEST,
+                rest -> rest.exchange(transitMount + "/" + operation + "/" + key, HttpMethod.POST,
+                        new HttpEntity<>(Map.of("batch_input", batch)), JSON_OBJECT).getBody());
         if (body == null) {
             return null;
         }
@@ -907,6 +863,24 @@ public final class VaultSecretStore implements SecretStore {
         catch (RuntimeException ex) {
             throw translateOther(ex, what);
         }
+    }
+
+    /**
+     * {@link #call}, or null when Vault answers {@code absent}: a document or key that is not
+     * there (404), a ciphertext it refuses (400).
+     */
+    private <T> @Nullable T callOrNull(String what, HttpStatus absent, RestOperationsCallback<T> callback) {
+        return call(what, rest -> {
+            try {
+                return callback.doWithRestOperations(rest);
+            }
+            catch (HttpStatusCodeException ex) {
+                if (ex.getStatusCode().value() == absent.value()) {
+                    return null;
+                }
+                throw ex;
+            }
+        });
     }
 
     /** Carries Vault's HTTP status out of a session callback. */

@@ -303,10 +303,12 @@ class MailboxRefresh {
      */
     private IssuedToken save(StoredAccount leased, TokenGrant grant, Instant leaseEnds) {
         String accountId = leased.account().id();
-        StoredAccessToken token = new StoredAccessToken(grant.accessToken(), grant.expiresAt(), grant.scope());
+        // One instance for every mailbox granted the same scopes, in both caches (as for accounts read).
+        String scope = grant.scope().intern();
+        StoredAccessToken token = new StoredAccessToken(grant.accessToken(), grant.expiresAt(), scope);
         StoredAccount current = leased;
         for (int attempt = 0;; attempt++) {
-            Account refreshed = current.account().refreshed(clock.instant(), grant.scope());
+            Account refreshed = current.account().refreshed(clock.instant(), scope);
             StoredAccount base = current;
             try {
                 StoredAccount saved = whileLeaseLasts(leaseEnds, accountId,

@@ -17,24 +17,27 @@ import org.springframework.stereotype.Component;
 @Component
 class TokenCache {
 
-    /** A token in memory and when it was last handed out. */
+    /**
+     * A token in memory and when it was last handed out. Times are epoch milliseconds, not
+     * {@code Instant}s: 48 bytes less per mailbox, and a use writes a number instead of allocating.
+     */
     private static final class CachedToken {
 
         final IssuedToken token;
 
-        final Instant receivedAt;
+        final long receivedAt;
 
-        volatile Instant lastUsed;
+        volatile long lastUsed;
 
         CachedToken(IssuedToken token, Instant receivedAt) {
             this.token = token;
-            this.receivedAt = receivedAt;
-            this.lastUsed = receivedAt;
+            this.receivedAt = receivedAt.toEpochMilli();
+            this.lastUsed = this.receivedAt;
         }
 
         /** How long before expiry to refresh: the configured time, or a third of a short token's life. */
         Duration refreshWindow(Duration refreshAhead) {
-            Duration third = Duration.between(receivedAt, token.expiresAt()).dividedBy(3);
+            Duration third = Duration.ofMillis(token.expiresAt().toEpochMilli() - receivedAt).dividedBy(3);
             return third.compareTo(refreshAhead) < 0 ? third : refreshAhead;
         }
     }
@@ -56,7 +59,7 @@ class TokenCache {
         if (cached == null || !cached.token.expiresAt().isAfter(now.plus(minTtl))) {
             return null;
         }
-        cached.lastUsed = now;
+        cached.lastUsed = now.toEpochMilli();
         return cached.token;
     }
 
@@ -76,7 +79,7 @@ class TokenCache {
         List<Due> due = new ArrayList<>();
         tokens.asMap().forEach((accountId, cached) -> {
             Duration window = cached.refreshWindow(refreshAhead);
-            if (cached.lastUsed.isAfter(now.minus(inUseWindow)) && cached.token.expiresAt().isBefore(now.plus(window))) {
+            if (cached.lastUsed > now.minus(inUseWindow).toEpochMilli() && cached.token.expiresAt().isBefore(now.plus(window))) {
                 due.add(new Due(accountId, window));
             }
         });

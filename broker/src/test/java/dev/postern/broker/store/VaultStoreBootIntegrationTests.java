@@ -32,8 +32,9 @@ class VaultStoreBootIntegrationTests {
                 "--postern.access.bootstrap-admin-key=pst_boot_test_key_0123456789abcdefghijklmnop")) {
             SecretStore store = context.getBean(SecretStore.class);
 
-            // The configured backend, behind the store-request counters every backend gets.
-            assertThat(store).isInstanceOf(CountingSecretStore.class);
+            // The configured backend, behind the store-request counters every backend gets and the key directory.
+            assertThat(store).isInstanceOf(KeyDirectory.class);
+            assertThat(context.getBean(CountingSecretStore.class)).isNotNull();
             assertThat(store.checkHealth()).containsEntry("backend", "vault");
             assertThat(store.list(SecretPath.of(StoreCollection.CLIENTS))).hasSize(1);
         }

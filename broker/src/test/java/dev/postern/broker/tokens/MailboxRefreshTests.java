@@ -42,6 +42,7 @@ import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.providers.TokenProviders;
 import dev.postern.broker.store.CountingSecretStore;
 import dev.postern.broker.store.EmbeddedSecretStore;
+import dev.postern.broker.store.KeyDirectory;
 import dev.postern.broker.store.MasterKeys;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
@@ -134,11 +135,11 @@ class MailboxRefreshTests {
         embedded = new EmbeddedSecretStore(folder.resolve("store.bin"), MasterKeys.fromKeyFile(folder.resolve("master.key")));
         SecretStore store = new CountingSecretStore(new LosingStore(), meters);
         AuditLog audit = new AuditLog(store, clock);
-        repository = new AccountRepository(embedded); // the test's own reads and writes are not counted
+        repository = TestAccounts.repository(embedded); // the test's own reads and writes are not counted
         AccountService accounts = TestAccounts.service(store, clock, audit, events::add);
         otherReplica = TestAccounts.service(embedded, clock, audit, event -> {
         });
-        AppRepository apps = new AppRepository(store);
+        AppRepository apps = new AppRepository(new KeyDirectory(store));
         ProviderRefresh providerRefresh = new ProviderRefresh(new TokenProviders(List.of(provider)),
                 new ProviderCircuits(clock, PROPERTIES), new TokenMetrics(meters), clock);
         refresh = new MailboxRefresh(accounts, apps, providerRefresh, new RefreshBackoffs(PROPERTIES, clock), new TokenCache(),
