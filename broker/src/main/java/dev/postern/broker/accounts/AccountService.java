@@ -183,7 +183,7 @@ public class AccountService {
         return changeStatus(accountId, stored -> Objects.equals(stored.state(), state), change);
     }
 
-    private boolean changeStatus(String accountId, java.util.function.Predicate<StoredAccount> applies,
+    private boolean changeStatus(String accountId, Predicate<StoredAccount> applies,
             UnaryOperator<Account> change) {
         for (int attempt = 0; attempt < 5; attempt++) {
             Optional<StoredAccount> stored = accounts.find(accountId);
