@@ -700,6 +700,49 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     }
 
     /** A raw protocol connection: lines out, lines in. */
+    @Test
+    void afterALoginTheNextOneToTheSameMailServerTakesAConnectionOpenedAheadAndAWrongPasswordOpensNone() throws Exception {
+        Mailbox mailbox = connectedMailbox("spare");
+        Upstreams upstreams = proxy.upstreams();
+        awaitNoSpareOpening(upstreams);
+        long opened = upstreams.sparesOpened();
+        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+            imap.read();
+            imap.send("a1 LOGIN " + mailbox.address() + " wrong-" + mailbox.key());
+            assertThat(imap.read()).startsWith("a1 NO [AUTHENTICATIONFAILED]");
+        }
+        Thread.sleep(500);
+        assertThat(upstreams.sparesOpened()).as("a client that did not log in makes the proxy connect nowhere").isEqualTo(opened);
+
+        try (Lines first = loggedIn(mailbox)) {
+            first.send("z LOGOUT");
+            assertThat(first.readTagged("z")).startsWith("z OK");
+        }
+        Instant deadline = Instant.now().plusSeconds(15);
+        while (upstreams.sparesOpened() == opened && Instant.now().isBefore(deadline)) {
+            Thread.sleep(20);
+        }
+        assertThat(upstreams.sparesOpened()).as("a spare opened after the login").isGreaterThan(opened);
+        long used = upstreams.sparesUsed();
+        try (Lines second = loggedIn(mailbox)) {
+            second.send("b SELECT INBOX");
+            assertThat(second.readTagged("b")).startsWith("b OK");
+            second.send("z LOGOUT");
+            assertThat(second.readTagged("z")).startsWith("z OK");
+        }
+        assertThat(upstreams.sparesUsed()).as("the second login took the spare, and Dovecot served it").isEqualTo(used + 1);
+        assertThat(get("/actuator/prometheus", ADMIN_KEY).body())
+            .containsPattern("postern_mail_proxy_upstream_spares_total\\{event=\"used\"\\} [1-9]")
+            .containsPattern("postern_mail_proxy_login_step_seconds_count\\{protocol=\"imap\",step=\"upstream_open\"\\} [1-9]");
+    }
+
+    private static void awaitNoSpareOpening(Upstreams upstreams) throws InterruptedException {
+        Instant deadline = Instant.now().plusSeconds(15);
+        while (upstreams.openingSpare() && Instant.now().isBefore(deadline)) {
+            Thread.sleep(20);
+        }
+    }
+
     private static final class Lines implements AutoCloseable {
 
         private final Socket socket;
