@@ -57,6 +57,8 @@ final class MailProxyServer implements SmartLifecycle {
 
     private final Counter toClient;
 
+    private final Counter refusedConnections;
+
     private final MeterRegistry meters;
 
     private volatile boolean running;
@@ -83,6 +85,12 @@ final class MailProxyServer implements SmartLifecycle {
         FunctionCounter.builder("postern_mail_proxy_upstream_spares", upstreams, Upstreams::sparesUsed)
             .tag("event", "used")
             .description("Connections to mail servers opened ahead of a login (postern.mail-proxy.upstream-spare-max-age), and those a login used")
+            .register(meters);
+        this.refusedConnections = Counter.builder("postern_mail_proxy_connections_refused_total")
+            .description("Connections closed at once because max-pre-login-connections were waiting to log in")
+            .register(meters);
+        Gauge.builder("postern_mail_proxy_pre_login_connections", this, MailProxyServer::preLoginConnections)
+            .description("Connections to the IMAP and SMTP proxy that have not logged in yet")
             .register(meters);
         this.toUpstream = Counter.builder("postern_mail_proxy_bytes_total").tag("direction", "to_upstream")
             .description("Bytes the mail proxy relayed").register(meters);
@@ -133,8 +141,41 @@ final class MailProxyServer implements SmartLifecycle {
                 }
                 continue;
             }
+            // Connections not logged in yet cost a virtual thread, a TLS handshake and buffers each: capped.
+            if (preLoginConnections() >= properties.maxPreLoginConnections()) {
+                refusedConnections.increment();
+                Thread.ofVirtual().name("mail-proxy-refuse").start(() -> refuse(listener, socket));
+                continue;
+            }
             connections.add(socket);
             Thread.ofVirtual().name("mail-proxy-session").start(() -> serve(listener, socket));
+        }
+    }
+
+    /** Connections that have not logged in yet (a logged-in one holds a place in {@link #sessions()}). */
+    int preLoginConnections() {
+        return Math.max(0, connections.size() - sessions.total());
+    }
+
+    /**
+     * Closes a connection over the pre-login cap: on a plaintext listener with the protocol's
+     * "try later" answer first; on an implicit-TLS one at once, spending no TLS handshake on it.
+     */
+    private void refuse(Listener listener, Socket socket) {
+        try (socket) {
+            String answer = switch (listener) {
+                case IMAP -> "* BYE Too many connections are waiting to log in; try again later\r\n";
+                case SUBMISSION -> "421 4.7.0 Too many connections are waiting to log in; try again later\r\n";
+                case IMAPS, SMTPS -> null;
+            };
+            if (answer != null) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+            }
+        }
+        catch (IOException ex) {
+            // It is closed either way.
         }
     }
 
