@@ -44,7 +44,7 @@ final class ImapSession {
 
     void run() throws IOException, InterruptedException {
         if (implicitTls) {
-            client = new MailLine(server.serverTls(socket));
+            client = new MailLine(server.serverTls(socket, "imap"));
             tls = true;
         }
         client.writeLine("* OK [CAPABILITY " + capabilities() + "] Postern IMAP proxy ready");
@@ -95,7 +95,7 @@ final class ImapSession {
                     }
                     client.writeLine(tag + " OK Begin TLS negotiation now");
                     // Anything the client sent behind STARTTLS in plaintext is dropped with the old reader (RFC 9051 11.1).
-                    client = new MailLine(server.serverTls(socket));
+                    client = new MailLine(server.serverTls(socket, "imap"));
                     tls = true;
                 }
                 case "LOGIN" -> {
@@ -176,7 +176,9 @@ final class ImapSession {
     private boolean login(String tag, String user, String password) throws IOException, InterruptedException {
         MailLogins.Login login;
         try {
+            long checking = System.nanoTime();
             login = server.logins().authenticate("imap", user, password, socket.getInetAddress());
+            server.timeLoginStep("imap", "credentials", checking);
         }
         catch (MailLogins.LoginFailure ex) {
             client.writeLine(tag + " NO [" + (ex.credentials() ? "AUTHENTICATIONFAILED" : "UNAVAILABLE") + "] "
@@ -194,7 +196,10 @@ final class ImapSession {
             MailLine upstream = null;
             try {
                 Upstreams.Endpoint endpoint = server.upstreams().imap(login.account());
-                upstream = server.upstreams().open(endpoint);
+                long opening = System.nanoTime();
+                upstream = server.upstreams().connect(endpoint);
+                server.timeLoginStep("imap", "upstream_open", opening);
+                long loggingIn = System.nanoTime();
                 String greeting = upstream.readLine(UPSTREAM_LINE_LIMIT);
                 if (greeting == null || !greeting.startsWith("* OK")) {
                     throw new MailLogins.LoginFailure(false, "upstream_protocol_error", "The mail server did not greet as an IMAP server should ("
@@ -211,7 +216,9 @@ final class ImapSession {
                 String refused = null;
                 String accepted = null;
                 for (int attempt = 0; attempt < 2 && accepted == null; attempt++) {
+                    long fetching = System.nanoTime();
                     IssuedToken token = server.logins().token(login, attempt > 0);
+                    server.timeLoginStep("imap", "token", fetching);
                     String upstreamTag = "p" + attempt;
                     upstream.writeLine(upstreamTag + " AUTHENTICATE XOAUTH2 " + token.xoauth2());
                     while (true) {
@@ -240,9 +247,11 @@ final class ImapSession {
                     upstream.close();
                     return false;
                 }
+                server.timeLoginStep("imap", "upstream_login", loggingIn);
                 server.logins().succeeded(login);
                 // The upstream's own OK, often with its CAPABILITY after login, under the client's tag.
                 client.writeLine(tag + " " + accepted);
+                server.upstreams().prepareNext(endpoint);
                 server.relay(client, upstream);
                 return true;
             }

@@ -34,7 +34,7 @@ class MailProxyConfiguration {
         SSLContext upstreamTls = Upstreams.trusting(StringUtils.hasText(properties.upstreamSslBundle())
                 ? bundles.getBundle(properties.upstreamSslBundle()) : null);
         MailLogins logins = new MailLogins(clients, accounts, appPasswords, tokens, audit, meters, properties.minTokenTtl());
-        Upstreams upstreams = new Upstreams(upstreamTls, apps, properties.upstreamTimeout());
+        Upstreams upstreams = new Upstreams(upstreamTls, apps, properties.upstreamTimeout(), properties.upstreamSpareMaxAge());
         MailProxyServer server = new MailProxyServer(properties,
                 bundles.getBundle(properties.sslBundle()).createSslContext(), logins, upstreams, meters);
         // A bundle with reload-on-update gets a new certificate without a restart.

@@ -33,6 +33,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxSessions logged-in sessions the proxy holds in total; the default is 2000
  * @param upstreamSslBundle a Spring Boot SSL bundle whose trust store's CAs are trusted for upstream
  *        servers in addition to the JVM's (a private CA); unset: the JVM's trust store alone
+ * @param maxPreLoginConnections connections that have not logged in yet the proxy holds in total;
+ *        one more is closed at once (after a "try later" answer on a plaintext listener); the
+ *        default is 500
+ * @param upstreamSpareMaxAge after a login, a connection to the same mail server (TCP and TLS) is
+ *        opened ahead for the next login, and closed unused after this long; {@code 0} turns it off;
+ *        the default is 10 seconds
  */
 @ConfigurationProperties("postern.mail-proxy")
 public record MailProxyProperties(@DefaultValue("false") boolean enabled, @DefaultValue("127.0.0.1") String bindAddress,
@@ -42,5 +48,6 @@ public record MailProxyProperties(@DefaultValue("false") boolean enabled, @Defau
         @DefaultValue("30") int maxPreAuthCommands, @DefaultValue("60s") Duration preAuthTimeout,
         @DefaultValue("31m") Duration idleTimeout, @DefaultValue("15s") Duration upstreamTimeout,
         @DefaultValue("20") int maxSessionsPerMailbox, @DefaultValue("2000") int maxSessions,
-        @Nullable String upstreamSslBundle) {
+        @Nullable String upstreamSslBundle, @DefaultValue("10s") Duration upstreamSpareMaxAge,
+        @DefaultValue("500") int maxPreLoginConnections) {
 }

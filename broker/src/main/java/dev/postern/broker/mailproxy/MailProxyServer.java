@@ -14,8 +14,10 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +57,10 @@ final class MailProxyServer implements SmartLifecycle {
 
     private final Counter toClient;
 
+    private final Counter refusedConnections;
+
+    private final MeterRegistry meters;
+
     private volatile boolean running;
 
     MailProxyServer(MailProxyProperties properties, SSLContext serverTls, MailLogins logins, Upstreams upstreams,
@@ -64,12 +70,27 @@ final class MailProxyServer implements SmartLifecycle {
         this.logins = logins;
         this.upstreams = upstreams;
         this.hostname = localHostname();
+        this.meters = meters;
         this.sessions = new MailSessions(properties.maxSessionsPerMailbox(), properties.maxSessions());
         Gauge.builder("postern_mail_proxy_sessions", sessions, MailSessions::total)
             .description("Logged-in sessions the IMAP and SMTP proxy relays now")
             .register(meters);
         Gauge.builder("postern_mail_proxy_connections", connections, Set::size)
             .description("Connections to the IMAP and SMTP proxy, logged in or not")
+            .register(meters);
+        FunctionCounter.builder("postern_mail_proxy_upstream_spares", upstreams, Upstreams::sparesOpened)
+            .tag("event", "opened")
+            .description("Connections to mail servers opened ahead of a login (postern.mail-proxy.upstream-spare-max-age), and those a login used")
+            .register(meters);
+        FunctionCounter.builder("postern_mail_proxy_upstream_spares", upstreams, Upstreams::sparesUsed)
+            .tag("event", "used")
+            .description("Connections to mail servers opened ahead of a login (postern.mail-proxy.upstream-spare-max-age), and those a login used")
+            .register(meters);
+        this.refusedConnections = Counter.builder("postern_mail_proxy_connections_refused_total")
+            .description("Connections closed at once because max-pre-login-connections were waiting to log in")
+            .register(meters);
+        Gauge.builder("postern_mail_proxy_pre_login_connections", this, MailProxyServer::preLoginConnections)
+            .description("Connections to the IMAP and SMTP proxy that have not logged in yet")
             .register(meters);
         this.toUpstream = Counter.builder("postern_mail_proxy_bytes_total").tag("direction", "to_upstream")
             .description("Bytes the mail proxy relayed").register(meters);
@@ -120,8 +141,41 @@ final class MailProxyServer implements SmartLifecycle {
                 }
                 continue;
             }
+            // Connections not logged in yet cost a virtual thread, a TLS handshake and buffers each: capped.
+            if (preLoginConnections() >= properties.maxPreLoginConnections()) {
+                refusedConnections.increment();
+                Thread.ofVirtual().name("mail-proxy-refuse").start(() -> refuse(listener, socket));
+                continue;
+            }
             connections.add(socket);
             Thread.ofVirtual().name("mail-proxy-session").start(() -> serve(listener, socket));
+        }
+    }
+
+    /** Connections that have not logged in yet (a logged-in one holds a place in {@link #sessions()}). */
+    int preLoginConnections() {
+        return Math.max(0, connections.size() - sessions.total());
+    }
+
+    /**
+     * Closes a connection over the pre-login cap: on a plaintext listener with the protocol's
+     * "try later" answer first; on an implicit-TLS one at once, spending no TLS handshake on it.
+     */
+    private void refuse(Listener listener, Socket socket) {
+        try (socket) {
+            String answer = switch (listener) {
+                case IMAP -> "* BYE Too many connections are waiting to log in; try again later\r\n";
+                case SUBMISSION -> "421 4.7.0 Too many connections are waiting to log in; try again later\r\n";
+                case IMAPS, SMTPS -> null;
+            };
+            if (answer != null) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+            }
+        }
+        catch (IOException ex) {
+            // It is closed either way.
         }
     }
 
@@ -164,12 +218,32 @@ final class MailProxyServer implements SmartLifecycle {
     }
 
     /** TLS on an accepted connection, as the server, handshake done. */
-    SSLSocket serverTls(Socket socket) throws IOException {
+    SSLSocket serverTls(Socket socket, String protocol) throws IOException {
+        long started = System.nanoTime();
         SSLSocket ssl = (SSLSocket) serverTls.getSocketFactory()
             .createSocket(socket, socket.getInetAddress().getHostAddress(), socket.getPort(), true);
         ssl.setUseClientMode(false);
         ssl.startHandshake();
+        timeLoginStep(protocol, "client_tls", started);
         return ssl;
+    }
+
+    /**
+     * Records one step of the way to a relayed session since {@code startedNanos}
+     * ({@code postern_mail_proxy_login_step_seconds}): {@code client_tls} (the client's TLS handshake
+     * with the proxy), {@code credentials} (the password checked), {@code upstream_open} (TCP connect
+     * and, for implicit TLS, the TLS handshake with the mail server), {@code token} (the mailbox's
+     * token, a cache hit when warm) and {@code upstream_login} (from the open connection to the
+     * server's answer to XOAUTH2: greeting, STARTTLS, the login exchange; the token included).
+     */
+    void timeLoginStep(String protocol, String step, long startedNanos) {
+        Timer.builder("postern_mail_proxy_login_step")
+            .description("Time of one step of a mail proxy login: client_tls, credentials, upstream_open, token, upstream_login")
+            .tag("protocol", protocol)
+            .tag("step", step)
+            .publishPercentileHistogram()
+            .register(meters)
+            .record(System.nanoTime() - startedNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     /** Credentials are taken over TLS only, or in plaintext from loopback when the test setting allows it. */
@@ -206,6 +280,7 @@ final class MailProxyServer implements SmartLifecycle {
     @Override
     public synchronized void stop() {
         running = false;
+        upstreams.closeSpares();
         for (ServerSocket server : listeners.values()) {
             try {
                 server.close();

@@ -44,7 +44,7 @@ final class SmtpSession {
 
     void run() throws IOException, InterruptedException {
         if (implicitTls) {
-            client = new MailLine(server.serverTls(socket));
+            client = new MailLine(server.serverTls(socket, "smtp"));
             tls = true;
         }
         client.writeLine("220 " + server.hostname() + " ESMTP Postern submission proxy ready");
@@ -92,7 +92,7 @@ final class SmtpSession {
                     }
                     client.writeLine("220 2.0.0 Ready to start TLS");
                     // Anything sent behind STARTTLS in plaintext is dropped, and the client must say EHLO again (RFC 3207).
-                    client = new MailLine(server.serverTls(socket));
+                    client = new MailLine(server.serverTls(socket, "smtp"));
                     tls = true;
                     greeted = false;
                 }
@@ -185,7 +185,9 @@ final class SmtpSession {
     private boolean login(String user, String password) throws IOException, InterruptedException {
         MailLogins.Login login;
         try {
+            long checking = System.nanoTime();
             login = server.logins().authenticate("smtp", user, password, socket.getInetAddress());
+            server.timeLoginStep("smtp", "credentials", checking);
         }
         catch (MailLogins.LoginFailure ex) {
             client.writeLine(ex.credentials() ? "535 5.7.8 " + ex.getMessage() : "454 4.7.0 " + ex.getMessage());
@@ -202,7 +204,10 @@ final class SmtpSession {
             MailLine upstream = null;
             try {
                 Upstreams.Endpoint endpoint = server.upstreams().smtp(login.account());
-                upstream = server.upstreams().open(endpoint);
+                long opening = System.nanoTime();
+                upstream = server.upstreams().connect(endpoint);
+                server.timeLoginStep("smtp", "upstream_open", opening);
+                long loggingIn = System.nanoTime();
                 expect(upstream, reply(upstream), "220", "greeting");
                 upstream.writeLine("EHLO " + server.hostname());
                 expect(upstream, reply(upstream), "250", "EHLO");
@@ -216,7 +221,9 @@ final class SmtpSession {
                 String refused = null;
                 boolean accepted = false;
                 for (int attempt = 0; attempt < 2 && !accepted; attempt++) {
+                    long fetching = System.nanoTime();
                     IssuedToken token = server.logins().token(login, attempt > 0);
+                    server.timeLoginStep("smtp", "token", fetching);
                     // Two steps: many servers (Dovecot) refuse an AUTH line as long as a token (docs/nocobase.md).
                     upstream.writeLine("AUTH XOAUTH2");
                     String first = reply(upstream);
@@ -245,8 +252,10 @@ final class SmtpSession {
                     upstream.close();
                     return false;
                 }
+                server.timeLoginStep("smtp", "upstream_login", loggingIn);
                 server.logins().succeeded(login);
                 client.writeLine("235 2.7.0 Authentication successful");
+                server.upstreams().prepareNext(endpoint);
                 server.relay(client, upstream);
                 return true;
             }

@@ -7,8 +7,15 @@ import java.net.URI;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -58,10 +65,38 @@ final class Upstreams {
 
     private final Duration timeout;
 
+    private final Duration spareMaxAge;
+
+    /** A connection opened ahead of the next login to its endpoint; used once. */
+    private record Spare(MailLine line, long openedNanos) {
+    }
+
+    /**
+     * At most one spare per endpoint, open or being opened; only endpoints a logged-in client has
+     * used get one.
+     */
+    private final ConcurrentHashMap<Endpoint, CompletableFuture<Spare>> spares = new ConcurrentHashMap<>();
+
+    private final AtomicLong sparesOpened = new AtomicLong();
+
+    private final AtomicLong sparesUsed = new AtomicLong();
+
+    private volatile boolean closed;
+
     Upstreams(SSLContext tls, AppService apps, Duration timeout) {
+        this(tls, apps, timeout, Duration.ZERO);
+    }
+
+    /**
+     * {@code spareMaxAge} above zero: after each login, one connection to the same endpoint is opened
+     * ahead (TCP, and TLS for implicit TLS), for the next login to take, and closed unused after
+     * that long.
+     */
+    Upstreams(SSLContext tls, AppService apps, Duration timeout, Duration spareMaxAge) {
         this.tls = tls;
         this.apps = apps;
         this.timeout = timeout;
+        this.spareMaxAge = spareMaxAge;
     }
 
     /**
@@ -128,6 +163,133 @@ final class Upstreams {
                     + " server is configured for this mailbox's app: set its " + field + ".");
         }
         return server;
+    }
+
+    /**
+     * A connection to {@code endpoint} for a client whose credentials were accepted: the spare opened
+     * after an earlier login there when it is young and alive (waiting for it when its handshake is
+     * under way: it started earlier than a new one would), else a new one.
+     */
+    MailLine connect(Endpoint endpoint) throws IOException {
+        CompletableFuture<Spare> next = spares.remove(endpoint);
+        if (next != null) {
+            try {
+                Spare spare = next.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (System.nanoTime() - spare.openedNanos() < spareMaxAge.toNanos() && alive(spare.line())) {
+                    sparesUsed.incrementAndGet();
+                    return spare.line();
+                }
+                spare.line().close();
+            }
+            catch (ExecutionException ex) {
+                // It could not be opened: a new connection says why, if it fails too.
+            }
+            catch (TimeoutException ex) {
+                next.thenAccept(late -> late.line().close());
+            }
+            catch (InterruptedException ex) {
+                next.thenAccept(late -> late.line().close());
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for a connection to the mail server");
+            }
+        }
+        return open(endpoint);
+    }
+
+    /**
+     * After a login to {@code endpoint} succeeded: opens a spare connection there for the next login,
+     * in the background, unless one is open or being opened. Only logins call this, so a client that
+     * has not proved who it is never makes the proxy connect anywhere; and it is called once the
+     * login is answered, so it does not take CPU from the login's own upstream exchange.
+     */
+    void prepareNext(Endpoint endpoint) {
+        if (spareMaxAge.isZero() || spareMaxAge.isNegative() || closed) {
+            return;
+        }
+        CompletableFuture<Spare> future = new CompletableFuture<>();
+        if (spares.putIfAbsent(endpoint, future) != null) {
+            return;
+        }
+        Thread.ofVirtual().name("mail-proxy-spare").start(() -> {
+            Spare spare;
+            try {
+                spare = new Spare(open(endpoint), System.nanoTime());
+            }
+            catch (IOException | RuntimeException ex) {
+                spares.remove(endpoint, future);
+                future.completeExceptionally(ex);
+                return;
+            }
+            sparesOpened.incrementAndGet();
+            future.complete(spare);
+            if (closed) {
+                closeSpares();
+                return;
+            }
+            try {
+                Thread.sleep(spareMaxAge);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            // Not taken in time: servers drop connections that do not log in, so it goes before that.
+            if (spares.remove(endpoint, future)) {
+                spare.line().close();
+            }
+        });
+    }
+
+    /**
+     * Whether a spare is still open: IMAP and SMTP servers speak first, so its greeting is waiting
+     * (left unread for the session); the end of the stream means the server closed it.
+     */
+    private boolean alive(MailLine line) {
+        try {
+            line.socket.setSoTimeout(1);
+            line.in.mark(1);
+            int first;
+            try {
+                first = line.in.read();
+            }
+            catch (SocketTimeoutException ex) {
+                // No greeting yet: it may be on its way.
+                return !line.socket.isClosed();
+            }
+            finally {
+                line.socket.setSoTimeout((int) timeout.toMillis());
+            }
+            line.in.reset();
+            return first >= 0;
+        }
+        catch (IOException ex) {
+            return false;
+        }
+    }
+
+    /** Spare connections opened so far. */
+    long sparesOpened() {
+        return sparesOpened.get();
+    }
+
+    /** Logins that took a spare connection instead of opening one. */
+    long sparesUsed() {
+        return sparesUsed.get();
+    }
+
+    /** Whether a spare is being opened now. */
+    boolean openingSpare() {
+        return spares.values().stream().anyMatch(future -> !future.isDone());
+    }
+
+    /** Closes the spares (the proxy stops). */
+    void closeSpares() {
+        closed = true;
+        for (Endpoint endpoint : spares.keySet()) {
+            CompletableFuture<Spare> spare = spares.remove(endpoint);
+            if (spare != null) {
+                spare.thenAccept(open -> open.line().close());
+            }
+        }
     }
 
     /** A connection to {@code endpoint}: TLS already for implicit TLS, plaintext until STARTTLS otherwise. */

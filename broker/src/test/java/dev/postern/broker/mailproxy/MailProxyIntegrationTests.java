@@ -46,6 +46,7 @@ import dev.postern.broker.testing.TestDovecot;
 import dev.postern.broker.testing.TestIdentityProvider;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The mail proxy with real peers: mail programs that know only a user name and a password (Angus
@@ -60,6 +61,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MailProxyIntegrationTests extends ApiIntegrationTest {
 
     private static final TestMailCertificate CERTIFICATE = TestMailCertificate.create();
+
+    /** Low, so that the test of the cap can reach it; no other test holds more waiting connections at once. */
+    private static final int MAX_PRE_LOGIN = 8;
 
     private static TestIdentityProvider idp;
 
@@ -88,6 +92,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         registry.add("spring.ssl.bundle.pem.mailupstream.truststore.certificate", () -> "file:" + peers.caFile());
         registry.add("postern.mail-proxy.upstream-ssl-bundle", () -> "mailupstream");
         registry.add("postern.mail-proxy.max-sessions-per-mailbox", () -> "2");
+        registry.add("postern.mail-proxy.max-pre-login-connections", () -> String.valueOf(MAX_PRE_LOGIN));
     }
 
     @BeforeAll
@@ -700,6 +705,93 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     }
 
     /** A raw protocol connection: lines out, lines in. */
+    @Test
+    void afterALoginTheNextOneToTheSameMailServerTakesAConnectionOpenedAheadAndAWrongPasswordOpensNone() throws Exception {
+        Mailbox mailbox = connectedMailbox("spare");
+        Upstreams upstreams = proxy.upstreams();
+        awaitNoSpareOpening(upstreams);
+        long opened = upstreams.sparesOpened();
+        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+            imap.read();
+            imap.send("a1 LOGIN " + mailbox.address() + " wrong-" + mailbox.key());
+            assertThat(imap.read()).startsWith("a1 NO [AUTHENTICATIONFAILED]");
+        }
+        Thread.sleep(500);
+        assertThat(upstreams.sparesOpened()).as("a client that did not log in makes the proxy connect nowhere").isEqualTo(opened);
+
+        try (Lines first = loggedIn(mailbox)) {
+            first.send("z LOGOUT");
+            assertThat(first.readTagged("z")).startsWith("z OK");
+        }
+        Instant deadline = Instant.now().plusSeconds(15);
+        while (upstreams.sparesOpened() == opened && Instant.now().isBefore(deadline)) {
+            Thread.sleep(20);
+        }
+        assertThat(upstreams.sparesOpened()).as("a spare opened after the login").isGreaterThan(opened);
+        long used = upstreams.sparesUsed();
+        try (Lines second = loggedIn(mailbox)) {
+            second.send("b SELECT INBOX");
+            assertThat(second.readTagged("b")).startsWith("b OK");
+            second.send("z LOGOUT");
+            assertThat(second.readTagged("z")).startsWith("z OK");
+        }
+        assertThat(upstreams.sparesUsed()).as("the second login took the spare, and Dovecot served it").isEqualTo(used + 1);
+        assertThat(get("/actuator/prometheus", ADMIN_KEY).body())
+            .containsPattern("postern_mail_proxy_upstream_spares_total\\{event=\"used\"\\} [1-9]")
+            .containsPattern("postern_mail_proxy_login_step_seconds_count\\{protocol=\"imap\",step=\"upstream_open\"\\} [1-9]");
+    }
+
+    @Test
+    void connectionsThatHaveNotLoggedInAreCappedInTotalAndALoginFreesAPlace() throws Exception {
+        Mailbox mailbox = connectedMailbox("prelogin");
+        Instant deadline = Instant.now().plusSeconds(15);
+        while (proxy.preLoginConnections() > 0 && Instant.now().isBefore(deadline)) {
+            Thread.sleep(20);
+        }
+        assertThat(proxy.preLoginConnections()).as("connections of earlier tests gone").isZero();
+        List<Lines> waiting = new ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_PRE_LOGIN; i++) {
+                Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS));
+                waiting.add(imap);
+                assertThat(imap.read()).startsWith("* OK");
+            }
+            assertThat(proxy.preLoginConnections()).isEqualTo(MAX_PRE_LOGIN);
+            // One more: the plaintext listener says why; an implicit-TLS one closes without a handshake.
+            try (Lines plain = Lines.plain(proxy.port(MailProxyServer.Listener.IMAP))) {
+                assertThat(plain.read()).isEqualTo("* BYE Too many connections are waiting to log in; try again later");
+            }
+            try (Lines submission = Lines.plain(proxy.port(MailProxyServer.Listener.SUBMISSION))) {
+                assertThat(submission.read()).isEqualTo("421 4.7.0 Too many connections are waiting to log in; try again later");
+            }
+            assertThatThrownBy(() -> Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS)).close()).isInstanceOf(IOException.class);
+
+            // A login turns a waiting connection into a session: a place is free again.
+            Lines first = waiting.get(0);
+            first.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
+            assertThat(first.readTagged("a1")).startsWith("a1 OK");
+            Lines again = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS));
+            waiting.add(again);
+            assertThat(again.read()).startsWith("* OK");
+            first.send("z LOGOUT");
+            assertThat(first.readTagged("z")).startsWith("z OK");
+        }
+        finally {
+            for (Lines line : waiting) {
+                line.close();
+            }
+        }
+        assertThat(get("/actuator/prometheus", ADMIN_KEY).body())
+            .containsPattern("postern_mail_proxy_connections_refused_total [1-9]");
+    }
+
+    private static void awaitNoSpareOpening(Upstreams upstreams) throws InterruptedException {
+        Instant deadline = Instant.now().plusSeconds(15);
+        while (upstreams.openingSpare() && Instant.now().isBefore(deadline)) {
+            Thread.sleep(20);
+        }
+    }
+
     private static final class Lines implements AutoCloseable {
 
         private final Socket socket;
