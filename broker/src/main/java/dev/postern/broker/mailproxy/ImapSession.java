@@ -48,22 +48,11 @@ final class ImapSession {
             tls = true;
         }
         client.writeLine("* OK [CAPABILITY " + capabilities() + "] Postern IMAP proxy ready");
-        long deadline = System.nanoTime() + server.properties().preAuthTimeout().toNanos();
-        int commands = 0;
+        PreLoginCommands commands = new PreLoginCommands(server.properties(), "* BYE Command line too long",
+                "* BYE Too many commands or too long without logging in");
         while (true) {
-            String line;
-            try {
-                line = client.readLine(server.properties().maxLineLength());
-            }
-            catch (MailLine.TooLongException ex) {
-                client.writeLine("* BYE Command line too long");
-                return;
-            }
+            String line = commands.next(client);
             if (line == null) {
-                return;
-            }
-            if (++commands > server.properties().maxPreAuthCommands() || System.nanoTime() > deadline) {
-                client.writeLine("* BYE Too many commands or too long without logging in");
                 return;
             }
             String[] parts = line.split(" ", 3);

@@ -48,22 +48,11 @@ final class SmtpSession {
             tls = true;
         }
         client.writeLine("220 " + server.hostname() + " ESMTP Postern submission proxy ready");
-        long deadline = System.nanoTime() + server.properties().preAuthTimeout().toNanos();
-        int commands = 0;
+        PreLoginCommands commands = new PreLoginCommands(server.properties(), "500 5.5.2 Line too long",
+                "421 4.7.0 Too many commands or too long without logging in");
         while (true) {
-            String line;
-            try {
-                line = client.readLine(server.properties().maxLineLength());
-            }
-            catch (MailLine.TooLongException ex) {
-                client.writeLine("500 5.5.2 Line too long");
-                return;
-            }
+            String line = commands.next(client);
             if (line == null) {
-                return;
-            }
-            if (++commands > server.properties().maxPreAuthCommands() || System.nanoTime() > deadline) {
-                client.writeLine("421 4.7.0 Too many commands or too long without logging in");
                 return;
             }
             String[] parts = line.split(" ", 2);
