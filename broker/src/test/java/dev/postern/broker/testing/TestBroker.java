@@ -94,6 +94,10 @@ public final class TestBroker implements AutoCloseable {
         properties.put("postern.providers.ssl-bundle", "idp");
         properties.put("postern.providers.microsoft-authority-host", idp.baseUrl());
         properties.put("postern.outbound.allowed-hosts", "127.0.0.1,localhost");
+        // Tests count the store requests of a request: the key directory's background LIST (every 30 s
+        // by default) would land in some of those windows. Its refresh is tested on its own
+        // (KeyDirectoryIntegrationTests, AccountIndexIntegrationTests).
+        properties.put("postern.store.key-refresh", "1h");
         return properties;
     }
 
