@@ -95,24 +95,41 @@ class MailboxRefresh {
         this.properties = properties;
     }
 
+    /**
+     * A refreshed token for one caller.
+     *
+     * @param joined whether the caller joined a refresh another caller had started: its token came
+     *        from that one provider call, as a cached token comes from memory
+     */
+    record Refreshed(IssuedToken token, boolean joined) {
+    }
+
     /** A token with {@code minTtl} left, from the refresh in flight for {@code accountId} or a new one; waits for it. */
-    IssuedToken refresh(String accountId, Duration minTtl) {
-        return await(refreshOnce(accountId, minTtl));
+    Refreshed refresh(String accountId, Duration minTtl) {
+        Flight flight = fly(accountId, minTtl);
+        return new Refreshed(await(flight.token()), flight.joined());
     }
 
     /** Joins the refresh in flight for {@code accountId}, or starts the one; does not wait. */
     CompletableFuture<IssuedToken> refreshOnce(String accountId, Duration minTtl) {
+        return fly(accountId, minTtl).token();
+    }
+
+    private record Flight(CompletableFuture<IssuedToken> token, boolean joined) {
+    }
+
+    private Flight fly(String accountId, Duration minTtl) {
         CompletableFuture<IssuedToken> mine = new CompletableFuture<>();
         CompletableFuture<IssuedToken> running = inFlight.putIfAbsent(accountId, mine);
         if (running != null) {
             // Joining a refresh under way is allowed while shutting down: it finishes before the process exits.
-            return running;
+            return new Flight(running, true);
         }
         if (!drain.tryStart()) {
             inFlight.remove(accountId, mine);
             mine.completeExceptionally(TokenProblems.unavailable(ProblemTypes.SHUTTING_DOWN,
                     "This broker is shutting down; another replica, or this one once restarted, serves the token.", 1));
-            return mine;
+            return new Flight(mine, false);
         }
         try {
             refreshers.execute(() -> {
@@ -138,7 +155,7 @@ class MailboxRefresh {
             inFlight.remove(accountId, mine);
             mine.completeExceptionally(closed);
         }
-        return mine;
+        return new Flight(mine, false);
     }
 
     boolean inFlight(String accountId) {

@@ -244,12 +244,12 @@ class MailboxRefreshTests {
 
     @Test
     void aMissAfterThisReplicasOwnSaveReadsNothingAndWritesTwice() {
-        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).accessToken()).isEqualTo("at-1");
+        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).token().accessToken()).isEqualTo("at-1");
         clock.advance(Duration.ofHours(1));
         double readsBefore = storeReads();
         double writesBefore = accountRequests("write");
 
-        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).accessToken()).isEqualTo("at-2");
+        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).token().accessToken()).isEqualTo("at-2");
 
         assertThat(storeReads() - readsBefore).as("store reads").isZero();
         assertThat(accountRequests("write") - writesBefore).as("the lease and the save").isEqualTo(2);
@@ -295,11 +295,11 @@ class MailboxRefreshTests {
         repository.save(current.account(), current.state(), new StoredAccessToken("at-stored", NOW.plus(Duration.ofMinutes(30)),
                 "mail"), current.version());
 
-        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).accessToken()).isEqualTo("at-stored");
+        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).token().accessToken()).isEqualTo("at-stored");
         assertThat(provider.calls()).isZero();
         assertThat(accountRequests("write")).as("nothing written").isZero();
 
-        assertThat(refresh.refresh(ACCOUNT, Duration.ofMinutes(30)).accessToken()).as("exactly its lifetime is not enough")
+        assertThat(refresh.refresh(ACCOUNT, Duration.ofMinutes(30)).token().accessToken()).as("exactly its lifetime is not enough")
             .isEqualTo("at-1");
         assertThat(provider.calls()).isEqualTo(1);
     }
@@ -336,7 +336,7 @@ class MailboxRefreshTests {
         assertThat(problem.type()).as("try again, not reconnect").isEqualTo(ProblemTypes.REFRESH_IN_PROGRESS);
         assertThat(stored().account().status()).isEqualTo(Account.Status.ACTIVE);
         assertThat(stored().state()).isEqualTo(refreshToken("rt-reconnected"));
-        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).accessToken()).isEqualTo("at-reconnected");
+        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).token().accessToken()).isEqualTo("at-reconnected");
         assertThat(provider.calls()).isEqualTo(1);
     }
 
@@ -361,7 +361,7 @@ class MailboxRefreshTests {
         assertThat(stored().account().status()).isEqualTo(Account.Status.ACTIVE);
 
         clock.advance(Duration.ofSeconds(20));
-        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).accessToken()).isEqualTo("at-2");
+        assertThat(refresh.refresh(ACCOUNT, MIN_TTL).token().accessToken()).isEqualTo("at-2");
     }
 
     @Test
