@@ -5,10 +5,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -170,7 +172,7 @@ final class MailProxyServer implements SmartLifecycle {
             };
             if (answer != null) {
                 socket.setSoTimeout(5_000);
-                socket.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(answer.getBytes(StandardCharsets.US_ASCII));
                 socket.getOutputStream().flush();
             }
         }
@@ -243,7 +245,7 @@ final class MailProxyServer implements SmartLifecycle {
             .tag("step", step)
             .publishPercentileHistogram()
             .register(meters)
-            .record(System.nanoTime() - startedNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            .record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Credentials are taken over TLS only, or in plaintext from loopback when the test setting allows it. */
