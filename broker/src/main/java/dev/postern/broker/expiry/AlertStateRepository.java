@@ -111,9 +111,10 @@ public class AlertStateRepository {
     /**
      * Writes the state of app {@code appId} over {@code expectedVersion}.
      *
+     * @return the version written
      * @throws dev.postern.broker.store.VersionConflictException when another scan wrote first
      */
-    public void save(String appId, @Nullable String incidentId, Map<String, FiredObject> objects, long expectedVersion) {
+    public long save(String appId, @Nullable String incidentId, Map<String, FiredObject> objects, long expectedVersion) {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("app_id", appId);
         if (incidentId != null) {
@@ -122,7 +123,7 @@ public class AlertStateRepository {
         Map<String, Object> rawObjects = new LinkedHashMap<>();
         objects.forEach((id, fired) -> rawObjects.put(id, toMap(fired)));
         data.put("objects", rawObjects);
-        store.write(path(appId), SecretDocument.of(data), expectedVersion);
+        return store.write(path(appId), SecretDocument.of(data), expectedVersion);
     }
 
     private static Map<String, Object> toMap(FiredObject fired) {

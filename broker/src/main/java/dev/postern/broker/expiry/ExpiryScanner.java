@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -62,6 +63,14 @@ public class ExpiryScanner {
     private final Clock clock;
 
     private final AtomicReference<@Nullable Snapshot> last = new AtomicReference<>();
+
+    /**
+     * Each app's alert state as this replica's last scan left it, when that scan held the lease:
+     * the lease holder is the one writer of alert states, so a page of {@code /v1/expiry} takes
+     * them from here instead of reading one document per app (docs/performance.md). Empty on a
+     * replica that did not alert: its pages read the states.
+     */
+    private volatile Map<String, AppAlerts> alertedStates = Map.of();
 
     /**
      * What the last scan saw.
@@ -123,10 +132,12 @@ public class ExpiryScanner {
         }
         List<ObjectExpiry> judged = judge(now, failed);
         boolean alerting = lease.tryAcquire(now, properties.scanInterval());
+        Map<String, AppAlerts> states = new HashMap<>();
         if (alerting) {
-            alert(judged, now, !failed.isEmpty());
+            alert(judged, now, !failed.isEmpty(), states);
         }
         Snapshot snapshot = new Snapshot(now, judged, alerting, failed);
+        alertedStates = Map.copyOf(states);
         last.set(snapshot);
         metrics.update(snapshot);
         Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -166,7 +177,8 @@ public class ExpiryScanner {
         return judged;
     }
 
-    private void alert(List<ObjectExpiry> judged, Instant now, boolean someSourceFailed) {
+    /** Alerts app by app; {@code states} gets each app's state as left, an app that failed none. */
+    private void alert(List<ObjectExpiry> judged, Instant now, boolean someSourceFailed, Map<String, AppAlerts> states) {
         Map<String, List<ObjectExpiry>> byApp = new LinkedHashMap<>();
         for (ObjectExpiry expiry : judged) {
             byApp.computeIfAbsent(expiry.object().appId(), id -> new ArrayList<>()).add(expiry);
@@ -179,7 +191,7 @@ public class ExpiryScanner {
                 continue;
             }
             try {
-                alertApp(appId, byApp.getOrDefault(appId, List.of()), now, someSourceFailed);
+                states.put(appId, alertApp(appId, byApp.getOrDefault(appId, List.of()), now, someSourceFailed));
             }
             catch (RuntimeException ex) {
                 log.warn("Expiry alerts for app {} failed, next scan retries: {}", appId, ex.toString());
@@ -187,15 +199,17 @@ public class ExpiryScanner {
         }
     }
 
-    private void alertApp(String appId, List<ObjectExpiry> objects, Instant now, boolean someSourceFailed) {
+    /** Records and publishes what newly fired for one app; returns its state as left. */
+    private AppAlerts alertApp(String appId, List<ObjectExpiry> objects, Instant now, boolean someSourceFailed) {
         for (int attempt = 1;; attempt++) {
             AppAlerts state = alerts.find(appId);
             Decision decision = decide(state, objects, now, someSourceFailed);
             if (!decision.changed()) {
-                return;
+                return state;
             }
+            long version;
             try {
-                alerts.save(appId, decision.incidentId(), decision.objects(), state.version());
+                version = alerts.save(appId, decision.incidentId(), decision.objects(), state.version());
             }
             catch (VersionConflictException ex) {
                 if (attempt >= MAX_CAS_ATTEMPTS) {
@@ -204,7 +218,7 @@ public class ExpiryScanner {
                 continue; // another replica wrote: read its state and decide again
             }
             publish(appId, decision, now);
-            return;
+            return new AppAlerts(decision.incidentId(), decision.objects(), version);
         }
     }
 
@@ -304,9 +318,19 @@ public class ExpiryScanner {
                 : new CredentialExpiringEvent(decision.incidentId(), appId, appName, fired, now));
     }
 
-    /** The fired thresholds per app and object id, for the API. */
+    /**
+     * The fired thresholds of {@code appIds} per object id, for the API: as this replica's last
+     * scan left them when it alerted, else read in one batch.
+     */
     public Map<String, AppAlerts> alertStates(Set<String> appIds) {
-        return alerts.findAll(appIds);
+        Map<String, AppAlerts> known = alertedStates;
+        List<String> unknown = appIds.stream().filter(id -> !known.containsKey(id)).toList();
+        Map<String, AppAlerts> read = unknown.isEmpty() ? Map.of() : alerts.findAll(unknown);
+        Map<String, AppAlerts> states = new LinkedHashMap<>();
+        for (String appId : appIds) {
+            states.put(appId, known.containsKey(appId) ? known.get(appId) : read.get(appId));
+        }
+        return states;
     }
 
     static String appNameOf(AppRegistration app) {

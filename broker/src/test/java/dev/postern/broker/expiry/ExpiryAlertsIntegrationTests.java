@@ -11,8 +11,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import dev.postern.broker.store.CountingSecretStore;
 import dev.postern.broker.testing.MutableClock;
 import dev.postern.broker.testing.BrokerClient.Answer;
 import dev.postern.broker.testing.TestBroker;
@@ -81,6 +84,11 @@ class ExpiryAlertsIntegrationTests {
         finally {
             pool.shutdownNow();
         }
+    }
+
+    private static double alertReads(TestBroker broker) {
+        return broker.bean(MeterRegistry.class).find(CountingSecretStore.METRIC).tag("operation", "get")
+            .tag("collection", "alerts").counters().stream().mapToDouble(Counter::count).sum();
     }
 
     @Test
@@ -153,6 +161,14 @@ class ExpiryAlertsIntegrationTests {
                 assertThat(listed.json().path("items").get(0).path("state").asString()).isEqualTo("expired");
                 assertThat(listed.json().path("items").get(0).path("fired_thresholds").toString())
                     .contains("30d", "14d", "7d", "1d", "expired");
+                // The replica that alerted knows every app's alert state from its scan: its page reads
+                // only the failed notifications' document (also under alerts/), no app's state.
+                TestBroker holder = restarted.bean(ExpiryScanner.class).lastScan().orElseThrow().alerted() ? restarted : replica;
+                double alertReadsBefore = alertReads(holder);
+                Answer fromHolder = holder.api.call("GET", "/v1/expiry", ADMIN_KEY, null);
+                assertThat(fromHolder.json().path("items").get(0).path("fired_thresholds").toString())
+                    .contains("30d", "14d", "7d", "1d", "expired");
+                assertThat(alertReads(holder) - alertReadsBefore).as("alert documents read by the page").isEqualTo(1.0);
 
                 // Rotation: a new secret promoted, the old one deleted.
                 String replacement = addSecret(restarted, appId, "replacement-" + UUID.randomUUID(),
