@@ -26,6 +26,7 @@ import jakarta.mail.Store;
 import jakarta.mail.Transport;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.util.SharedFileInputStream;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,7 @@ import dev.postern.broker.accounts.AccountRepository;
 import dev.postern.broker.providers.MailboxState;
 import dev.postern.broker.testing.ApiIntegrationTest;
 import dev.postern.broker.testing.BrokerClient.Answer;
+import dev.postern.broker.testing.MailClients;
 import dev.postern.broker.testing.OwnerBrowser;
 import dev.postern.broker.testing.TestDovecot;
 import dev.postern.broker.testing.TestIdentityProvider;
@@ -132,12 +134,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     void imapsWithAClientKeyListsInboxAppendsAndFetchesAMessageFromDovecot() throws Exception {
         Mailbox mailbox = connectedMailbox("imaps");
         String marker = "proxy-append-" + UUID.randomUUID();
-        Properties props = new Properties();
-        props.put("mail.imaps.ssl.socketFactory", CERTIFICATE.clientContext().getSocketFactory());
-        props.put("mail.imaps.ssl.checkserveridentity", "true");
-        props.put("mail.imaps.connectiontimeout", "5000");
-        props.put("mail.imaps.timeout", "10000");
-        Session session = Session.getInstance(props);
+        Session session = Session.getInstance(angusMail(Duration.ofSeconds(10)));
         Store store = session.getStore("imaps");
         store.connect("127.0.0.1", proxy.port(MailProxyServer.Listener.IMAPS), mailbox.address(), mailbox.key());
         try {
@@ -203,15 +200,8 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     void submissionWithStartTlsAndAuthPlainSendsAMessageTheRelaySinkReceives() throws Exception {
         Mailbox mailbox = connectedMailbox("submission", List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.STARTTLS);
         String marker = "proxy-submission-" + UUID.randomUUID();
-        Properties props = new Properties();
-        props.put("mail.smtp.auth", "true");
+        Properties props = angusMail(Duration.ofSeconds(10));
         props.put("mail.smtp.auth.mechanisms", "PLAIN");
-        props.put("mail.smtp.starttls.enable", "true");
-        props.put("mail.smtp.starttls.required", "true");
-        props.put("mail.smtp.ssl.socketFactory", CERTIFICATE.clientContext().getSocketFactory());
-        props.put("mail.smtp.ssl.checkserveridentity", "true");
-        props.put("mail.smtp.connectiontimeout", "5000");
-        props.put("mail.smtp.timeout", "10000");
         Session session = Session.getInstance(props);
         MimeMessage message = new MimeMessage(session);
         message.setFrom(new InternetAddress(mailbox.address()));
@@ -410,18 +400,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     @Test
     void angusMailIdlingOverImapsSeesAMessageAnotherAngusSessionAppendsOverStartTls() throws Exception {
         Mailbox mailbox = connectedMailbox("angus-idle");
-        Properties props = new Properties();
-        props.put("mail.imaps.ssl.socketFactory", CERTIFICATE.clientContext().getSocketFactory());
-        props.put("mail.imaps.ssl.checkserveridentity", "true");
-        props.put("mail.imap.starttls.enable", "true");
-        props.put("mail.imap.starttls.required", "true");
-        props.put("mail.imap.ssl.socketFactory", CERTIFICATE.clientContext().getSocketFactory());
-        props.put("mail.imap.ssl.checkserveridentity", "true");
-        for (String protocol : List.of("imap", "imaps")) {
-            props.put("mail." + protocol + ".connectiontimeout", "10000");
-            props.put("mail." + protocol + ".timeout", "60000");
-        }
-        Session session = Session.getInstance(props);
+        Session session = Session.getInstance(angusMail(Duration.ofSeconds(60)));
         Store idling = session.getStore("imaps");
         idling.connect("127.0.0.1", proxy.port(MailProxyServer.Listener.IMAPS), mailbox.address(), mailbox.key());
         Store appending = session.getStore("imap");
@@ -468,23 +447,47 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         Mailbox mailbox = connectedMailbox("large", List.of(TestIdentityProvider.MAIL_SCOPE), Upstream.STARTTLS);
         String marker = "proxy-large-" + UUID.randomUUID();
         Path message = largeMessage(mailbox.address(), marker, 25 * 1024 * 1024);
-        String expected = sha256(Files.readAllBytes(message));
 
         Curl append = curl("--ssl-reqd", "-T", message.toString(),
                 "imaps://127.0.0.1:" + proxy.port(MailProxyServer.Listener.IMAPS) + "/INBOX", "-u",
                 mailbox.address() + ":" + mailbox.key());
         assertThat(append.exit()).as(append.output()).isZero();
-        String fetched = python("imap-starttls-fetch-sha256", proxy.port(MailProxyServer.Listener.IMAP), mailbox, null);
-        assertThat(fetched).contains("FETCH OK SHA256 " + expected + " BYTES " + Files.size(message));
+        assertOnlyMessageInInboxIs(mailbox, message);
 
         String sent = python("smtp-starttls-send-file", proxy.port(MailProxyServer.Listener.SUBMISSION), mailbox,
                 message.toString());
         assertThat(sent).contains("LOGIN 235", "DONE");
-        String relayed = dovecot.awaitRelayed(marker, Duration.ofSeconds(120)).orElseThrow();
-        // The sink stores with LF line ends and adds its own headers: compare the bodies, line by line.
-        String original = Files.readString(message).replace("\r\n", "\n");
-        assertThat(sha256(body(relayed).getBytes(StandardCharsets.UTF_8)))
-            .isEqualTo(sha256(body(original).getBytes(StandardCharsets.UTF_8)));
+        assertRelayedBodyIs(marker, message);
+    }
+
+    @Test
+    @Timeout(600)
+    void a25MegabyteMessageAppendedAndSentByAngusMailArrivesByteForByte() throws Exception {
+        Mailbox mailbox = connectedMailbox("large-angus");
+        String marker = "proxy-large-angus-" + UUID.randomUUID();
+        Path file = largeMessage(mailbox.address(), marker, 25 * 1024 * 1024);
+        Session session = Session.getInstance(angusMail(Duration.ofSeconds(120)));
+        // Parsed, not built: Angus writes the file's headers and body as they are (no saveChanges), and
+        // the body stays in the file rather than in the heap.
+        try (SharedFileInputStream in = new SharedFileInputStream(file.toFile())) {
+            MimeMessage message = new MimeMessage(session, in);
+            Store store = session.getStore("imaps");
+            store.connect("127.0.0.1", proxy.port(MailProxyServer.Listener.IMAPS), mailbox.address(), mailbox.key());
+            try {
+                store.getFolder("INBOX").appendMessages(new Message[] {message});
+            }
+            finally {
+                store.close();
+            }
+            assertOnlyMessageInInboxIs(mailbox, file);
+
+            try (Transport transport = session.getTransport("smtp")) {
+                transport.connect("127.0.0.1", proxy.port(MailProxyServer.Listener.SUBMISSION), mailbox.address(),
+                        mailbox.key());
+                transport.sendMessage(message, InternetAddress.parse("bob@example.test"));
+            }
+        }
+        assertRelayedBodyIs(marker, file);
     }
 
     @Test
@@ -634,6 +637,33 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
 
     private static String sha256(byte[] bytes) throws Exception {
         return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    /** Angus Mail properties for the proxy's four listeners, trusting its test certificate. */
+    private static Properties angusMail(Duration readTimeout) {
+        return MailClients.proxy(CERTIFICATE.clientContext().getSocketFactory(), readTimeout);
+    }
+
+    /**
+     * Python's {@code imaplib} fetches the first message of the mailbox's INBOX through the proxy
+     * (STARTTLS): byte for byte {@code file}, by SHA-256 and size.
+     */
+    private void assertOnlyMessageInInboxIs(Mailbox mailbox, Path file) throws Exception {
+        String fetched = python("imap-starttls-fetch-sha256", proxy.port(MailProxyServer.Listener.IMAP), mailbox, null);
+        assertThat(fetched).contains("FETCH OK SHA256 " + sha256(Files.readAllBytes(file)) + " BYTES " + Files.size(file));
+    }
+
+    /**
+     * The message with {@code marker} reaches Dovecot's relay sink with the body of {@code file}. The
+     * sink stores with LF line ends and adds its own headers: the bodies are compared, line by line.
+     */
+    private static void assertRelayedBodyIs(String marker, Path file) throws Exception {
+        String relayed = dovecot.awaitRelayed(marker, Duration.ofSeconds(120))
+            .orElseThrow(() -> new AssertionError("not relayed within 120 s; Dovecot log:\n" + dovecot.log()));
+        byte[] arrived = body(relayed).getBytes(StandardCharsets.UTF_8);
+        byte[] sent = body(Files.readString(file).replace("\r\n", "\n")).getBytes(StandardCharsets.UTF_8);
+        assertThat(arrived.length).as("bytes of the relayed body").isEqualTo(sent.length);
+        assertThat(sha256(arrived)).as("SHA-256 of the relayed body").isEqualTo(sha256(sent));
     }
 
     /** What curl said and how it ended. */

@@ -1,10 +1,17 @@
 package dev.postern.broker.testing;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
+
+import javax.net.ssl.SSLSocketFactory;
 
 import jakarta.mail.Session;
 
-/** Angus Mail sessions for XOAUTH2 against the test Dovecot, every socket bounded. */
+/**
+ * Angus Mail sessions for XOAUTH2 against the test Dovecot, and properties for Angus Mail as a
+ * client of Postern's mail proxy; every socket bounded.
+ */
 public final class MailClients {
 
     /** Connect, read and write timeout of every mail socket in the tests. */
@@ -40,5 +47,29 @@ public final class MailClients {
         props.put("mail.smtp.timeout", SOCKET_TIMEOUT_MILLIS);
         props.put("mail.smtp.writetimeout", SOCKET_TIMEOUT_MILLIS);
         return Session.getInstance(props);
+    }
+
+    /**
+     * Angus Mail as a client of Postern's mail proxy: {@code imap} and {@code smtp} with STARTTLS
+     * required, {@code imaps} and {@code smtps} with TLS from the first byte, all trusting only
+     * {@code trusted} and checking that the certificate names the host; SMTP authenticates. A
+     * connect is bounded by the usual timeout, a read by {@code readTimeout}. The caller adds what
+     * its test needs (an SMTP mechanism, say) before {@code Session.getInstance}.
+     */
+    public static Properties proxy(SSLSocketFactory trusted, Duration readTimeout) {
+        Properties props = new Properties();
+        for (String protocol : List.of("imap", "imaps", "smtp", "smtps")) {
+            props.put("mail." + protocol + ".ssl.socketFactory", trusted);
+            props.put("mail." + protocol + ".ssl.checkserveridentity", "true");
+            props.put("mail." + protocol + ".connectiontimeout", SOCKET_TIMEOUT_MILLIS);
+            props.put("mail." + protocol + ".timeout", String.valueOf(readTimeout.toMillis()));
+        }
+        for (String protocol : List.of("imap", "smtp")) {
+            props.put("mail." + protocol + ".starttls.enable", "true");
+            props.put("mail." + protocol + ".starttls.required", "true");
+        }
+        props.put("mail.smtp.auth", "true");
+        props.put("mail.smtps.auth", "true");
+        return props;
     }
 }
