@@ -57,11 +57,20 @@ public class AccountRepository {
      * The latest access token a replica stored, so another replica can use it instead of
      * refreshing again.
      *
-     * @param value the token
+     * @param packed the token, as held in memory (see {@link PackedToken})
      * @param expiresAt when it expires
      * @param scope its scopes
      */
-    public record StoredAccessToken(String value, Instant expiresAt, String scope) {
+    public record StoredAccessToken(PackedToken packed, Instant expiresAt, String scope) {
+
+        public StoredAccessToken(String value, Instant expiresAt, String scope) {
+            this(PackedToken.of(value), expiresAt, scope);
+        }
+
+        /** The token's text. */
+        public String value() {
+            return packed.value();
+        }
 
         @Override
         public String toString() {
@@ -212,15 +221,17 @@ public class AccountRepository {
 
     /**
      * {@code account} with one shared instance of each value that repeats across accounts (app id,
-     * scope, issuer, tenant): a cached account would otherwise hold its own copy of each, about
-     * 300 bytes per mailbox (docs/performance.md, "What a cached token holds").
+     * scope, issuer, tenant; its created and connected times when equal): a cached account would
+     * otherwise hold its own copy of each, about 300 bytes per mailbox (docs/performance.md, "What a cached token holds").
      */
     private static Account canonical(Account account) {
         ProviderIdentity identity = account.identity();
         ProviderIdentity shared = identity == null ? null
                 : new ProviderIdentity(intern(identity.issuer()), intern(identity.tenantId()), identity.subject());
+        // A mailbox connected once was connected when it was created: one Instant for both.
+        Instant connectedAt = account.connectedAt().equals(account.createdAt()) ? account.createdAt() : account.connectedAt();
         return new Account(account.id(), account.appId().intern(), account.provider(), account.mailbox(), account.status(),
-                account.scope().intern(), account.createdAt(), account.connectedAt(), account.lastRefreshAt(),
+                account.scope().intern(), account.createdAt(), connectedAt, account.lastRefreshAt(),
                 account.lastError(), shared);
     }
 

@@ -380,9 +380,7 @@ class MailboxRefresh {
     }
 
     private IssuedToken remember(Account account, StoredAccessToken token) {
-        IssuedToken issued = new IssuedToken(account.id(), token.value(), token.expiresAt(), token.scope(), account.mailbox());
-        tokens.put(issued, clock.instant());
-        return issued;
+        return tokens.put(account, token, clock.instant());
     }
 
     @PreDestroy

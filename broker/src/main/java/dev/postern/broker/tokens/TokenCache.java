@@ -10,9 +10,14 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
 
+import dev.postern.broker.accounts.Account;
+import dev.postern.broker.accounts.AccountRepository.StoredAccessToken;
+
 /**
- * Access tokens in memory, one per mailbox, and when each was last handed out. An entry holds
- * the {@link IssuedToken} only: its strings are those of the account as stored, not copies.
+ * Access tokens in memory, one per mailbox, and when each was last handed out. An entry holds the
+ * account's {@link StoredAccessToken} as the account cache holds it (the token packed, see
+ * {@link dev.postern.broker.accounts.PackedToken}) and the mailbox address, not copies: the
+ * {@link IssuedToken} a caller gets is made on each use.
  */
 @Component
 class TokenCache {
@@ -23,14 +28,17 @@ class TokenCache {
      */
     private static final class CachedToken {
 
-        final IssuedToken token;
+        final StoredAccessToken token;
+
+        final String username;
 
         final long receivedAt;
 
         volatile long lastUsed;
 
-        CachedToken(IssuedToken token, Instant receivedAt) {
+        CachedToken(StoredAccessToken token, String username, Instant receivedAt) {
             this.token = token;
+            this.username = username;
             this.receivedAt = receivedAt.toEpochMilli();
             this.lastUsed = this.receivedAt;
         }
@@ -60,13 +68,18 @@ class TokenCache {
             return null;
         }
         cached.lastUsed = now.toEpochMilli();
-        return cached.token;
+        return issued(accountId, cached.token, cached.username);
     }
 
-    void put(IssuedToken token, Instant receivedAt) {
-        tokens.put(token.accountId(), new CachedToken(token, receivedAt));
+    /** Keeps {@code token}, received at {@code receivedAt}, as the token of {@code account}, and returns it as issued. */
+    IssuedToken put(Account account, StoredAccessToken token, Instant receivedAt) {
+        tokens.put(account.id(), new CachedToken(token, account.mailbox(), receivedAt));
+        return issued(account.id(), token, account.mailbox());
     }
 
+    private static IssuedToken issued(String accountId, StoredAccessToken token, String username) {
+        return new IssuedToken(accountId, token.value(), token.expiresAt(), token.scope(), username);
+    }
     void forget(String accountId) {
         tokens.invalidate(accountId);
     }
