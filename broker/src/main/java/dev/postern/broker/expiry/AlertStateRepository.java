@@ -63,6 +63,9 @@ public class AlertStateRepository {
         }
     }
 
+    /** The state of an app without an alert document: nothing fired. */
+    public static final AppAlerts NONE = new AppAlerts(null, Map.of(), SecretStore.NEW);
+
     /** The app ids that have an alert document. */
     public List<String> appIds() {
         return store.list(SecretPath.of(StoreCollection.ALERTS))
@@ -73,7 +76,7 @@ public class AlertStateRepository {
 
     public AppAlerts find(String appId) {
         if (!SecretPath.isValidId(appId)) {
-            return new AppAlerts(null, Map.of(), SecretStore.NEW);
+            return NONE;
         }
         return toAlerts(store.read(path(appId)));
     }
@@ -88,7 +91,7 @@ public class AlertStateRepository {
         List<Optional<StoredDocument>> documents = store.readAll(valid.stream().map(AlertStateRepository::path).toList());
         Map<String, AppAlerts> states = new LinkedHashMap<>();
         for (String appId : appIds) {
-            states.put(appId, new AppAlerts(null, Map.of(), SecretStore.NEW));
+            states.put(appId, NONE);
         }
         for (int i = 0; i < valid.size(); i++) {
             states.put(valid.get(i), toAlerts(documents.get(i)));
@@ -105,7 +108,7 @@ public class AlertStateRepository {
                 map.forEach((id, raw) -> objects.put(String.valueOf(id), fromMap((Map<?, ?>) raw)));
             }
             return new AppAlerts((String) data.get("incident_id"), objects, stored.version());
-        }).orElse(new AppAlerts(null, Map.of(), SecretStore.NEW));
+        }).orElse(NONE);
     }
 
     /**

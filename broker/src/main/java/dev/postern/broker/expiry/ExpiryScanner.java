@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -186,12 +187,19 @@ public class ExpiryScanner {
         for (ObjectExpiry expiry : judged) {
             byApp.computeIfAbsent(expiry.object().appId(), id -> new ArrayList<>()).add(expiry);
         }
+        Set<String> withDocument = new HashSet<>(alerts.appIds());
         Set<String> appIds = new TreeSet<>(byApp.keySet());
-        appIds.addAll(alerts.appIds());
+        appIds.addAll(withDocument);
         List<String> valid = new ArrayList<>();
         for (String appId : appIds) {
             if (AlertStateRepository.validAppId(appId).isEmpty()) {
                 log.warn("Expiry objects of an app id that cannot be stored were skipped");
+                continue;
+            }
+            // An app with no alert document and nothing inside a threshold has nothing to fire or
+            // resolve: its state is known without a read (most apps, most scans).
+            if (!withDocument.contains(appId) && byApp.get(appId).stream().allMatch(o -> o.crossed().isEmpty())) {
+                states.put(appId, AlertStateRepository.NONE);
                 continue;
             }
             valid.add(appId);

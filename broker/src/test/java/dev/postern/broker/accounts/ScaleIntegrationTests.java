@@ -246,6 +246,8 @@ class ScaleIntegrationTests extends ApiIntegrationTest {
 
         Map<String, Double> scan = counted("one full expiry scan", scanner::scan);
         assertThat(scan.getOrDefault("get accounts", 0.0)).isGreaterThanOrEqualTo(MAILBOXES);
+        // No app here has an alert document or anything inside a threshold: nothing to fire or resolve, nothing read.
+        assertThat(scan.getOrDefault("get alerts", 0.0)).as("alert states read by the scan %s", scan).isZero();
         java.util.Set<String> pageApps = new java.util.TreeSet<>();
         Map<String, Double> expiry = counted("GET /v1/expiry (first page of 100, from the last scan)", () -> {
             Answer page = get("/v1/expiry", ADMIN_KEY);
