@@ -121,6 +121,7 @@ public class AppCredentialSource implements ExpiringObjectSource {
     }
 
     /** The app's name as of the last listing, or {@code null} for an app it did not see. */
+    @Override
     public @Nullable String appName(String appId) {
         return appNames.get(appId);
     }

@@ -2,6 +2,8 @@ package dev.postern.broker.expiry;
 
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Lists objects whose expiry the scanner watches. Every bean of this type is asked at each scan
  * and for each {@code GET /v1/expiry}, so a call should read the store and no remote service
@@ -26,4 +28,9 @@ public interface ExpiringObjectSource {
 
     /** The objects to watch now. */
     List<ExpiringObject> expiringObjects();
+
+    /** The name of app {@code appId} as of the last listing, when this source lists apps; else {@code null}. */
+    default @Nullable String appName(String appId) {
+        return null;
+    }
 }
