@@ -16,9 +16,10 @@ import dev.postern.broker.testing.ApiIntegrationTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A header value the firewall refuses (a control character, such as the C1 byte 0x85 that the UTF-8
- * of many characters holds when read as ISO-8859-1) or a query string Tomcat cannot parse is refused
- * with a problem, and the value, which may be an API key or an authorization code, is never logged.
+ * A header Tomcat refuses (a control character) or the firewall refuses (a C1 control character, such
+ * as the byte 0x85 that the UTF-8 of many characters holds when read as ISO-8859-1), or a query string
+ * Tomcat cannot parse, is refused with a problem, and the value, which may be an API key or an
+ * authorization code, is never logged.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class RejectedHeaderLogIntegrationTests extends ApiIntegrationTest {
@@ -30,6 +31,18 @@ class RejectedHeaderLogIntegrationTests extends ApiIntegrationTest {
 
         assertThat(response).startsWith("HTTP/1.1 400");
         assertThat(output.getAll()).contains("firewall rejected").doesNotContain(ADMIN_KEY);
+    }
+
+    @Test
+    void headerLinesTomcatRefusesAreNotLogged(CapturedOutput output) throws IOException {
+        for (String bad : java.util.List.of("\u0001", "\u007f", "\u0000", "\u000b")) {
+            String response = rawSocket("GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ADMIN_KEY
+                    + bad + "\r\nConnection: close\r\n\r\n");
+
+            assertThat(response).as("control character %d", (int) bad.charAt(0)).startsWith("HTTP/1.1 400")
+                .contains("application/problem+json");
+        }
+        assertThat(output.getAll()).contains("Tomcat refused a request with 400").doesNotContain(ADMIN_KEY);
     }
 
     @Test
