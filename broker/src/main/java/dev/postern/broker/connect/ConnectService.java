@@ -32,6 +32,7 @@ import dev.postern.broker.connect.ConnectLinkRepository.Attempt;
 import dev.postern.broker.connect.ConnectLinkRepository.StoredLink;
 import dev.postern.broker.providers.AuthorizationRequest;
 import dev.postern.broker.providers.ProviderClient;
+import dev.postern.broker.providers.ProviderErrors;
 import dev.postern.broker.providers.ProviderException;
 import dev.postern.broker.providers.ProviderIdentity;
 import dev.postern.broker.providers.ProviderKind;
@@ -227,10 +228,13 @@ public class ConnectService {
             throw new ConnectException("This sign-in was already completed.");
         }
         if (error != null) {
-            audit.record(actor, AuditActions.ACCOUNT_CONNECT, "connect_link", link.ref(), "failure", Map.of("error", error));
-            throw new ConnectException("access_denied".equals(error)
+            // Whoever holds the link writes this parameter (as long as a form may be, once per state, and
+            // a state per opening of the link): only a code of the fixed catalogue is audited and shown.
+            String refusal = ProviderErrors.code(error);
+            audit.record(actor, AuditActions.ACCOUNT_CONNECT, "connect_link", link.ref(), "failure", Map.of("error", refusal));
+            throw new ConnectException("access_denied".equals(refusal)
                     ? "Consent was denied at the sign-in, so Postern may not read this mailbox. Open the link again to retry."
-                    : "The provider refused the sign-in (" + error + "). Open your connect link again, or ask your administrator.");
+                    : "The provider refused the sign-in (" + refusal + "). Open your connect link again, or ask your administrator.");
         }
         if (code == null || code.isBlank()) {
             throw new ConnectException("The answer from the sign-in has no authorization code.");

@@ -12,11 +12,14 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Service;
 
 import dev.postern.broker.ApiException;
 import dev.postern.broker.ProblemTypes;
+import dev.postern.broker.access.Actors;
 import dev.postern.broker.access.ApiKeys;
+import dev.postern.broker.accounts.AccountChangedEvent;
 import dev.postern.broker.accounts.AccountService;
 import dev.postern.broker.audit.AuditActions;
 import dev.postern.broker.audit.AuditLog;
@@ -104,6 +107,24 @@ public class AppPasswordService {
             .password();
         passwords.delete(accountId, revoked.id());
         audit.success(actor, AuditActions.APP_PASSWORD_DELETE, "app_password", revoked.id(), Map.of("account_id", accountId));
+    }
+
+    /**
+     * Deletes every app password of a mailbox an admin revoked. A revoke is how a mailbox is handed to
+     * another identity: the programs of the previous holder must not log in again once the next
+     * one connects. A revoke that fails here can be repeated, and deletes the rest.
+     */
+    @EventListener
+    void onAccountChanged(AccountChangedEvent event) {
+        if (event.change() != AccountChangedEvent.Change.REVOKED) {
+            return;
+        }
+        String accountId = event.account().id();
+        for (AppPassword password : passwords.findAll(accountId)) {
+            passwords.delete(accountId, password.id());
+            audit.success(Actors.SYSTEM, AuditActions.APP_PASSWORD_DELETE, "app_password", password.id(),
+                    Map.of("account_id", accountId, "reason", "account_revoked"));
+        }
     }
 
     /** The app password {@code password} of mailbox {@code accountId}, when it is one and unexpired. */

@@ -46,6 +46,13 @@ final class MailLogins {
 
     static final String STORE_UNAVAILABLE = "Postern cannot read its store right now; try again later.";
 
+    /**
+     * The longest user name that can be a mailbox address (as {@code POST /v1/token} takes it); a
+     * longer one is refused without a lookup and audited cut to this length, since anyone who
+     * reaches the listener chooses it, and command lines may be 8 KiB.
+     */
+    static final int MAX_USER_LENGTH = 320;
+
     private final ApiClientService clients;
 
     private final AccountService accounts;
@@ -111,12 +118,18 @@ final class MailLogins {
 
     /** Checks {@code user} and {@code password}; audits and counts a refusal. */
     Login authenticate(String protocol, String user, String password, InetAddress remote) throws LoginFailure {
-        String mailbox = user.strip().toLowerCase(Locale.ROOT);
+        String given = user.strip().toLowerCase(Locale.ROOT);
+        boolean tooLong = given.length() > MAX_USER_LENGTH;
+        String mailbox = tooLong ? given.substring(0, MAX_USER_LENGTH) + "\u2026" : given;
         String source = remote.getHostAddress();
         Optional<ApiPrincipal> principal;
         Optional<Account> account = Optional.empty();
         try {
-            if (password.startsWith(AppPasswordService.PREFIX)) {
+            // A longer name is no mailbox's address: refused like a wrong password, without reading the store.
+            if (tooLong) {
+                principal = Optional.empty();
+            }
+            else if (password.startsWith(AppPasswordService.PREFIX)) {
                 // An app password opens its one mailbox; it acts as a client limited to that account.
                 AtomicReference<AppPassword> matched = new AtomicReference<>();
                 account = accounts.findByMailbox(mailbox,

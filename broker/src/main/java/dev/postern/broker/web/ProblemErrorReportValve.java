@@ -50,8 +50,13 @@ class ProblemErrorReportValve extends ErrorReportValve {
                         ? "Postern could not complete the request; the request id leads to the log entry."
                         : "The request could not be understood: check the URL's encoding and the headers.");
         problem.setProperty("request_id", requestId);
-        if (throwable != null) {
+        if (throwable != null && problemStatus.is5xxServerError()) {
             log.warn("[{}] Tomcat answered {} with an exception", requestId, status, throwable);
+        }
+        else if (throwable != null) {
+            // Tomcat's message quotes the refused header line or request line, such as an Authorization
+            // header with its API key or a connect link's URL: its type only.
+            log.info("[{}] Tomcat refused a request with {}: {}", requestId, status, throwable.getClass().getSimpleName());
         }
         else {
             log.debug("[{}] Tomcat refused a request with {}", requestId, status);

@@ -96,7 +96,8 @@ public class ProblemResponses extends ResponseEntityExceptionHandler {
     // parameter is first read, inside the handler: the caller's mistake, not ours.
     @ExceptionHandler(InvalidParameterException.class)
     ResponseEntity<ProblemDetail> invalidParameters(InvalidParameterException ex, HttpServletRequest request) {
-        log.info("Refused malformed request parameters: {}", ex.getMessage());
+        // Not Tomcat's message: it quotes the parameter's value, which may be a secret (the callback's code).
+        log.info("Refused malformed request parameters");
         return ResponseEntity.badRequest()
             .body(Problems.of(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, "Invalid request",
                     "The query string or form body is malformed.", request));

@@ -6,6 +6,7 @@ import java.util.Map;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -60,10 +61,24 @@ public class SecurityProblems implements AuthenticationEntryPoint, AccessDeniedH
     @Override
     public void handle(HttpServletRequest request, HttpServletResponse response, RequestRejectedException ex)
             throws IOException {
-        // The firewall's message names the rule, never a secret; the URL itself is not logged.
-        log.info("Refused a request the firewall rejected: {}", ex.getMessage());
+        // Neither the URL nor a refused value is logged: the firewall's message for a header or
+        // parameter holds the whole value, such as an Authorization header with its API key.
+        log.info("Refused a request the firewall rejected: {}", withoutQuotedInput(ex.getMessage()));
         write(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, "Bad Request",
                 "The request URL is not in normalised form (';', encoded '/' or '.', '//', '\\' or '..' are refused).");
+    }
+
+    /**
+     * The firewall's {@code message} without the header or parameter value it quotes ({@code header:
+     * "Authorization " has a value "Bearer pst_…" that is not allowed}), which may be a secret; the
+     * rule and the name stay.
+     */
+    static String withoutQuotedInput(@Nullable String message) {
+        if (message == null) {
+            return "(no reason given)";
+        }
+        int value = message.indexOf(" has a value \"");
+        return value < 0 ? message : message.substring(0, value) + " has a value that is not allowed (not logged)";
     }
 
     /** Writes a problem of {@code type} outside Spring MVC, as a filter must. */

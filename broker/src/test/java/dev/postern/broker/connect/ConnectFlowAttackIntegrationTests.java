@@ -234,6 +234,36 @@ class ConnectFlowAttackIntegrationTests extends ApiIntegrationTest {
         assertThat(after.lastRefreshAt()).isEqualTo(before.lastRefreshAt());
     }
 
+    /**
+     * Whoever holds a link (a link without login_hint is handed to mailbox owners) can answer its
+     * callback with any {@code error}, and open the link again for a new state as often as they
+     * like: what is audited and shown is a code of the fixed catalogue, never their text (up to the
+     * 64 KiB of a form, 500 events to an audit chunk).
+     */
+    @Test
+    void aProvidersErrorIsAuditedAndShownAsACodeOfTheCatalogueOnly() {
+        Answer created = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String linkRef = created.text("id");
+        Browser holder = new Browser();
+        URI authorize = holder.open(URI.create(created.text("url")));
+        String marker = "injected-" + UUID.randomUUID();
+
+        HttpResponse<String> page = holder.postForm(callback(null, null),
+                Map.of("state", param(authorize, "state"), "error", marker + "x".repeat(60_000)));
+
+        assertRefused(page, "The provider refused the sign-in (other)");
+        assertThat(page.body()).doesNotContain(marker);
+        Answer audit = get("/v1/audit?action=account.connect&outcome=failure&object_id=" + linkRef, ADMIN_KEY);
+        assertThat(audit.json().path("items")).singleElement()
+            .satisfies(entry -> assertThat(entry.path("details").path("error").asString()).isEqualTo("other"));
+
+        // A code of the catalogue is kept as it is.
+        authorize = holder.open(URI.create(created.text("url")));
+        assertRefused(holder.postForm(callback(null, null), Map.of("state", param(authorize, "state"), "error",
+                "access_denied")), "Consent was denied");
+    }
+
     @Test
     void aUsedLinkCannotBeOpenedAgain() {
         String mailbox = mailbox("reused");

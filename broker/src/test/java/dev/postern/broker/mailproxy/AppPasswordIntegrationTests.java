@@ -1,6 +1,9 @@
 package dev.postern.broker.mailproxy;
 
+import java.net.URI;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -10,6 +13,9 @@ import tools.jackson.databind.JsonNode;
 
 import dev.postern.broker.testing.ApiIntegrationTest;
 import dev.postern.broker.testing.BrokerClient.Answer;
+import dev.postern.broker.testing.OwnerBrowser;
+import dev.postern.broker.testing.TestIdentityProvider;
+import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,12 +28,17 @@ class AppPasswordIntegrationTests extends ApiIntegrationTest {
     @Autowired
     AppPasswordService appPasswords;
 
+    private String app;
+
+    private String mailbox;
+
     private String account;
 
     @BeforeEach
     void connectedMailbox() {
-        String app = registerIdpApp("App passwords");
-        account = connectMailbox(app, "printer-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com");
+        app = registerIdpApp("App passwords");
+        mailbox = "printer-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+        account = connectMailbox(app, mailbox);
     }
 
     @Test
@@ -72,6 +83,35 @@ class AppPasswordIntegrationTests extends ApiIntegrationTest {
         Thread.sleep(2_500);
 
         assertThat(appPasswords.verify(account, password)).isEmpty();
+    }
+
+    /**
+     * A revoke is how an admin hands a mailbox to another identity (docs/api.md): the programs of the
+     * previous holder must not keep logging in to it once the next one connects.
+     */
+    @Test
+    void revokingTheMailboxRevokesItsAppPasswordsSoTheNextIdentityDoesNotInheritThem() {
+        Answer created = post("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY, "{\"name\":\"old owner's phone\"}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String password = created.text("password");
+        String id = created.text("id");
+
+        assertThat(call("DELETE", "/v1/accounts/" + account, ADMIN_KEY, null).status()).isEqualTo(200);
+        TestIdentityProvider idp = TestIdentityProvider.shared();
+        idp.server().enqueueCallback(new DefaultOAuth2TokenCallback(TestIdentityProvider.ISSUER_ID,
+                "next-holder-" + UUID.randomUUID(), "JWT", List.of(TestIdentityProvider.CLIENT_ID),
+                Map.of("email", mailbox, "email_verified", true, "scope", TestIdentityProvider.MAIL_SCOPE,
+                        "token_type", "Bearer"), 3600));
+        Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{\"login_hint\":\"" + mailbox + "\"}");
+        OwnerBrowser.Page page = new OwnerBrowser(idp).open(URI.create(link.text("url")));
+        assertThat(page.body()).contains("Connected as " + mailbox);
+        assertThat(get("/v1/accounts/" + account, ADMIN_KEY).text("status")).isEqualTo("active");
+
+        assertThat(appPasswords.verify(account, password)).as("the previous holder's app password").isEmpty();
+        assertThat(get("/v1/accounts/" + account + "/app-passwords", ADMIN_KEY).json().path("items")).isEmpty();
+        assertThat(get("/v1/audit?action=app_password.delete&object_id=" + id, ADMIN_KEY).json().path("items"))
+            .singleElement()
+            .satisfies(entry -> assertThat(entry.path("details").path("reason").asString()).isEqualTo("account_revoked"));
     }
 
     @Test
