@@ -2,10 +2,7 @@ package dev.postern.broker.expiry;
 
 import java.net.URI;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -13,7 +10,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -78,7 +74,7 @@ class ExpiryController {
      *
      * @param evaluatedAt when the last scan judged them, {@code null} before the first scan
      * @param counts objects per state over the whole scan, not just this page
-     * @param timeline per day (UTC) from the scan's day through {@value #TIMELINE_DAYS} days later,
+     * @param timeline per day (UTC) from the scan's day through {@value ExpirySummary#TIMELINE_DAYS} days later,
      *        how many watched objects of each kind that are neither expired nor waiting for
      *        their owner expire on it, over the whole scan; days with none are left out
      * @param items this page, soonest first
@@ -86,23 +82,11 @@ class ExpiryController {
      * @param failedNotifications notifications given up after every try, oldest first
      * @param discoveryErrors the last Graph discovery failure per app id
      */
-    record ExpiryView(@Nullable Instant evaluatedAt, Map<String, Integer> counts, List<Day> timeline, List<Item> items,
+    record ExpiryView(@Nullable Instant evaluatedAt, Map<String, Integer> counts, List<ExpirySummary.Day> timeline, List<Item> items,
             @Nullable String nextCursor, List<FailedNotifications.Failure> failedNotifications,
             Map<String, String> discoveryErrors) {
     }
 
-    /**
-     * One day of the timeline.
-     *
-     * @param date the day, in UTC
-     * @param counts how many objects expire on it, per kind ({@code client_secret},
-     *        {@code certificate}, {@code mailbox}; kinds with none are left out)
-     */
-    record Day(LocalDate date, Map<String, Integer> counts) {
-    }
-
-    /** How far ahead the timeline reaches: the horizon a security team plans rotations over. */
-    static final int TIMELINE_DAYS = 90;
 
     /** A position in the scan's order: expiry time in milliseconds, app id, object id. */
     private static final Pattern POSITION = Pattern.compile("(-?\\d{1,19})\\|([^|]{1,200})\\|(.{1,200})");
@@ -119,18 +103,13 @@ class ExpiryController {
         boolean admin = Actors.principal(request).role() == Role.ADMIN;
         Map<String, String> discoveryErrors = new TreeMap<>();
         appSources.forEach(source -> discoveryErrors.putAll(source.discoveryErrors()));
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        for (ExpiryState state : ExpiryState.values()) {
-            counts.put(state.value(), 0);
-        }
         Optional<ExpiryScanner.Snapshot> last = scanner.lastScan();
         if (last.isEmpty()) {
-            return new ExpiryView(null, counts, List.of(), List.of(), null, failures.list(), discoveryErrors);
+            return new ExpiryView(null, ExpirySummary.EMPTY.counts(), ExpirySummary.EMPTY.timeline(), List.of(), null,
+                    failures.list(), discoveryErrors);
         }
         List<ObjectExpiry> objects = last.get().objects();
-        Summary summary = summaryOf(last.get());
-        counts.putAll(summary.counts());
-        List<Day> timeline = summary.timeline();
+        ExpirySummary summary = last.get().summary();
         int start = 0;
         if (after != null) {
             Matcher position = POSITION.matcher(after);
@@ -153,28 +132,7 @@ class ExpiryController {
                     appAlerts == null ? null : appAlerts.incidentId(), admin ? object.reconnectUrl() : null));
         }
         String next = start + size < objects.size() ? Paging.cursor("expiry", Key.of(page.getLast()).position()) : null;
-        return new ExpiryView(last.get().at(), counts, timeline, items, next, failures.list(), discoveryErrors);
-    }
-
-    /**
-     * What every page of one scan shows alike: the counts per state and the timeline, each a walk
-     * over every object (110,000 at 100,000 mailboxes), so computed once per scan, not per page.
-     */
-    private record Summary(ExpiryScanner.Snapshot snapshot, Map<String, Integer> counts, List<Day> timeline) {
-    }
-
-    private final AtomicReference<@Nullable Summary> summary = new AtomicReference<>();
-
-    private Summary summaryOf(ExpiryScanner.Snapshot snapshot) {
-        Summary known = summary.get();
-        if (known != null && known.snapshot() == snapshot) {
-            return known;
-        }
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        snapshot.objects().forEach(o -> counts.merge(o.state().value(), 1, Integer::sum));
-        Summary computed = new Summary(snapshot, Map.copyOf(counts), timeline(snapshot.objects(), snapshot.at()));
-        summary.set(computed);
-        return computed;
+        return new ExpiryView(last.get().at(), summary.counts(), summary.timeline(), items, next, failures.list(), discoveryErrors);
     }
 
     private @Nullable String appName(String appId) {
@@ -185,28 +143,6 @@ class ExpiryController {
             }
         }
         return null;
-    }
-
-    /**
-     * Counts per day and kind over the scan, which is sorted soonest first: the walk stops at the
-     * horizon, so it costs no more than the objects inside it.
-     */
-    private static List<Day> timeline(List<ObjectExpiry> objects, Instant at) {
-        LocalDate today = LocalDate.ofInstant(at, ZoneOffset.UTC);
-        LocalDate horizon = today.plusDays(TIMELINE_DAYS);
-        Map<LocalDate, Map<String, Integer>> days = new TreeMap<>();
-        for (ObjectExpiry expiry : objects) {
-            LocalDate day = LocalDate.ofInstant(expiry.object().expiresAt(), ZoneOffset.UTC);
-            if (day.isAfter(horizon)) {
-                break;
-            }
-            if (expiry.isWatched() && (expiry.state() == ExpiryState.OK || expiry.state() == ExpiryState.WARNING)) {
-                days.computeIfAbsent(day, d -> new TreeMap<>()).merge(expiry.object().kind().value(), 1, Integer::sum);
-            }
-        }
-        List<Day> timeline = new ArrayList<>();
-        days.forEach((day, counts) -> timeline.add(new Day(day, counts)));
-        return timeline;
     }
 
     /** The index of the first object after {@code key} in the scan's order: a binary search, no copy of the list. */

@@ -84,12 +84,18 @@ public class ExpiryScanner {
      * @param objects every object, soonest first
      * @param alerted whether this replica held the lease and alerted
      * @param failedSources the sources that failed, by name, with the exception type
+     * @param summary the counts and timeline every page of {@code /v1/expiry} shows, computed here once
      */
-    public record Snapshot(Instant at, List<ObjectExpiry> objects, boolean alerted, Map<String, String> failedSources) {
+    public record Snapshot(Instant at, List<ObjectExpiry> objects, boolean alerted, Map<String, String> failedSources,
+            ExpirySummary summary) {
 
         public Snapshot {
             objects = List.copyOf(objects);
             failedSources = Map.copyOf(failedSources);
+        }
+
+        Snapshot(Instant at, List<ObjectExpiry> objects, boolean alerted, Map<String, String> failedSources) {
+            this(at, objects, alerted, failedSources, ExpirySummary.of(objects, at));
         }
     }
 

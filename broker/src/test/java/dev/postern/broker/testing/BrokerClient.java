@@ -233,4 +233,19 @@ public final class BrokerClient {
             throw new IllegalStateException("expected " + status + ", got " + answer.status() + ": " + answer.body());
         }
     }
+
+    /**
+     * Sends {@code request} as it is (request line, headers, blank line) over a plain socket to the
+     * broker on {@code port} and returns the whole answer, bytes as ISO-8859-1: for what Java's HTTP
+     * client refuses to send (malformed URLs, control bytes in headers).
+     */
+    public static String rawExchange(int port, String request) throws java.io.IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
 }

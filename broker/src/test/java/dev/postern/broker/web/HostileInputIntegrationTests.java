@@ -1,9 +1,6 @@
 package dev.postern.broker.web;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -200,7 +198,7 @@ class HostileInputIntegrationTests extends ApiIntegrationTest {
         // Sent over a raw socket: Java's HTTP client would refuse to send them at all.
         for (String target : List.of("/v1/apps/%zz", "/v1/apps/%", "/v1/apps/a%2Fb", "/v1/apps/a%5Cb", "/v1/apps/%00",
                 "/v1/apps/a%FF", "/v1/apps/a|b", "/v1/apps/a%2e%2e%2f%2e%2e")) {
-            String response = rawSocket("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ADMIN_KEY
+            String response = BrokerClient.rawExchange(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ADMIN_KEY
                     + "\r\nConnection: close\r\n\r\n");
             String status = response.substring(0, response.indexOf("\r\n"));
             assertThat(status).as(target + " -> " + response).matches("HTTP/1.1 4\\d\\d.*");
@@ -254,16 +252,6 @@ class HostileInputIntegrationTests extends ApiIntegrationTest {
         }
     }
 
-    private String rawSocket(String request) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
 
     private static HttpResponse<String> send(HttpRequest request) {
         try {

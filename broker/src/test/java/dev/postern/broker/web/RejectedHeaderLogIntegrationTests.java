@@ -1,10 +1,6 @@
 package dev.postern.broker.web;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -12,6 +8,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import dev.postern.broker.testing.ApiIntegrationTest;
+import dev.postern.broker.testing.BrokerClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,7 +23,7 @@ class RejectedHeaderLogIntegrationTests extends ApiIntegrationTest {
 
     @Test
     void aRefusedAuthorizationHeaderIsNotLogged(CapturedOutput output) throws IOException {
-        String response = rawSocket("GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ADMIN_KEY
+        String response = BrokerClient.rawExchange(port, "GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ADMIN_KEY
                 + "\u0085\r\nConnection: close\r\n\r\n");
 
         assertThat(response).startsWith("HTTP/1.1 400");
@@ -36,7 +33,7 @@ class RejectedHeaderLogIntegrationTests extends ApiIntegrationTest {
     @Test
     void headerLinesTomcatRefusesAreNotLogged(CapturedOutput output) throws IOException {
         for (String bad : java.util.List.of("\u0001", "\u007f", "\u0000", "\u000b")) {
-            String response = rawSocket("GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ADMIN_KEY
+            String response = BrokerClient.rawExchange(port, "GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ADMIN_KEY
                     + bad + "\r\nConnection: close\r\n\r\n");
 
             assertThat(response).as("control character %d", (int) bad.charAt(0)).startsWith("HTTP/1.1 400")
@@ -48,21 +45,11 @@ class RejectedHeaderLogIntegrationTests extends ApiIntegrationTest {
     @Test
     void aMalformedQueryStringIsNotLogged(CapturedOutput output) throws IOException {
         String code = "code-" + java.util.UUID.randomUUID();
-        String response = rawSocket("GET /oauth2/callback?state=lnk_x.y&code=" + code + "%ZZ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        String response = BrokerClient.rawExchange(port, "GET /oauth2/callback?state=lnk_x.y&code=" + code + "%ZZ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Connection: close\r\n\r\n");
 
         assertThat(response).startsWith("HTTP/1.1 400");
         assertThat(output.getAll()).doesNotContain(code);
     }
 
-    private String rawSocket(String request) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-        }
-    }
 }
