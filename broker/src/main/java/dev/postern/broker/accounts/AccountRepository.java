@@ -222,7 +222,8 @@ public class AccountRepository {
     /**
      * {@code account} with one shared instance of each value that repeats across accounts (app id,
      * scope, issuer, tenant; its created and connected times when equal): a cached account would
-     * otherwise hold its own copy of each, about 300 bytes per mailbox (docs/performance.md, "What a cached token holds").
+     * otherwise hold its own copy of each, about 300 bytes per mailbox (docs/performance.md, "What a
+     * cached token holds").
      */
     private static Account canonical(Account account) {
         ProviderIdentity identity = account.identity();
