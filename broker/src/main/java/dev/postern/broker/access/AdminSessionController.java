@@ -93,6 +93,12 @@ class AdminSessionController {
     @PostMapping
     ResponseEntity<Void> signIn(@Valid @RequestBody SignInRequest body, HttpServletRequest request,
             HttpServletResponse response) {
+        // A request with an Authorization header is authenticated by it alone and gets no session
+        // (SessionlessKeyRequests): it cannot sign in, and is told so instead of failing inside.
+        if (request.getHeader(HttpHeaders.AUTHORIZATION) != null) {
+            throw new ApiException(HttpStatus.BAD_REQUEST, ProblemTypes.INVALID_REQUEST, "Invalid request",
+                    "Sign in with the key in the body only: a request with an Authorization header gets no session.");
+        }
         String key = body.apiKey().strip();
         Authentication signedIn;
         try {

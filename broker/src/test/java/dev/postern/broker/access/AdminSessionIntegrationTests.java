@@ -198,6 +198,18 @@ class AdminSessionIntegrationTests extends ApiIntegrationTest {
     }
 
     @Test
+    void aSignInThatAlsoCarriesAnAuthorizationHeaderIsRefusedWithAProblemAndGetsNoSession() throws Exception {
+        Reply refused = send("POST", "/admin/session", null, null, ADMIN_KEY, "{\"api_key\":\"" + ADMIN_KEY + "\"}");
+
+        assertThat(refused.status()).as(refused.response().body()).isEqualTo(400);
+        assertThat(refused.response().headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("application/problem+json"));
+        assertThat(refused.json().path("detail").asString()).contains("Authorization");
+        assertThat(refused.setCookies()).isEmpty();
+        assertThat(refused.response().body()).doesNotContain(ADMIN_KEY);
+    }
+
+    @Test
     void aSessionEndsWhenItsAdminKeyIsRevoked() throws Exception {
         Reply created = send("POST", "/v1/clients", null, null, ADMIN_KEY, "{\"name\":\"second admin\",\"role\":\"admin\"}");
         assertThat(created.status()).isEqualTo(201);
