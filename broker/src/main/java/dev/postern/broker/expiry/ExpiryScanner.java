@@ -162,13 +162,6 @@ public class ExpiryScanner {
         return Optional.ofNullable(last.get());
     }
 
-    /** Judges every object now without alerting and without remote reads. */
-    public Snapshot evaluate() {
-        Instant now = clock.instant();
-        Map<String, String> failed = new LinkedHashMap<>();
-        return new Snapshot(now, judge(now, failed), false, failed);
-    }
-
     private List<ObjectExpiry> judge(Instant now, Map<String, String> failed) {
         List<ObjectExpiry> judged = new ArrayList<>();
         for (ExpiringObjectSource source : sources) {

@@ -370,15 +370,7 @@ final class RelayIoBench {
                 ctx.close();
                 return;
             }
-            upstream.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
-                if (written.isSuccess()) {
-                    ctx.channel().read();
-                }
-                else {
-                    written.channel().close();
-                    ctx.close();
-                }
-            });
+            forward(ctx, upstream, message);
         }
 
         @Override
@@ -392,6 +384,22 @@ final class RelayIoBench {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             closeAfterFlush(ctx.channel());
         }
+    }
+
+    /**
+     * Writes {@code message} to {@code to} and asks {@code from} for the next one once it is written
+     * (back-pressure); closes both on a failed write.
+     */
+    private static void forward(ChannelHandlerContext from, Channel to, Object message) {
+        to.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
+            if (written.isSuccess()) {
+                from.channel().read();
+            }
+            else {
+                written.channel().close();
+                from.close();
+            }
+        });
     }
 
     private static final class Backend extends ChannelInboundHandlerAdapter {
@@ -409,15 +417,7 @@ final class RelayIoBench {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object message) {
-            client.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
-                if (written.isSuccess()) {
-                    ctx.channel().read();
-                }
-                else {
-                    written.channel().close();
-                    ctx.close();
-                }
-            });
+            forward(ctx, client, message);
         }
 
         @Override

@@ -172,6 +172,13 @@ class MailboxRefreshTests {
         return repository.find(ACCOUNT).orElseThrow();
     }
 
+    /** The owner connects the mailbox again: a new refresh token and access token stored over the current version. */
+    private void ownerReconnects() {
+        StoredAccount current = stored();
+        repository.save(current.account(), refreshToken("rt-reconnected"),
+                new StoredAccessToken("at-reconnected", NOW.plus(Duration.ofHours(1)), "mail"), current.version());
+    }
+
     /** Store requests of this replica (not of {@link #otherReplica}) by operation, on the accounts collection. */
     private double accountRequests(String operation) {
         Counter counter = meters.find(CountingSecretStore.METRIC).tag("operation", operation).tag("collection", "accounts").counter();
@@ -326,9 +333,7 @@ class MailboxRefreshTests {
         CompletableFuture<IssuedToken> refreshing = refresh.refreshOnce(ACCOUNT, MIN_TTL);
         provider.awaitCall();
         // The owner connects the mailbox again while the old refresh token is being refused.
-        StoredAccount current = stored();
-        repository.save(current.account(), refreshToken("rt-reconnected"),
-                new StoredAccessToken("at-reconnected", NOW.plus(Duration.ofHours(1)), "mail"), current.version());
+        ownerReconnects();
         provider.release();
 
         ApiException problem = problem(refreshing);
@@ -430,9 +435,7 @@ class MailboxRefreshTests {
         CompletableFuture<IssuedToken> refreshing = refresh.refreshOnce(ACCOUNT, MIN_TTL);
         provider.awaitCall();
         // The owner connects the mailbox again meanwhile: a new refresh token.
-        StoredAccount current = stored();
-        repository.save(current.account(), refreshToken("rt-reconnected"),
-                new StoredAccessToken("at-reconnected", NOW.plus(Duration.ofHours(1)), "mail"), current.version());
+        ownerReconnects();
         provider.release();
 
         assertThat(refreshing.get(10, TimeUnit.SECONDS).accessToken()).as("still good to hand out").isEqualTo("at-1");
