@@ -64,20 +64,24 @@ public record StorePage<T>(List<T> items, @Nullable String lastKey) {
         return new StorePage<>(items, null);
     }
 
-    /** How many documents {@link #readAll} reads at once. */
-    static final int PARALLEL_READS = 32;
+    /**
+     * How many documents {@link #readAll} hands the store at a time: {@link ParallelReads} keeps
+     * its window of reads full across a chunk, and a chunk's raw documents are all that is held
+     * before they are mapped.
+     */
+    static final int CHUNK = 1_000;
 
     /**
-     * Every document of {@code folder} in key order: one LIST and a read per document, in batches
-     * of {@value #PARALLEL_READS} ({@link SecretStore#readAll}). For background work only (scans,
+     * Every document of {@code folder} in key order: one LIST and a read per document, a chunk of
+     * {@value #CHUNK} at a time ({@link SecretStore#readAll}). For background work only (scans,
      * checks), never a request.
      */
     public static <T> List<T> readAll(SecretStore store, SecretPath folder, Function<StoredDocument, Optional<T>> map) {
         List<String> keys = store.list(folder);
         List<T> items = new ArrayList<>(keys.size());
-        for (int next = 0; next < keys.size(); next += PARALLEL_READS) {
+        for (int next = 0; next < keys.size(); next += CHUNK) {
             for (Optional<StoredDocument> document : store
-                .readAll(paths(folder, keys.subList(next, Math.min(keys.size(), next + PARALLEL_READS))))) {
+                .readAll(paths(folder, keys.subList(next, Math.min(keys.size(), next + CHUNK))))) {
                 document.flatMap(map).ifPresent(items::add);
             }
         }

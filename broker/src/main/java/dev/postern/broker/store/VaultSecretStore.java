@@ -136,6 +136,9 @@ public final class VaultSecretStore implements SecretStore {
 
     private final VaultOperations vault;
 
+    /** The template KV reads go through: one on a blocking HTTP client in the broker (see {@link StoreConfiguration}). */
+    private final VaultOperations reads;
+
     private final String kvMount;
 
     private final String prefix;
@@ -172,7 +175,19 @@ public final class VaultSecretStore implements SecretStore {
      */
     public VaultSecretStore(VaultOperations vault, String kvMount, String prefix, String transitMount,
             String transitKey, StoreProperties.DataKeyLimits dataKeyLimits) {
+        this(vault, vault, kvMount, prefix, transitMount, transitKey, dataKeyLimits);
+    }
+
+    /**
+     * A store whose KV reads go through {@code reads}, the same Vault and session as {@code vault}
+     * on another HTTP client.
+     *
+     * @see #VaultSecretStore(VaultOperations, String, String, String, String, StoreProperties.DataKeyLimits)
+     */
+    public VaultSecretStore(VaultOperations vault, VaultOperations reads, String kvMount, String prefix,
+            String transitMount, String transitKey, StoreProperties.DataKeyLimits dataKeyLimits) {
         this.vault = vault;
+        this.reads = reads;
         this.kvMount = trimSlashes(kvMount);
         String folder = trimSlashes(prefix);
         this.prefix = folder.isEmpty() ? "" : folder + "/";
@@ -434,7 +449,7 @@ public final class VaultSecretStore implements SecretStore {
     }
 
     private RawDocument fetch(SecretPath path) {
-        Map<String, Object> body = callOrNull("read " + path, HttpStatus.NOT_FOUND,
+        Map<String, Object> body = callOrNull(reads, "read " + path, HttpStatus.NOT_FOUND,
                 rest -> rest.exchange(dataPath(path), HttpMethod.GET, null, JSON_OBJECT).getBody());
         if (body == null) {
             return null;
@@ -843,8 +858,12 @@ public final class VaultSecretStore implements SecretStore {
     }
 
     private <T> T call(String what, RestOperationsCallback<T> callback) {
+        return call(vault, what, callback);
+    }
+
+    private <T> T call(VaultOperations via, String what, RestOperationsCallback<T> callback) {
         try {
-            return vault.doWithSession(rest -> {
+            return via.doWithSession(rest -> {
                 try {
                     return callback.doWithRestOperations(rest);
                 }
@@ -870,7 +889,11 @@ public final class VaultSecretStore implements SecretStore {
      * there (404), a ciphertext it refuses (400).
      */
     private <T> @Nullable T callOrNull(String what, HttpStatus absent, RestOperationsCallback<T> callback) {
-        return call(what, rest -> {
+        return callOrNull(vault, what, absent, callback);
+    }
+
+    private <T> @Nullable T callOrNull(VaultOperations via, String what, HttpStatus absent, RestOperationsCallback<T> callback) {
+        return call(via, what, rest -> {
             try {
                 return callback.doWithRestOperations(rest);
             }

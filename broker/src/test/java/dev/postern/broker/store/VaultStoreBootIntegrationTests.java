@@ -41,6 +41,34 @@ class VaultStoreBootIntegrationTests {
     }
 
     @Test
+    void startWithVaultOverTlsTrustingItsCaThenWritesAndReadsBothPass() throws Exception {
+        try (TestVault vault = TestVault.dedicatedTls();
+                ConfigurableApplicationContext context = start("--postern.store.type=vault",
+                        "--postern.store.vault.uri=" + vault.address(), "--postern.store.vault.token=" + vault.rootToken(),
+                        "--postern.store.vault.ca-certificate=" + vault.caCertificate(),
+                        "--postern.access.bootstrap-admin-key=pst_boot_test_key_0123456789abcdefghijklmnop")) {
+            SecretStore store = context.getBean(SecretStore.class);
+            SecretPath clients = SecretPath.of(StoreCollection.CLIENTS);
+
+            // The bootstrap key's client was written (Transit and KV writes, one HTTP client) and is
+            // read back by a KV read (the other client), both over TLS with Vault's own CA.
+            assertThat(vault.address()).startsWith("https://");
+            assertThat(store.read(clients.child(store.list(clients).getFirst()))).isPresent();
+        }
+    }
+
+    @Test
+    void startWithVaultOverTlsWithoutItsCaThenRefused() throws Exception {
+        try (TestVault vault = TestVault.dedicatedTls()) {
+            Throwable failure = catchStartFailure("--postern.store.type=vault", "--postern.store.vault.uri=" + vault.address(),
+                    "--postern.store.vault.token=" + vault.rootToken());
+
+            assertThat(new StoreFailureAnalyzer().analyze(failure).getDescription())
+                .startsWith("Postern cannot use its secret store").doesNotContain(vault.rootToken());
+        }
+    }
+
+    @Test
     void startWithUnreachableVaultThenFailureAnalysisInsteadOfStackTrace() {
         String address = "http://127.0.0.1:" + TestVault.freePort();
 

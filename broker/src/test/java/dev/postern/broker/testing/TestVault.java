@@ -14,6 +14,9 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.pem.PemSslStoreBundle;
+import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.vault.VaultContainer;
 
@@ -41,11 +44,22 @@ public final class TestVault implements AutoCloseable {
 
     private final AutoCloseable container;
 
+    private final HttpClient http;
+
+    private final Path caCertificate;
+
     private TestVault(String address, String token, Process process, AutoCloseable container) {
+        this(address, token, process, container, HTTP, null);
+    }
+
+    private TestVault(String address, String token, Process process, AutoCloseable container, HttpClient http,
+            Path caCertificate) {
         this.address = address;
         this.token = token;
         this.process = process;
         this.container = container;
+        this.http = http;
+        this.caCertificate = caCertificate;
     }
 
     /** The Vault shared by every test of this JVM, started on first use. */
@@ -80,6 +94,24 @@ public final class TestVault implements AutoCloseable {
         return vault;
     }
 
+    /**
+     * A Vault of its own on HTTPS: OpenBao's {@code -dev-tls}, which generates a CA and a
+     * certificate for 127.0.0.1 at start ({@link #caCertificate()}). The caller closes it.
+     */
+    public static TestVault dedicatedTls() {
+        TestVault vault = startBinary(true);
+        vault.enableTransit();
+        return vault;
+    }
+
+    /** The PEM file of the CA that signed this Vault's certificate; only for {@link #dedicatedTls()}. */
+    public Path caCertificate() {
+        if (caCertificate == null) {
+            throw new IllegalStateException("this Vault does not use TLS");
+        }
+        return caCertificate;
+    }
+
     public String address() {
         return address;
     }
@@ -109,7 +141,7 @@ public final class TestVault implements AutoCloseable {
             .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofString(jsonBody));
         try {
-            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         }
         catch (IOException ex) {
             throw new IllegalStateException("Vault at " + address + " did not answer " + method + " " + path, ex);
@@ -165,18 +197,25 @@ public final class TestVault implements AutoCloseable {
     }
 
     private static TestVault startBinary() {
+        return startBinary(false);
+    }
+
+    private static TestVault startBinary(boolean tls) {
         Path binary = binary();
         String token = randomToken();
         int port = freePort();
-        String address = "http://127.0.0.1:" + port;
+        String address = (tls ? "https" : "http") + "://127.0.0.1:" + port;
         try {
             Path log = Files.createTempFile("postern-test-vault-", ".log");
-            Process process = new ProcessBuilder(List.of(binary.toString(), "server", "-dev",
-                    "-dev-root-token-id=" + token, "-dev-listen-address=127.0.0.1:" + port, "-dev-no-store-token"))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-            TestVault vault = new TestVault(address, token, process, null);
+            List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "server", "-dev",
+                    "-dev-root-token-id=" + token, "-dev-listen-address=127.0.0.1:" + port, "-dev-no-store-token"));
+            Path certificates = tls ? Files.createTempDirectory("postern-test-vault-tls-") : null;
+            if (tls) {
+                command.addAll(List.of("-dev-tls", "-dev-tls-cert-dir=" + certificates));
+            }
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            TestVault vault = tls ? trustingItsCa(address, token, process, certificates.resolve("vault-ca.pem"), log)
+                    : new TestVault(address, token, process, null);
             vault.awaitReady(log);
             System.out.println("[test-vault] started OpenBao " + binary + " at " + address + " (pid " + process.pid()
                     + ", log " + log + ")");
@@ -187,6 +226,26 @@ public final class TestVault implements AutoCloseable {
         }
     }
 
+    /** The server started with {@code -dev-tls}, once it has written its CA, with a client that trusts it. */
+    private static TestVault trustingItsCa(String address, String token, Process process, Path ca, Path log)
+            throws IOException {
+        Instant deadline = Instant.now().plusSeconds(30);
+        while (!Files.isRegularFile(ca) || Files.size(ca) == 0) {
+            if (!process.isAlive() || Instant.now().isAfter(deadline)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("the Vault server wrote no CA at " + ca + ":\n" + Files.readString(log));
+            }
+            sleep(100);
+        }
+        sleep(200); // the CA is written before the certificate and the listener
+        HttpClient trusting = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(2))
+            .sslContext(SslBundle.of(new PemSslStoreBundle(null, PemSslStoreDetails.forCertificates(ca.toUri().toString())))
+                .createSslContext())
+            .build();
+        return new TestVault(address, token, process, null, trusting, ca);
+    }
+
     private void awaitReady(Path log) throws IOException {
         Instant deadline = Instant.now().plusSeconds(30);
         while (Instant.now().isBefore(deadline)) {
@@ -194,7 +253,7 @@ public final class TestVault implements AutoCloseable {
                 throw new IllegalStateException("the Vault server exited at start:\n" + Files.readString(log));
             }
             try {
-                HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(address + "/v1/sys/health"))
+                HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(address + "/v1/sys/health"))
                     .timeout(Duration.ofSeconds(1))
                     .build(), HttpResponse.BodyHandlers.ofString());
                 if (health.statusCode() == 200) {
