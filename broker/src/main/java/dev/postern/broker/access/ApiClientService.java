@@ -9,6 +9,7 @@ import java.util.Optional;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import org.jspecify.annotations.Nullable;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 
 import dev.postern.broker.ApiException;
@@ -22,8 +23,8 @@ import dev.postern.broker.store.StoreUnavailableException;
 /**
  * API clients: created with a key shown once, listed, revoked, and recognised by their key.
  * Recognised keys are cached for {@code postern.access.key-cache-ttl} so a token request does not
- * read the store; a revocation takes effect at once on this replica and within that time on
- * the others.
+ * read the store; a revocation takes effect at once on this replica (the mail proxy's sessions
+ * it logged in included) and within that time on the others.
  */
 @Service
 public class ApiClientService {
@@ -49,8 +50,12 @@ public class ApiClientService {
     // Admin sessions name their client by id, not by key: the same TTL and the same revocation rule.
     private final Cache<String, ApiClient> byId;
 
-    public ApiClientService(ApiClientRepository clients, AuditLog audit, Clock clock, AccessProperties properties) {
+    private final ApplicationEventPublisher events;
+
+    public ApiClientService(ApiClientRepository clients, AuditLog audit, Clock clock, AccessProperties properties,
+            ApplicationEventPublisher events) {
         this.clients = clients;
+        this.events = events;
         this.audit = audit;
         this.clock = clock;
         this.recognised = Caffeine.newBuilder().expireAfterWrite(properties.keyCacheTtl()).maximumSize(10_000).build();
@@ -112,6 +117,8 @@ public class ApiClientService {
         lastRecognised.asMap().values().removeIf(cached -> cached.id().equals(clientId));
         byId.invalidate(clientId);
         audit.success(actor, AuditActions.CLIENT_REVOKE, "client", clientId, Map.of());
+        // What stays open for the key ends too: the mail proxy's sessions it logged in.
+        events.publishEvent(new ApiClientRevokedEvent(clientId));
         return revoked;
     }
 

@@ -73,6 +73,9 @@ public final class AuditActions {
     /** A mail client logged in to the mail proxy (or was refused). */
     public static final String MAIL_PROXY_LOGIN = "mail_proxy.login";
 
+    /** The mail proxy ended a relayed session because the credential or mailbox it logged in with was revoked. */
+    public static final String MAIL_PROXY_SESSION_CLOSE = "mail_proxy.session_close";
+
     private AuditActions() {
     }
 }

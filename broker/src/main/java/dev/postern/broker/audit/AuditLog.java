@@ -2,14 +2,17 @@ package dev.postern.broker.audit;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.TreeSet;
 import java.util.function.Predicate;
@@ -18,6 +21,8 @@ import java.util.regex.Pattern;
 
 import jakarta.annotation.PreDestroy;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +36,7 @@ import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
 import dev.postern.broker.store.StoreIds;
+import dev.postern.broker.store.StoreRefusedException;
 
 /**
  * The audit trail. Each event is written at once as one structured JSON line to the
@@ -43,6 +49,13 @@ import dev.postern.broker.store.StoreIds;
  * object and outcome with the {@code count} and the first and last time: one line per second
  * rather than one per request, which was the largest cost of a cached token (see
  * docs/performance.md). A crash loses at most the last second of such counts.
+ * <p>
+ * A chunk the store refuses for good ({@link StoreRefusedException}: larger than Raft's 1 MiB entry,
+ * say) is split in halves until the halves are stored; a single event still refused is dropped from
+ * the store with an ERROR and {@code postern_audit_events_dropped_total{reason="refused"}} (its log
+ * line was written). A store that cannot be reached keeps the events for the next flush, at most
+ * {@link #MAX_PENDING_EVENTS}; beyond that the oldest are dropped from the store the same way
+ * ({@code reason="backlog_full"}).
  */
 @Service
 public class AuditLog {
@@ -56,13 +69,30 @@ public class AuditLog {
 
     private static final int MAX_EVENTS_PER_CHUNK = 500;
 
+    /**
+     * Events kept in memory for the store at most, while it cannot be written: about 25 MB at 500
+     * bytes an event, a minute of 800 logins a second.
+     */
+    static final int MAX_PENDING_EVENTS = 50_000;
+
     private final SecretStore store;
 
     private final Clock clock;
 
     private final JsonMapper json = JsonMapper.builder().build();
 
-    private final ConcurrentLinkedQueue<AuditEvent> pending = new ConcurrentLinkedQueue<>();
+    /** Oldest first; a flush that could not write puts its events back at the head. */
+    private final ConcurrentLinkedDeque<AuditEvent> pending = new ConcurrentLinkedDeque<>();
+
+    // ConcurrentLinkedDeque.size() walks the deque: the count is kept beside it.
+    private final AtomicInteger pendingCount = new AtomicInteger();
+
+    /** Events dropped for a full backlog since the last flush reported them. */
+    private final AtomicLong droppedForBacklog = new AtomicLong();
+
+    private final Counter droppedRefused;
+
+    private final Counter droppedBacklogFull;
 
     private final AtomicLong sequence = new AtomicLong();
 
@@ -82,9 +112,18 @@ public class AuditLog {
         }
     }
 
-    public AuditLog(SecretStore store, Clock clock) {
+    public AuditLog(SecretStore store, Clock clock, MeterRegistry meters) {
         this.store = store;
         this.clock = clock;
+        this.droppedRefused = dropped(meters, "refused");
+        this.droppedBacklogFull = dropped(meters, "backlog_full");
+    }
+
+    private static Counter dropped(MeterRegistry meters, String reason) {
+        return Counter.builder("postern_audit_events_dropped_total")
+            .description("Audit events not stored (their log line was written): refused by the store for good, or over the backlog while it was unreachable")
+            .tag("reason", reason)
+            .register(meters);
     }
 
     /** Records that {@code actor} did {@code action} on an object, with its outcome. */
@@ -93,7 +132,7 @@ public class AuditLog {
         Instant now = clock.instant();
         AuditEvent event = new AuditEvent(newEventId(now), now, actor, action, objectType, objectId, outcome,
                 MDC.get(REQUEST_ID), details);
-        pending.add(event);
+        keep(event);
         writeLine(event);
         return event;
     }
@@ -125,33 +164,117 @@ public class AuditLog {
         return "evt_%013d_%06d".formatted(now.toEpochMilli(), sequence.incrementAndGet() % 1_000_000);
     }
 
-    /** Writes pending events to the store as one chunk. */
+    /** Keeps {@code event} for the store; over {@link #MAX_PENDING_EVENTS}, the oldest kept one is dropped. */
+    private void keep(AuditEvent event) {
+        pending.addLast(event);
+        pendingCount.incrementAndGet();
+        dropOverBound();
+    }
+
+    /** Drops the oldest kept events while more than {@link #MAX_PENDING_EVENTS} are kept. */
+    private void dropOverBound() {
+        for (int kept = pendingCount.get(); kept > MAX_PENDING_EVENTS; kept = pendingCount.get()) {
+            // One place given up per successful CAS, so racing callers do not drop more than the excess.
+            if (pendingCount.compareAndSet(kept, kept - 1)) {
+                if (pending.pollFirst() == null) {
+                    pendingCount.incrementAndGet();
+                    return;
+                }
+                droppedBacklogFull.increment();
+                droppedForBacklog.incrementAndGet();
+            }
+        }
+    }
+
+    /** Writes pending events to the store in chunks of at most {@link #MAX_EVENTS_PER_CHUNK}. */
     @Scheduled(fixedDelayString = "${postern.audit.flush-interval:1s}")
     public synchronized void flush() {
         recordRepeats();
-        while (!pending.isEmpty()) {
-            List<Map<String, Object>> events = new ArrayList<>();
-            long newest = Long.MIN_VALUE;
-            long oldest = Long.MAX_VALUE;
+        long overBacklog = droppedForBacklog.getAndSet(0);
+        if (overBacklog > 0) {
+            log.error("Dropped the {} oldest audit events kept for the store, which could not be written for a while "
+                    + "(at most {} are kept); their audit log lines were written", overBacklog, MAX_PENDING_EVENTS);
+        }
+        while (pendingCount.get() > 0) {
+            List<AuditEvent> chunk = new ArrayList<>();
             AuditEvent event;
-            while (events.size() < MAX_EVENTS_PER_CHUNK && (event = pending.poll()) != null) {
-                events.add(toMap(event));
-                newest = Math.max(newest, event.at().toEpochMilli());
-                oldest = Math.min(oldest, event.at().toEpochMilli());
+            while (chunk.size() < MAX_EVENTS_PER_CHUNK && (event = pending.pollFirst()) != null) {
+                pendingCount.decrementAndGet();
+                chunk.add(event);
             }
-            // The name carries the newest and oldest event time, so a page reads only the chunks it overlaps.
-            String chunkId = "chunk_%013d_%013d_%s".formatted(Math.max(0, newest), Math.max(0, oldest), StoreIds.newId("c"));
-            try {
-                store.write(SecretPath.of(StoreCollection.AUDIT, chunkId), SecretDocument.of(Map.of("events", events)),
-                        SecretStore.NEW);
+            if (chunk.isEmpty()) {
+                return;
             }
-            catch (RuntimeException ex) {
-                // Keep them for the next flush: the store may be back by then.
-                events.forEach(e -> pending.add(fromMap(e)));
-                log.warn("Could not store {} audit events, will retry: {}", events.size(), ex.getMessage());
+            Unwritten unwritten = write(chunk);
+            if (unwritten != null) {
+                // Back at the head, in order, for the next flush: the store may be back by then.
+                for (AuditEvent kept : unwritten.events().reversed()) {
+                    pending.addFirst(kept);
+                    pendingCount.incrementAndGet();
+                }
+                // Events recorded during the failed write may have passed the bound meanwhile.
+                dropOverBound();
+                log.warn("Could not store audit events, {} kept for the next flush: {}", pendingCount.get(),
+                        unwritten.failure().getMessage());
                 return;
             }
         }
+    }
+
+    /** Events a failure worth retrying (the store unreachable, say) left unwritten. */
+    private record Unwritten(List<AuditEvent> events, RuntimeException failure) {
+    }
+
+    /**
+     * Stores {@code events}: as one chunk, or, when the store refuses a chunk for good, as its two
+     * halves, down to single events, which are dropped. Returns what a failure worth retrying left
+     * unwritten, or null when every event was stored or dropped.
+     */
+    private @Nullable Unwritten write(List<AuditEvent> events) {
+        Deque<List<AuditEvent>> parts = new ArrayDeque<>();
+        parts.push(events);
+        while (!parts.isEmpty()) {
+            List<AuditEvent> part = parts.pop();
+            try {
+                writeChunk(part);
+            }
+            catch (StoreRefusedException ex) {
+                if (part.size() == 1) {
+                    drop(part.getFirst(), ex);
+                }
+                else {
+                    parts.push(part.subList(part.size() / 2, part.size()));
+                    parts.push(part.subList(0, part.size() / 2));
+                }
+            }
+            catch (RuntimeException ex) {
+                List<AuditEvent> unwritten = new ArrayList<>(part);
+                parts.forEach(unwritten::addAll);
+                return new Unwritten(unwritten, ex);
+            }
+        }
+        return null;
+    }
+
+    private void writeChunk(List<AuditEvent> events) {
+        List<Map<String, Object>> stored = new ArrayList<>(events.size());
+        long newest = Long.MIN_VALUE;
+        long oldest = Long.MAX_VALUE;
+        for (AuditEvent event : events) {
+            stored.add(toMap(event));
+            newest = Math.max(newest, event.at().toEpochMilli());
+            oldest = Math.min(oldest, event.at().toEpochMilli());
+        }
+        // The name carries the newest and oldest event time, so a page reads only the chunks it overlaps.
+        String chunkId = "chunk_%013d_%013d_%s".formatted(Math.max(0, newest), Math.max(0, oldest), StoreIds.newId("c"));
+        store.write(SecretPath.of(StoreCollection.AUDIT, chunkId), SecretDocument.of(Map.of("events", stored)), SecretStore.NEW);
+    }
+
+    /** An event the store refuses even alone: named in the log by id, action and object, never by its details. */
+    private void drop(AuditEvent event, StoreRefusedException ex) {
+        droppedRefused.increment();
+        log.error("The store refused audit event {} ({} of {} {}) for good, so it is not stored; its audit log line "
+                + "was written: {}", event.id(), event.action(), event.objectType(), event.objectId(), ex.getMessage());
     }
 
     private void recordRepeats() {
@@ -163,7 +286,7 @@ public class AuditLog {
                 details.put("first_at", counted.first().toString());
                 AuditEvent event = new AuditEvent(newEventId(counted.last()), counted.last(), key.actor(), key.action(),
                         key.objectType(), key.objectId(), key.outcome(), null, details);
-                pending.add(event);
+                keep(event);
                 writeLine(event);
             }
         }

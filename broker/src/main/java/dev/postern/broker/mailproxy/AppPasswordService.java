@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Service;
 
@@ -48,11 +49,15 @@ public class AppPasswordService {
 
     private final Clock clock;
 
-    AppPasswordService(AppPasswordRepository passwords, AccountService accounts, AuditLog audit, Clock clock) {
+    private final ApplicationEventPublisher events;
+
+    AppPasswordService(AppPasswordRepository passwords, AccountService accounts, AuditLog audit, Clock clock,
+            ApplicationEventPublisher events) {
         this.passwords = passwords;
         this.accounts = accounts;
         this.audit = audit;
         this.clock = clock;
+        this.events = events;
     }
 
     /** A new app password with its secret, which is not kept. */
@@ -100,13 +105,17 @@ public class AppPasswordService {
             .toList();
     }
 
-    /** Revokes app password {@code id} of mailbox {@code accountId}: it stops working at once. */
+    /**
+     * Revokes app password {@code id} of mailbox {@code accountId}: it stops working at once, and the
+     * mail proxy ends the sessions on this replica that logged in with it.
+     */
     public void revoke(String actor, String accountId, String id) {
         AppPassword revoked = passwords.find(accountId, id)
             .orElseThrow(() -> ApiException.notFound("App password " + id))
             .password();
         passwords.delete(accountId, revoked.id());
         audit.success(actor, AuditActions.APP_PASSWORD_DELETE, "app_password", revoked.id(), Map.of("account_id", accountId));
+        events.publishEvent(new AppPasswordRevokedEvent(accountId, revoked.id()));
     }
 
     /**

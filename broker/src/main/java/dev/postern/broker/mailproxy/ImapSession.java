@@ -164,8 +164,8 @@ final class ImapSession {
      */
     private boolean login(String tag, String user, String password) throws IOException, InterruptedException {
         MailLogins.Login login;
+        long checking = System.nanoTime();
         try {
-            long checking = System.nanoTime();
             login = server.logins().authenticate("imap", user, password, socket.getInetAddress());
             server.timeLoginStep("imap", "credentials", checking);
         }
@@ -174,7 +174,7 @@ final class ImapSession {
                     + ex.getMessage());
             return false;
         }
-        MailSessions.Admission admission = server.sessions().open(login.account().id());
+        MailSessions.Admission admission = server.sessions().open(login, checking);
         if (admission.lease() == null) {
             server.logins().refusedByLimit(login);
             client.writeLine(tag + " NO [LIMIT] " + server.sessions().message(admission.refusal()));
@@ -241,7 +241,7 @@ final class ImapSession {
                 // The upstream's own OK, often with its CAPABILITY after login, under the client's tag.
                 client.writeLine(tag + " " + accepted);
                 server.upstreams().prepareNext(endpoint);
-                server.relay(client, upstream);
+                server.relay(lease, client, upstream);
                 return true;
             }
             catch (MailLogins.LoginFailure ex) {

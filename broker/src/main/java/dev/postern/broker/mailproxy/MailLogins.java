@@ -20,6 +20,7 @@ import io.micrometer.core.instrument.Timer;
 
 import dev.postern.broker.ApiException;
 import dev.postern.broker.Role;
+import dev.postern.broker.access.Actors;
 import dev.postern.broker.access.ApiClientService;
 import dev.postern.broker.access.ApiPrincipal;
 import dev.postern.broker.accounts.Account;
@@ -190,6 +191,16 @@ final class MailLogins {
         count("session_limit");
         audit.record(login.principal().clientId(), AuditActions.MAIL_PROXY_LOGIN, "account", login.account().id(), "failure",
                 details(login, "session_limit"));
+    }
+
+    /**
+     * Records a relayed session Postern ended because what it logged in with was revoked: by
+     * {@code system}, with the login's mailbox, protocol and address and the revoke as the reason.
+     */
+    void closedOnRevoke(Login login, MailSessions.Revocation why) {
+        Map<String, String> details = details(login, why.reason);
+        details.put("logged_in_with", login.principal().clientId());
+        audit.success(Actors.SYSTEM, AuditActions.MAIL_PROXY_SESSION_CLOSE, "account", login.account().id(), details);
     }
 
     /** Records a login that failed after the credentials were accepted (token or upstream); {@code reason} is a code. */

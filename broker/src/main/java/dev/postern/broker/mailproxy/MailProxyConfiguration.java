@@ -41,4 +41,9 @@ class MailProxyConfiguration {
         bundles.addBundleUpdateHandler(properties.sslBundle(), bundle -> server.serverTls(bundle.createSslContext()));
         return server;
     }
+
+    @Bean
+    SessionRevocations mailSessionRevocations(MailProxyServer server) {
+        return new SessionRevocations(server.sessions());
+    }
 }

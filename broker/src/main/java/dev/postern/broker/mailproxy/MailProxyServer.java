@@ -73,7 +73,7 @@ final class MailProxyServer implements SmartLifecycle {
         this.upstreams = upstreams;
         this.hostname = localHostname();
         this.meters = meters;
-        this.sessions = new MailSessions(properties.maxSessionsPerMailbox(), properties.maxSessions());
+        this.sessions = new MailSessions(properties.maxSessionsPerMailbox(), properties.maxSessions(), logins::closedOnRevoke);
         Gauge.builder("postern_mail_proxy_sessions", sessions, MailSessions::total)
             .description("Logged-in sessions the IMAP and SMTP proxy relays now")
             .register(meters);
@@ -253,9 +253,11 @@ final class MailProxyServer implements SmartLifecycle {
         return tls || (properties.plaintextLoginOnLoopback() && socket.getInetAddress().isLoopbackAddress());
     }
 
-    /** Relays a logged-in session until it ends. */
-    void relay(MailLine client, MailLine upstream) throws InterruptedException {
-        new Relay(properties.idleTimeout(), toUpstream, toClient).run(client, upstream);
+    /** Relays a logged-in session until it ends, or until {@code lease} is revoked. */
+    void relay(MailSessions.Lease lease, MailLine client, MailLine upstream) throws InterruptedException {
+        Relay relay = new Relay(properties.idleTimeout(), toUpstream, toClient);
+        lease.relayedBy(relay);
+        relay.run(client, upstream);
     }
 
     MailProxyProperties properties() {

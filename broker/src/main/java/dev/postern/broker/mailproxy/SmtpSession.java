@@ -173,8 +173,8 @@ final class SmtpSession {
     /** Whether the session is over. */
     private boolean login(String user, String password) throws IOException, InterruptedException {
         MailLogins.Login login;
+        long checking = System.nanoTime();
         try {
-            long checking = System.nanoTime();
             login = server.logins().authenticate("smtp", user, password, socket.getInetAddress());
             server.timeLoginStep("smtp", "credentials", checking);
         }
@@ -182,7 +182,7 @@ final class SmtpSession {
             client.writeLine(ex.credentials() ? "535 5.7.8 " + ex.getMessage() : "454 4.7.0 " + ex.getMessage());
             return false;
         }
-        MailSessions.Admission admission = server.sessions().open(login.account().id());
+        MailSessions.Admission admission = server.sessions().open(login, checking);
         if (admission.lease() == null) {
             server.logins().refusedByLimit(login);
             client.writeLine("454 4.7.0 " + server.sessions().message(admission.refusal()));
@@ -245,7 +245,7 @@ final class SmtpSession {
                 server.logins().succeeded(login);
                 client.writeLine("235 2.7.0 Authentication successful");
                 server.upstreams().prepareNext(endpoint);
-                server.relay(client, upstream);
+                server.relay(lease, client, upstream);
                 return true;
             }
             catch (MailLogins.LoginFailure ex) {

@@ -924,10 +924,16 @@ public final class VaultSecretStore implements SecretStore {
             case 503 -> new StoreUnavailableException("Vault is sealed or has no active node; could not " + what, ex);
             case 403 -> new StoreUnavailableException(
                     "Vault denied Postern's token; could not " + what + ": check Postern's policy and token", ex);
-            case 429, 500, 502, 504 -> new StoreUnavailableException(
+            // Raft refuses an entry over max_entry_size (1 MiB) with a 500 that no retry gets past.
+            case 500 -> ex.getResponseBodyAsString().contains("value being too large")
+                    ? new StoreRefusedException("Vault answered 500 " + vaultErrors(ex) + "; could not " + what, ex)
+                    : new StoreUnavailableException("Vault answered 500; could not " + what, ex);
+            case 429, 502, 504 -> new StoreUnavailableException(
                     "Vault answered " + status + "; could not " + what, ex);
             // Vault's own words name the path or the rule broken, never a value: keep them for the operator.
-            default -> new SecretStoreException("Vault answered " + status + " " + vaultErrors(ex) + "; could not " + what, ex);
+            default -> status >= 400 && status < 500
+                    ? new StoreRefusedException("Vault answered " + status + " " + vaultErrors(ex) + "; could not " + what, ex)
+                    : new SecretStoreException("Vault answered " + status + " " + vaultErrors(ex) + "; could not " + what, ex);
         };
     }
 

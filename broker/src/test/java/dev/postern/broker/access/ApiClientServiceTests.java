@@ -44,7 +44,8 @@ class ApiClientServiceTests {
             return Optional.of(new ApiClientRepository.StoredClient(client, ApiKeys.hash(key), 1));
         });
         ApiClientService service = new ApiClientService(repository, mock(AuditLog.class), clock,
-                new AccessProperties(null, Path.of("unused"), Duration.ofSeconds(30), 3));
+                new AccessProperties(null, Path.of("unused"), Duration.ofSeconds(30), 3), event -> {
+        });
 
         ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
         List<Future<Optional<ApiPrincipal>>> principals = new ArrayList<>();

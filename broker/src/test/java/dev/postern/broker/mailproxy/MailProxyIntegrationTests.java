@@ -1,10 +1,7 @@
 package dev.postern.broker.mailproxy;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -182,7 +179,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
 
         assertThat(call("DELETE", "/v1/accounts/" + account + "/app-passwords/" + created.text("id"), ADMIN_KEY, null)
             .status()).isEqualTo(204);
-        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+        try (ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS))) {
             assertThat(imap.read()).startsWith("* OK");
             imap.send("a1 LOGIN " + mailbox.address() + " " + withPassword.key());
             assertThat(imap.read()).isEqualTo("a1 NO [AUTHENTICATIONFAILED] Invalid user name or password.");
@@ -228,14 +225,14 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     @Test
     void credentialsBeforeTlsAreRefusedEvenWhenValid() throws Exception {
         Mailbox mailbox = connectedMailbox("plaintext");
-        try (Lines imap = Lines.plain(proxy.port(MailProxyServer.Listener.IMAP))) {
+        try (ProxyLines imap = ProxyLines.plain(proxy.port(MailProxyServer.Listener.IMAP))) {
             assertThat(imap.read()).startsWith("* OK").contains("LOGINDISABLED", "STARTTLS").doesNotContain("AUTH=PLAIN");
             imap.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
             assertThat(imap.read()).startsWith("a1 NO [PRIVACYREQUIRED]");
             imap.send("a2 AUTHENTICATE PLAIN " + plain(mailbox.address(), mailbox.key()));
             assertThat(imap.read()).startsWith("a2 NO [PRIVACYREQUIRED]");
         }
-        try (Lines smtp = Lines.plain(proxy.port(MailProxyServer.Listener.SUBMISSION))) {
+        try (ProxyLines smtp = ProxyLines.plain(proxy.port(MailProxyServer.Listener.SUBMISSION))) {
             assertThat(smtp.read()).startsWith("220 ");
             smtp.send("EHLO test");
             List<String> ehlo = smtp.readSmtpReply();
@@ -250,14 +247,14 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     void aWrongPasswordOrAKeyNotAllowedForTheMailboxIsRefusedWithTheProtocolsErrorAndAudited() throws Exception {
         Mailbox mailbox = connectedMailbox("refused");
         Mailbox other = connectedMailbox("other");
-        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+        try (ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS))) {
             assertThat(imap.read()).startsWith("* OK").contains("AUTH=PLAIN").doesNotContain("LOGINDISABLED");
             imap.send("a1 LOGIN " + mailbox.address() + " pst_wrong_" + UUID.randomUUID().toString().replace("-", ""));
             assertThat(imap.read()).isEqualTo("a1 NO [AUTHENTICATIONFAILED] Invalid user name or password.");
             imap.send("a2 LOGIN " + mailbox.address() + " " + other.key());
             assertThat(imap.read()).isEqualTo("a2 NO [AUTHENTICATIONFAILED] Invalid user name or password.");
         }
-        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+        try (ProxyLines smtp = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.SMTPS))) {
             assertThat(smtp.read()).startsWith("220 ");
             smtp.send("EHLO test");
             assertThat(smtp.readSmtpReply()).contains("250-AUTH PLAIN LOGIN");
@@ -278,7 +275,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         // The token stored at connect lacks the mail scope, so Dovecot refuses it; the refresh brings a good one.
         Mailbox mailbox = connectedMailbox("refresh", List.of("openid"), Upstream.IMPLICIT_TLS);
         idp.nextTokenFor(mailbox.address(), List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
-        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+        try (ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS))) {
             imap.read();
             imap.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
             assertThat(imap.readTagged("a1")).as("Dovecot log:\n%s", dovecot.log()).startsWith("a1 OK");
@@ -294,7 +291,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         Mailbox mailbox = connectedMailbox("limit");
         String account = accountId(mailbox.address());
         String limit = "This mailbox already has 2 sessions open through Postern, its limit; close one and try again.";
-        try (Lines first = loggedIn(mailbox); Lines second = loggedIn(mailbox)) {
+        try (ProxyLines first = loggedIn(mailbox); ProxyLines second = loggedIn(mailbox)) {
             Answer sessions = get("/v1/accounts/" + account + "/mail-sessions", ADMIN_KEY);
             assertThat(sessions.status()).as(sessions.body()).isEqualTo(200);
             assertThat(sessions.json().path("open_sessions").asInt()).isEqualTo(2);
@@ -302,12 +299,12 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
             assertThat(sessions.json().path("mail_proxy_enabled").asBoolean()).isTrue();
             assertThat(get("/v1/accounts/" + account + "/mail-sessions", mailbox.key()).status()).isEqualTo(403);
 
-            try (Lines third = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+            try (ProxyLines third = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS))) {
                 third.read();
                 third.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
                 assertThat(third.read()).isEqualTo("a1 NO [LIMIT] " + limit);
             }
-            try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+            try (ProxyLines smtp = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.SMTPS))) {
                 smtp.read();
                 smtp.send("EHLO test");
                 smtp.readSmtpReply();
@@ -323,7 +320,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
             Thread.sleep(50);
         }
         assertThat(get("/v1/accounts/" + account + "/mail-sessions", ADMIN_KEY).json().path("open_sessions").asInt()).isZero();
-        try (Lines again = loggedIn(mailbox)) {
+        try (ProxyLines again = loggedIn(mailbox)) {
             again.send("z LOGOUT");
             assertThat(again.readTagged("z")).startsWith("z OK");
         }
@@ -338,13 +335,13 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     @Test
     void beforeLoginALineTooLongOrTooManyCommandsEndTheConnectionWithTheProtocolsAnswer() throws Exception {
         String longLine = "a1 NOOP " + "x".repeat(9000);
-        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+        try (ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS))) {
             imap.read();
             imap.send(longLine);
             assertThat(imap.read()).isEqualTo("* BYE Command line too long");
-            assertThat(imap.in.readLine()).as("then the connection is closed").isNull();
+            assertThat(imap.linesUntilClosed(Duration.ofSeconds(15))).as("then the connection is closed").isEmpty();
         }
-        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+        try (ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS))) {
             imap.read();
             for (int i = 1; i <= 30; i++) {
                 imap.send("n" + i + " NOOP");
@@ -352,15 +349,15 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
             }
             imap.send("n31 NOOP");
             assertThat(imap.read()).isEqualTo("* BYE Too many commands or too long without logging in");
-            assertThat(imap.in.readLine()).isNull();
+            assertThat(imap.linesUntilClosed(Duration.ofSeconds(15))).isEmpty();
         }
-        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+        try (ProxyLines smtp = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.SMTPS))) {
             smtp.read();
             smtp.send("EHLO " + "x".repeat(9000));
             assertThat(smtp.read()).isEqualTo("500 5.5.2 Line too long");
-            assertThat(smtp.in.readLine()).isNull();
+            assertThat(smtp.linesUntilClosed(Duration.ofSeconds(15))).isEmpty();
         }
-        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+        try (ProxyLines smtp = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.SMTPS))) {
             smtp.read();
             for (int i = 1; i <= 30; i++) {
                 smtp.send("NOOP");
@@ -368,14 +365,14 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
             }
             smtp.send("NOOP");
             assertThat(smtp.read()).isEqualTo("421 4.7.0 Too many commands or too long without logging in");
-            assertThat(smtp.in.readLine()).isNull();
+            assertThat(smtp.linesUntilClosed(Duration.ofSeconds(15))).isEmpty();
         }
     }
 
     @Test
     void curlOverImapsAppendsAMessageThatAnIdlingClientSeesArrive() throws Exception {
         Mailbox mailbox = connectedMailbox("idle");
-        try (Lines idler = loggedIn(mailbox)) {
+        try (ProxyLines idler = loggedIn(mailbox)) {
             idler.send("s1 SELECT INBOX");
             assertThat(idler.readTagged("s1")).startsWith("s1 OK");
             idler.send("i1 IDLE");
@@ -536,7 +533,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     void aTokenThatExpiredBetweenTwoSessionsIsRefreshedForTheSecond() throws Exception {
         Mailbox mailbox = connectedMailbox("expiring");
         String account = accountId(mailbox.address());
-        try (Lines first = loggedIn(mailbox)) {
+        try (ProxyLines first = loggedIn(mailbox)) {
             first.send("z LOGOUT");
             first.readTagged("z");
         }
@@ -547,7 +544,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
                 stored.accessToken().value(), Instant.now().minusSeconds(1), stored.accessToken().scope()), stored.version());
         events.publishEvent(new AccountChangedEvent(stored.account(), AccountChangedEvent.Change.CONNECTED));
         idp.nextTokenFor(mailbox.address(), List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
-        try (Lines second = loggedIn(mailbox)) {
+        try (ProxyLines second = loggedIn(mailbox)) {
             second.send("s SELECT INBOX");
             assertThat(second.readTagged("s")).startsWith("s OK");
         }
@@ -563,12 +560,12 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         accounts.save(stored.account(), new MailboxState(MailboxState.Kind.REFRESH_TOKEN, "refresh-token-the-idp-never-issued"),
                 new AccountRepository.StoredAccessToken("expired", Instant.now().minusSeconds(1), "mail"), stored.version());
         events.publishEvent(new AccountChangedEvent(stored.account(), AccountChangedEvent.Change.CONNECTED));
-        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+        try (ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS))) {
             imap.read();
             imap.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
             assertThat(imap.read()).startsWith("a1 NO [UNAVAILABLE] The mailbox owner must connect this mailbox again");
         }
-        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+        try (ProxyLines smtp = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.SMTPS))) {
             smtp.read();
             smtp.send("EHLO test");
             smtp.readSmtpReply();
@@ -591,13 +588,13 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         Answer link = post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{}");
         idp.nextTokenFor(address, List.of(TestIdentityProvider.MAIL_SCOPE), Duration.ofHours(1));
         new OwnerBrowser(idp).open(URI.create(link.text("url")));
-        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+        try (ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS))) {
             imap.read();
             imap.send("a1 LOGIN " + address + " " + key);
             assertThat(imap.read()).startsWith("a1 NO [UNAVAILABLE] The mail server could not be reached or broke off:")
                 .containsIgnoringCase("certification path");
         }
-        try (Lines smtp = Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS))) {
+        try (ProxyLines smtp = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.SMTPS))) {
             smtp.read();
             smtp.send("EHLO test");
             smtp.readSmtpReply();
@@ -685,8 +682,8 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     }
 
     /** An IMAP session through the proxy, logged in with the mailbox's client key. */
-    private Lines loggedIn(Mailbox mailbox) throws IOException {
-        Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS));
+    private ProxyLines loggedIn(Mailbox mailbox) throws IOException {
+        ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS));
         imap.read();
         imap.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
         assertThat(imap.readTagged("a1")).as("Dovecot log:\n%s", dovecot.log()).startsWith("a1 OK");
@@ -734,14 +731,13 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         return out;
     }
 
-    /** A raw protocol connection: lines out, lines in. */
     @Test
     void afterALoginTheNextOneToTheSameMailServerTakesAConnectionOpenedAheadAndAWrongPasswordOpensNone() throws Exception {
         Mailbox mailbox = connectedMailbox("spare");
         Upstreams upstreams = proxy.upstreams();
         awaitNoSpareOpening(upstreams);
         long opened = upstreams.sparesOpened();
-        try (Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS))) {
+        try (ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS))) {
             imap.read();
             imap.send("a1 LOGIN " + mailbox.address() + " wrong-" + mailbox.key());
             assertThat(imap.read()).startsWith("a1 NO [AUTHENTICATIONFAILED]");
@@ -749,7 +745,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         Thread.sleep(500);
         assertThat(upstreams.sparesOpened()).as("a client that did not log in makes the proxy connect nowhere").isEqualTo(opened);
 
-        try (Lines first = loggedIn(mailbox)) {
+        try (ProxyLines first = loggedIn(mailbox)) {
             first.send("z LOGOUT");
             assertThat(first.readTagged("z")).startsWith("z OK");
         }
@@ -759,7 +755,7 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         }
         assertThat(upstreams.sparesOpened()).as("a spare opened after the login").isGreaterThan(opened);
         long used = upstreams.sparesUsed();
-        try (Lines second = loggedIn(mailbox)) {
+        try (ProxyLines second = loggedIn(mailbox)) {
             second.send("b SELECT INBOX");
             assertThat(second.readTagged("b")).startsWith("b OK");
             second.send("z LOGOUT");
@@ -779,35 +775,35 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
             Thread.sleep(20);
         }
         assertThat(proxy.preLoginConnections()).as("connections of earlier tests gone").isZero();
-        List<Lines> waiting = new ArrayList<>();
+        List<ProxyLines> waiting = new ArrayList<>();
         try {
             for (int i = 0; i < MAX_PRE_LOGIN; i++) {
-                Lines imap = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS));
+                ProxyLines imap = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS));
                 waiting.add(imap);
                 assertThat(imap.read()).startsWith("* OK");
             }
             assertThat(proxy.preLoginConnections()).isEqualTo(MAX_PRE_LOGIN);
             // One more: the plaintext listener says why; an implicit-TLS one closes without a handshake.
-            try (Lines plain = Lines.plain(proxy.port(MailProxyServer.Listener.IMAP))) {
+            try (ProxyLines plain = ProxyLines.plain(proxy.port(MailProxyServer.Listener.IMAP))) {
                 assertThat(plain.read()).isEqualTo("* BYE Too many connections are waiting to log in; try again later");
             }
-            try (Lines submission = Lines.plain(proxy.port(MailProxyServer.Listener.SUBMISSION))) {
+            try (ProxyLines submission = ProxyLines.plain(proxy.port(MailProxyServer.Listener.SUBMISSION))) {
                 assertThat(submission.read()).isEqualTo("421 4.7.0 Too many connections are waiting to log in; try again later");
             }
-            assertThatThrownBy(() -> Lines.tls(proxy.port(MailProxyServer.Listener.SMTPS)).close()).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.SMTPS)).close()).isInstanceOf(IOException.class);
 
             // A login turns a waiting connection into a session: a place is free again.
-            Lines first = waiting.get(0);
+            ProxyLines first = waiting.get(0);
             first.send("a1 LOGIN " + mailbox.address() + " " + mailbox.key());
             assertThat(first.readTagged("a1")).startsWith("a1 OK");
-            Lines again = Lines.tls(proxy.port(MailProxyServer.Listener.IMAPS));
+            ProxyLines again = ProxyLines.tls(CERTIFICATE, proxy.port(MailProxyServer.Listener.IMAPS));
             waiting.add(again);
             assertThat(again.read()).startsWith("* OK");
             first.send("z LOGOUT");
             assertThat(first.readTagged("z")).startsWith("z OK");
         }
         finally {
-            for (Lines line : waiting) {
+            for (ProxyLines line : waiting) {
                 line.close();
             }
         }
@@ -819,73 +815,6 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
         Instant deadline = Instant.now().plusSeconds(15);
         while (upstreams.openingSpare() && Instant.now().isBefore(deadline)) {
             Thread.sleep(20);
-        }
-    }
-
-    private static final class Lines implements AutoCloseable {
-
-        private final Socket socket;
-
-        private final BufferedReader in;
-
-        private final OutputStream out;
-
-        private Lines(Socket socket) throws IOException {
-            this.socket = socket;
-            socket.setSoTimeout(15_000);
-            this.in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-            this.out = socket.getOutputStream();
-        }
-
-        static Lines plain(int port) throws IOException {
-            return new Lines(new Socket("127.0.0.1", port));
-        }
-
-        static Lines tls(int port) throws IOException {
-            javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) CERTIFICATE.clientContext()
-                .getSocketFactory()
-                .createSocket("127.0.0.1", port);
-            javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            socket.setSSLParameters(parameters);
-            socket.startHandshake();
-            return new Lines(socket);
-        }
-
-        void send(String line) throws IOException {
-            out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-        }
-
-        String read() throws IOException {
-            String line = in.readLine();
-            assertThat(line).as("a line from the proxy").isNotNull();
-            return line;
-        }
-
-        String readTagged(String tag) throws IOException {
-            String line;
-            do {
-                line = read();
-            }
-            while (!line.startsWith(tag + " "));
-            return line;
-        }
-
-        List<String> readSmtpReply() throws IOException {
-            List<String> lines = new ArrayList<>();
-            String line;
-            do {
-                line = read();
-                lines.add(line);
-            }
-            while (line.length() > 3 && line.charAt(3) == '-');
-            return lines;
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
         }
     }
 }

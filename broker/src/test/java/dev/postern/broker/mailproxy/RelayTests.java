@@ -85,4 +85,87 @@ class RelayTests {
         assertThat(relay.isAlive()).as("the relay ends with the server's side").isFalse();
         pairs.farClient().close();
     }
+
+    @Test
+    void aStoppedRelayClosesTheServersSideAtOnceAndTellsTheClientWhyLast() throws Exception {
+        Pairs pairs = pairs();
+        Relay relay = new Relay(Duration.ofMinutes(31), up, down);
+        Thread running = Thread.ofVirtual().start(() -> {
+            try {
+                relay.run(new MailLine(pairs.relayClient()), new MailLine(pairs.relayUpstream()));
+            }
+            catch (InterruptedException | java.io.IOException ex) {
+                throw new IllegalStateException(ex);
+            }
+        });
+        pairs.farClient().getOutputStream().write("a1 IDLE\r\n".getBytes());
+        assertThat(pairs.farUpstream().getInputStream().readNBytes(9)).isEqualTo("a1 IDLE\r\n".getBytes());
+        pairs.farUpstream().getOutputStream().write("+ idling\r\n".getBytes());
+        assertThat(pairs.farClient().getInputStream().readNBytes(10)).isEqualTo("+ idling\r\n".getBytes());
+
+        long stopped = System.nanoTime();
+        relay.stop("* BYE revoked");
+        running.join(5_000);
+
+        assertThat(running.isAlive()).as("the relay ended").isFalse();
+        assertThat((System.nanoTime() - stopped) / 1_000_000).as("ms to end").isLessThan(Relay.STOP_GRACE.toMillis() + 500);
+        assertThat(new String(pairs.farClient().getInputStream().readAllBytes()))
+            .as("the farewell, then the end of the stream").isEqualTo("* BYE revoked\r\n");
+        assertThat(pairs.farUpstream().getInputStream().read()).as("the server sees the end of the stream").isEqualTo(-1);
+        pairs.farClient().close();
+        pairs.farUpstream().close();
+    }
+
+    @Test
+    void aRelayStoppedBeforeItRunsSaysItsFarewellAndEndsAtOnce() throws Exception {
+        Pairs pairs = pairs();
+        Relay relay = new Relay(Duration.ofMinutes(31), up, down);
+        relay.stop("* BYE revoked");
+        relay.stop("* BYE again");
+        relay.run(new MailLine(pairs.relayClient()), new MailLine(pairs.relayUpstream()));
+        assertThat(new String(pairs.farClient().getInputStream().readAllBytes())).isEqualTo("* BYE revoked\r\n");
+        assertThat(pairs.farUpstream().getInputStream().read()).isEqualTo(-1);
+        pairs.farClient().close();
+        pairs.farUpstream().close();
+    }
+
+    @Test
+    void aClientThatReadsNothingCannotKeepAStoppedRelayOpenPastTheGrace() throws Exception {
+        Pairs pairs = pairs();
+        Relay relay = new Relay(Duration.ofMinutes(31), up, down);
+        Thread running = Thread.ofVirtual().start(() -> {
+            try {
+                relay.run(new MailLine(pairs.relayClient()), new MailLine(pairs.relayUpstream()));
+            }
+            catch (InterruptedException | IOException ex) {
+                throw new IllegalStateException(ex);
+            }
+        });
+        // The server sends far more than the socket buffers hold; the client reads none of it, so the copy towards it blocks.
+        Thread server = Thread.ofVirtual().start(() -> {
+            try {
+                OutputStream out = pairs.farUpstream().getOutputStream();
+                byte[] chunk = new byte[64 * 1024];
+                for (int i = 0; i < 1024; i++) {
+                    out.write(chunk);
+                }
+            }
+            catch (IOException ex) {
+                // closed by the stop
+            }
+        });
+        while (down.count() < 64 * 1024) {
+            Thread.sleep(20);
+        }
+
+        long stopped = System.nanoTime();
+        relay.stop("* BYE revoked");
+        running.join(5_000);
+
+        assertThat(running.isAlive()).as("the relay ended").isFalse();
+        assertThat((System.nanoTime() - stopped) / 1_000_000).as("ms to end").isLessThan(Relay.STOP_GRACE.toMillis() + 1_000);
+        server.join(5_000);
+        pairs.farClient().close();
+        pairs.farUpstream().close();
+    }
 }

@@ -11,23 +11,23 @@ import org.springframework.vault.support.ClientOptions;
 import org.springframework.vault.support.SslConfiguration;
 
 /** Builds {@link VaultSecretStore}s for tests. */
-final class VaultStores {
+public final class VaultStores {
 
     private VaultStores() {
     }
 
-    static VaultTemplate template(String address, String token) {
+    public static VaultTemplate template(String address, String token) {
         return template(address, token, Duration.ofSeconds(5));
     }
 
-    static VaultTemplate template(String address, String token, Duration readTimeout) {
+    public static VaultTemplate template(String address, String token, Duration readTimeout) {
         return new VaultTemplate(VaultEndpoint.from(java.net.URI.create(address)),
                 ClientHttpRequestFactoryFactory.create(new ClientOptions(Duration.ofSeconds(1), readTimeout),
                         SslConfiguration.unconfigured()),
                 new SimpleSessionManager(new TokenAuthentication(token)));
     }
 
-    static VaultSecretStore store(String address, String token, String prefix) {
+    public static VaultSecretStore store(String address, String token, String prefix) {
         VaultSecretStore store = new VaultSecretStore(template(address, token), "secret", prefix, "transit", "postern");
         store.prepare();
         return store;
