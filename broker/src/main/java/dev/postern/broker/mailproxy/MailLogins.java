@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.micrometer.core.instrument.Counter;
@@ -46,6 +47,12 @@ final class MailLogins {
     static final int MAX_USER_LENGTH = 320;
 
     static final String TOO_MANY_FAILURES = "Too many failed logins from this address; try again later.";
+
+    /**
+     * The account an app password is checked against when the user name is no mailbox that could
+     * take one; no account has this id, and it is a valid store id, so the check reads the store.
+     */
+    static final String NO_ACCOUNT = "acc_none";
 
     private final ApiClientService clients;
 
@@ -129,11 +136,19 @@ final class MailLogins {
             else if (password.startsWith(AppPasswordService.PREFIX)) {
                 // An app password opens its one mailbox; it acts as a client limited to that account.
                 AtomicReference<AppPassword> matched = new AtomicReference<>();
-                account = accounts.findByMailbox(mailbox,
-                        a -> appPasswords.verify(a.id(), password).map(found -> {
-                            matched.set(found);
-                            return true;
-                        }).orElse(false));
+                AtomicBoolean checked = new AtomicBoolean();
+                account = accounts.findByMailbox(mailbox, a -> {
+                    checked.set(true);
+                    return appPasswords.verify(a.id(), password).map(found -> {
+                        matched.set(found);
+                        return true;
+                    }).orElse(false);
+                });
+                if (!checked.get()) {
+                    // An unknown or revoked mailbox costs what a wrong password of a connected one costs (the
+                    // hash and a read of an app password that is not there), so timing shows neither.
+                    appPasswords.verify(NO_ACCOUNT, password);
+                }
                 principal = account.map(a -> new ApiPrincipal(matched.get().id(), Role.CLIENT, Set.of(), Set.of(a.id())));
             }
             else {

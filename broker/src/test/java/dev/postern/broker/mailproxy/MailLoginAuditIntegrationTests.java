@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -31,8 +32,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * What an anonymous mail client makes Postern store and read: a refused login is audited with the
  * user name it gave, and that name is bounded like a mailbox address, so that nobody without
  * credentials can write kilobytes per attempt into the audit trail (8 KiB command lines, 500 events
- * per chunk); and after a few failures its address is refused unchecked, with one audit event for
- * the block.
+ * per chunk); after a few failures its address is refused unchecked, with one audit event for the
+ * block; and an unknown mailbox costs the same store reads as a connected one.
  */
 class MailLoginAuditIntegrationTests extends ApiIntegrationTest {
 
@@ -84,6 +85,12 @@ class MailLoginAuditIntegrationTests extends ApiIntegrationTest {
             .filter(counter -> List.of("app-passwords", "clients", "indexes").contains(counter.getId().getTag("collection")))
             .mapToDouble(Counter::count)
             .sum();
+    }
+
+    private double appPasswordReads() {
+        Counter counter = meters.find(CountingSecretStore.METRIC).tag("operation", "get").tag("collection", "app-passwords")
+            .counter();
+        return counter == null ? 0 : counter.count();
     }
 
     private double refusedUnchecked() {
@@ -150,6 +157,44 @@ class MailLoginAuditIntegrationTests extends ApiIntegrationTest {
             .as("after the cooldown").isEqualTo(account);
         assertThatThrownBy(() -> logins.authenticate("imap", mailbox, someAppPassword(), guesser))
             .as("counting starts again").hasMessage("Invalid user name or password.");
+    }
+
+    /**
+     * A wrong app password for a connected mailbox reads the store for the app password it names;
+     * an unknown or revoked mailbox must cost the same read, or the answer's timing (a Vault round
+     * trip) tells which mailboxes are connected.
+     */
+    @Test
+    void anUnknownMailboxCostsTheSameAppPasswordCheckAsAConnectedOne() throws Exception {
+        MailLogins logins = logins(new FailedLogins(1000, Duration.ofMinutes(1), Duration.ofMinutes(5), 1000,
+                Ticker.systemTicker()));
+        String connected = "timing-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+        String account = connectMailbox(registerIdpApp("Login timing"), connected);
+        String revoked = "timing-revoked-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+        String revokedAccount = connectMailbox(registerIdpApp("Login timing, revoked"), revoked);
+        assertThat(call("DELETE", "/v1/accounts/" + revokedAccount, ADMIN_KEY, null).status()).isEqualTo(200);
+        InetAddress from = someLoopbackAddress();
+        logins.authenticate("imap", connected, newAppPassword(account), from);
+
+        for (String mailbox : List.of(connected, "nobody-" + UUID.randomUUID() + "@example.com", revoked)) {
+            double before = appPasswordReads();
+            assertThatThrownBy(() -> logins.authenticate("imap", mailbox, someAppPassword(), from))
+                .hasMessage("Invalid user name or password.");
+            assertThat(appPasswordReads() - before).as("app password reads for %s", mailbox).isEqualTo(1);
+        }
+
+        // For the eye only (a shared machine's wall clock asserts nothing): the median of 50 of each.
+        for (String mailbox : List.of(connected, "nobody-" + UUID.randomUUID() + "@example.com")) {
+            long[] nanos = new long[50];
+            for (int i = 0; i < nanos.length; i++) {
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> logins.authenticate("imap", mailbox, someAppPassword(), from));
+                nanos[i] = System.nanoTime() - start;
+            }
+            Arrays.sort(nanos);
+            System.out.printf("[login timing] wrong app password, %s mailbox: median %.3f ms%n",
+                    mailbox.equals(connected) ? "connected" : "unknown", nanos[nanos.length / 2] / 1e6);
+        }
     }
 
     @Test
