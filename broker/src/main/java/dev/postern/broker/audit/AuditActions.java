@@ -70,6 +70,12 @@ public final class AuditActions {
     /** An app password was revoked. */
     public static final String APP_PASSWORD_DELETE = "app_password.delete";
 
+    /**
+     * The mail proxy stopped checking logins from one client address for a while, after too many
+     * failed ones: one event per block, however many logins it refuses.
+     */
+    public static final String MAIL_PROXY_LOGIN_LIMIT = "mail_proxy.login_limit";
+
     /** A mail client logged in to the mail proxy (or was refused). */
     public static final String MAIL_PROXY_LOGIN = "mail_proxy.login";
 

@@ -9,11 +9,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -33,17 +31,11 @@ import dev.postern.broker.tokens.TokenService;
 
 /**
  * Checks a mail client's user name and password: the user is a mailbox address, the password an API
- * key of role {@code client} allowed for that mailbox. Audits every login and counts its outcome;
- * never logs or audits the password.
+ * key of role {@code client} allowed for that mailbox, or an app password of that mailbox. Audits
+ * every login it checks and counts every outcome; refuses an address with too many failed logins
+ * unchecked for a while ({@link FailedLogins}); never logs or audits the password.
  */
 final class MailLogins {
-
-    /** Failed logins per source address and mailbox and minute after which each further failure waits. */
-    static final int FAILURES_BEFORE_DELAY = 10;
-
-    static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
-
-    static final Duration FAILURE_DELAY = Duration.ofSeconds(2);
 
     static final String STORE_UNAVAILABLE = "Postern cannot read its store right now; try again later.";
 
@@ -53,6 +45,14 @@ final class MailLogins {
      * reaches the listener chooses it, and command lines may be 8 KiB.
      */
     static final int MAX_USER_LENGTH = 320;
+
+    static final String TOO_MANY_FAILURES = "Too many failed logins from this address; try again later.";
+
+    /**
+     * The account an app password is checked against when the user name is no mailbox that could
+     * take one; no account has this id, and it is a valid store id, so the check reads the store.
+     */
+    static final String NO_ACCOUNT = "acc_none";
 
     private final ApiClientService clients;
 
@@ -66,17 +66,14 @@ final class MailLogins {
 
     private final Duration minTokenTtl;
 
-    private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder()
-        .expireAfterWrite(FAILURE_WINDOW)
-        .maximumSize(100_000)
-        .build();
+    private final FailedLogins failedLogins;
 
     private final ConcurrentHashMap<String, Counter> outcomes = new ConcurrentHashMap<>();
 
     private final AppPasswordService appPasswords;
 
     MailLogins(ApiClientService clients, AccountService accounts, AppPasswordService appPasswords, TokenService tokens,
-            AuditLog audit, MeterRegistry meters, Duration minTokenTtl) {
+            AuditLog audit, MeterRegistry meters, Duration minTokenTtl, FailedLogins failedLogins) {
         this.clients = clients;
         this.appPasswords = appPasswords;
         this.accounts = accounts;
@@ -84,6 +81,7 @@ final class MailLogins {
         this.audit = audit;
         this.meters = meters;
         this.minTokenTtl = minTokenTtl;
+        this.failedLogins = failedLogins;
     }
 
     /**
@@ -123,6 +121,11 @@ final class MailLogins {
         boolean tooLong = given.length() > MAX_USER_LENGTH;
         String mailbox = tooLong ? given.substring(0, MAX_USER_LENGTH) + "\u2026" : given;
         String source = remote.getHostAddress();
+        if (failedLogins.isBlocked(source) && !failedLogins.wasAccepted(mailbox, password)) {
+            // Neither checked nor audited: no store read, and the block itself was audited once.
+            count("too_many_failures");
+            throw new LoginFailure(false, "too_many_failures", TOO_MANY_FAILURES);
+        }
         Optional<ApiPrincipal> principal;
         Optional<Account> account = Optional.empty();
         try {
@@ -133,11 +136,19 @@ final class MailLogins {
             else if (password.startsWith(AppPasswordService.PREFIX)) {
                 // An app password opens its one mailbox; it acts as a client limited to that account.
                 AtomicReference<AppPassword> matched = new AtomicReference<>();
-                account = accounts.findByMailbox(mailbox,
-                        a -> appPasswords.verify(a.id(), password).map(found -> {
-                            matched.set(found);
-                            return true;
-                        }).orElse(false));
+                AtomicBoolean checked = new AtomicBoolean();
+                account = accounts.findByMailbox(mailbox, a -> {
+                    checked.set(true);
+                    return appPasswords.verify(a.id(), password).map(found -> {
+                        matched.set(found);
+                        return true;
+                    }).orElse(false);
+                });
+                if (!checked.get()) {
+                    // An unknown or revoked mailbox costs what a wrong password of a connected one costs (the
+                    // hash and a read of an app password that is not there), so timing shows neither.
+                    appPasswords.verify(NO_ACCOUNT, password);
+                }
                 principal = account.map(a -> new ApiPrincipal(matched.get().id(), Role.CLIENT, Set.of(), Set.of(a.id())));
             }
             else {
@@ -156,9 +167,13 @@ final class MailLogins {
             // One answer for a wrong key, a key of another role and a mailbox the key may not use: no probing.
             fail(protocol, mailbox, source, principal.map(ApiPrincipal::clientId).orElse(null),
                     principal.isEmpty() ? "invalid_credentials" : "mailbox_not_allowed");
-            slowDownRepeatedFailures(source, mailbox);
+            failedLogins.forget(mailbox, password);
+            if (failedLogins.failedAndNowBlocked(source)) {
+                auditBlock(protocol, source);
+            }
             throw new LoginFailure(true, "invalid_credentials", "Invalid user name or password.");
         }
+        failedLogins.accepted(mailbox, password);
         return new Login(principal.get(), account.get(), protocol, source, System.nanoTime());
     }
 
@@ -233,21 +248,15 @@ final class MailLogins {
         return details;
     }
 
-    /**
-     * After {@link #FAILURES_BEFORE_DELAY} failures of one address and mailbox in a minute, each
-     * further failure answers only after {@link #FAILURE_DELAY}. Valid credentials are checked first
-     * and never wait, so someone else's guesses cannot lock a mailbox's programs out.
-     */
-    private void slowDownRepeatedFailures(String source, String mailbox) {
-        int count = failures.get(source + " " + mailbox, k -> new AtomicInteger()).incrementAndGet();
-        if (count > FAILURES_BEFORE_DELAY) {
-            try {
-                Thread.sleep(FAILURE_DELAY);
-            }
-            catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    /** One event for a block of {@code source}, in place of one per login it refuses (those are only counted). */
+    private void auditBlock(String protocol, String source) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("protocol", protocol);
+        details.put("remote_address", source);
+        details.put("failed_logins", String.valueOf(failedLogins.maxFailures()));
+        details.put("window_seconds", String.valueOf(failedLogins.window().toSeconds()));
+        details.put("refused_for_seconds", String.valueOf(failedLogins.cooldown().toSeconds()));
+        audit.record("anonymous", AuditActions.MAIL_PROXY_LOGIN_LIMIT, "remote_address", source, "denied", details);
     }
 
     /** From accepted credentials to the server's answer: the token (cached or refreshed), connect, TLS, XOAUTH2. */

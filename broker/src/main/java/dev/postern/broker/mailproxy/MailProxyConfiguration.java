@@ -5,6 +5,7 @@ import java.security.GeneralSecurityException;
 
 import javax.net.ssl.SSLContext;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.ssl.SslBundles;
@@ -33,7 +34,9 @@ class MailProxyConfiguration {
         }
         SSLContext upstreamTls = Upstreams.trusting(StringUtils.hasText(properties.upstreamSslBundle())
                 ? bundles.getBundle(properties.upstreamSslBundle()) : null);
-        MailLogins logins = new MailLogins(clients, accounts, appPasswords, tokens, audit, meters, properties.minTokenTtl());
+        MailLogins logins = new MailLogins(clients, accounts, appPasswords, tokens, audit, meters, properties.minTokenTtl(),
+                new FailedLogins(properties.maxFailedLogins(), properties.failedLoginWindow(),
+                        properties.failedLoginCooldown(), properties.maxFailedLoginAddresses(), Ticker.systemTicker()));
         Upstreams upstreams = new Upstreams(upstreamTls, apps, properties.upstreamTimeout(), properties.upstreamSpareMaxAge());
         MailProxyServer server = new MailProxyServer(properties,
                 bundles.getBundle(properties.sslBundle()).createSslContext(), logins, upstreams, meters);

@@ -39,6 +39,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param upstreamSpareMaxAge after a login, a connection to the same mail server (TCP and TLS) is
  *        opened ahead for the next login, and closed unused after this long; {@code 0} turns it off;
  *        the default is 10 seconds
+ * @param maxFailedLogins failed logins from one client address within {@code failedLoginWindow}
+ *        after which that address's logins are refused at once, unchecked, for
+ *        {@code failedLoginCooldown} (a credential that logged in recently is still let in); the
+ *        default is 10
+ * @param failedLoginWindow how long failed logins of one address are counted; the default is 1 minute
+ * @param failedLoginCooldown how long an address over its failed logins is refused; the default is 5 minutes
+ * @param maxFailedLoginAddresses client addresses whose failed logins are tracked at once (least
+ *        recently counted forgotten first); the default is 100000
  */
 @ConfigurationProperties("postern.mail-proxy")
 public record MailProxyProperties(@DefaultValue("false") boolean enabled, @DefaultValue("127.0.0.1") String bindAddress,
@@ -49,5 +57,7 @@ public record MailProxyProperties(@DefaultValue("false") boolean enabled, @Defau
         @DefaultValue("31m") Duration idleTimeout, @DefaultValue("15s") Duration upstreamTimeout,
         @DefaultValue("20") int maxSessionsPerMailbox, @DefaultValue("2000") int maxSessions,
         @Nullable String upstreamSslBundle, @DefaultValue("10s") Duration upstreamSpareMaxAge,
-        @DefaultValue("500") int maxPreLoginConnections) {
+        @DefaultValue("500") int maxPreLoginConnections, @DefaultValue("10") int maxFailedLogins,
+        @DefaultValue("1m") Duration failedLoginWindow, @DefaultValue("5m") Duration failedLoginCooldown,
+        @DefaultValue("100000") int maxFailedLoginAddresses) {
 }
