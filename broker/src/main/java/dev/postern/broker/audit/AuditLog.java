@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +31,6 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Service;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.postern.broker.store.KeyDirectory;
 import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
@@ -77,7 +75,7 @@ public class AuditLog {
      */
     static final int MAX_PENDING_EVENTS = 50_000;
 
-    private final KeyDirectory store;
+    private final SecretStore store;
 
     private final Clock clock;
 
@@ -114,7 +112,7 @@ public class AuditLog {
         }
     }
 
-    public AuditLog(KeyDirectory store, Clock clock, MeterRegistry meters) {
+    public AuditLog(SecretStore store, Clock clock, MeterRegistry meters) {
         this.store = store;
         this.clock = clock;
         this.droppedRefused = dropped(meters, "refused");
@@ -310,11 +308,9 @@ public class AuditLog {
 
     /**
      * A page of events, newest first, that match {@code filter}, lie in {@code [from, to)} and are
-     * older than the event {@code before} ({@code null}: from the newest). Costs a read of each
-     * chunk whose time span overlaps the page (a chunk holds up to 500 events), found by name in the
-     * key directory, newest first: no LIST of the chunks, which grow with the trail (a LIST of every
-     * chunk on each page was a read of the whole collection on a request). A filter that matches
-     * few events reads on until the page is full or the range ends.
+     * older than the event {@code before} ({@code null}: from the newest). Costs one LIST of the
+     * chunks and a read of each chunk whose time span overlaps the page (a chunk holds up to 500
+     * events); a filter that matches few events reads on until the page is full or the range ends.
      */
     public List<AuditEvent> page(Predicate<AuditEvent> filter, @Nullable Instant from, @Nullable Instant to,
             @Nullable String before, int limit) {
@@ -327,16 +323,17 @@ public class AuditLog {
             }
         }
         long lower = from == null ? Long.MIN_VALUE : from.toEpochMilli();
-        TreeSet<AuditEvent> found = new TreeSet<>(Comparator.comparing(AuditEvent::id).reversed());
-        // Names start with the newest event's time in fixed width: their reverse order is newest first.
-        for (Iterator<String> names = store.keysDescending(SecretPath.of(StoreCollection.AUDIT)); names.hasNext();) {
-            String name = names.next();
-            Matcher matched = CHUNK.matcher(name);
-            if (!matched.matches()) {
-                continue;
+        List<Chunk> chunks = new ArrayList<>();
+        for (String name : store.list(SecretPath.of(StoreCollection.AUDIT))) {
+            Matcher chunk = CHUNK.matcher(name);
+            if (chunk.matches()) {
+                chunks.add(new Chunk(name, Long.parseLong(chunk.group(1)),
+                        chunk.group(2) == null ? 0 : Long.parseLong(chunk.group(2))));
             }
-            Chunk chunk = new Chunk(name, Long.parseLong(matched.group(1)),
-                    matched.group(2) == null ? 0 : Long.parseLong(matched.group(2)));
+        }
+        chunks.sort(Comparator.comparingLong(Chunk::newest).reversed().thenComparing(Chunk::id, Comparator.reverseOrder()));
+        TreeSet<AuditEvent> found = new TreeSet<>(Comparator.comparing(AuditEvent::id).reversed());
+        for (Chunk chunk : chunks) {
             if (chunk.newest() < lower) {
                 break; // sorted by newest: no later chunk reaches into the range
             }

@@ -40,8 +40,7 @@ public final class KeyDirectory implements SecretStore {
 
     /** The folders whose first page must be fast from the start: the paged lists' collections. */
     static final List<SecretPath> PAGED = List.of(SecretPath.of(StoreCollection.ACCOUNTS),
-            SecretPath.of(StoreCollection.APPS), SecretPath.of(StoreCollection.CLIENTS),
-            SecretPath.of(StoreCollection.AUDIT));
+            SecretPath.of(StoreCollection.APPS), SecretPath.of(StoreCollection.CLIENTS));
 
     private final SecretStore backend;
 
@@ -75,11 +74,6 @@ public final class KeyDirectory implements SecretStore {
         Folder known = loaded(folder);
         ConcurrentSkipListSet<String> keys = known.keys;
         return (after == null ? keys : keys.tailSet(after, false)).iterator();
-    }
-
-    /** The keys of {@code folder} in reverse order, as {@link #keysAfter} gives them in order. */
-    public Iterator<String> keysDescending(SecretPath folder) {
-        return loaded(folder).keys.descendingIterator();
     }
 
     /** How many keys {@code folder} holds as this replica knows it (loading it if never loaded). */

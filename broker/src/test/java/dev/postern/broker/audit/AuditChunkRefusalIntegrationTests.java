@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import dev.postern.broker.store.KeyDirectory;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.VaultStores;
 import dev.postern.broker.testing.TestVaultCluster;
@@ -45,7 +44,7 @@ class AuditChunkRefusalIntegrationTests {
     private AuditLog auditLog() {
         SecretStore store = VaultStores.store(raft.nodes().getFirst().address(), raft.rootToken(),
                 "audit-" + UUID.randomUUID() + "/");
-        return new AuditLog(new KeyDirectory(store), Clock.systemUTC(), meters);
+        return new AuditLog(store, Clock.systemUTC(), meters);
     }
 
     private double dropped(String reason) {

@@ -193,7 +193,7 @@ class KeyDirectoryIntegrationTests {
         store.listMayAnswer.countDown();
         assertThat(pageKeys.get(30, TimeUnit.SECONDS)).containsExactly("acc_one");
         load.get(30, TimeUnit.SECONDS);
-        assertThat(store.lists).as("one LIST per paged folder, none for the page").hasValue(KeyDirectory.PAGED.size());
+        assertThat(store.lists).as("one LIST per paged folder, none for the page").hasValue(3);
         Iterator<String> none = directory.keysAfter(ACCOUNTS, "acc_one");
         assertThat(none.hasNext()).isFalse();
     }

@@ -134,7 +134,7 @@ class MailboxRefreshTests {
     void start() {
         embedded = new EmbeddedSecretStore(folder.resolve("store.bin"), MasterKeys.fromKeyFile(folder.resolve("master.key")));
         SecretStore store = new CountingSecretStore(new LosingStore(), meters);
-        AuditLog audit = new AuditLog(new KeyDirectory(store), clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        AuditLog audit = new AuditLog(store, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         repository = TestAccounts.repository(embedded); // the test's own reads and writes are not counted
         AccountService accounts = TestAccounts.service(store, clock, audit, events::add);
         otherReplica = TestAccounts.service(embedded, clock, audit, event -> {
