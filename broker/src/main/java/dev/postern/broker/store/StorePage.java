@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -71,6 +74,8 @@ public record StorePage<T>(List<T> items, @Nullable String lastKey) {
      */
     static final int CHUNK = 1_000;
 
+    private static final ThreadFactory READ_AHEAD = Thread.ofVirtual().name("store-read-ahead").factory();
+
     /**
      * Every document of {@code folder} in key order: one LIST and a read per document, a chunk of
      * {@value #CHUNK} at a time ({@link SecretStore#readAll}). For background work only (scans,
@@ -79,13 +84,35 @@ public record StorePage<T>(List<T> items, @Nullable String lastKey) {
     public static <T> List<T> readAll(SecretStore store, SecretPath folder, Function<StoredDocument, Optional<T>> map) {
         List<String> keys = store.list(folder);
         List<T> items = new ArrayList<>(keys.size());
-        for (int next = 0; next < keys.size(); next += CHUNK) {
-            for (Optional<StoredDocument> document : store
-                .readAll(paths(folder, keys.subList(next, Math.min(keys.size(), next + CHUNK))))) {
+        // The next chunk is read while this one is mapped, so the store is not left waiting.
+        CompletableFuture<List<Optional<StoredDocument>>> next = chunk(store, folder, keys, 0);
+        for (int start = 0; start < keys.size(); start += CHUNK) {
+            List<Optional<StoredDocument>> documents = joined(next);
+            next = chunk(store, folder, keys, start + CHUNK);
+            for (Optional<StoredDocument> document : documents) {
                 document.flatMap(map).ifPresent(items::add);
             }
         }
         return items;
+    }
+
+    /** The documents of {@code keys} from {@code start}, a chunk's worth, read on a virtual thread; none past the end. */
+    private static CompletableFuture<List<Optional<StoredDocument>>> chunk(SecretStore store, SecretPath folder,
+            List<String> keys, int start) {
+        if (start >= keys.size()) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        List<SecretPath> paths = paths(folder, keys.subList(start, Math.min(keys.size(), start + CHUNK)));
+        return CompletableFuture.supplyAsync(() -> store.readAll(paths), task -> READ_AHEAD.newThread(task).start());
+    }
+
+    private static <V> V joined(CompletableFuture<V> future) {
+        try {
+            return future.join();
+        }
+        catch (CompletionException ex) {
+            throw ex.getCause() instanceof RuntimeException runtime ? runtime : ex;
+        }
     }
 
     private static List<SecretPath> paths(SecretPath folder, List<String> keys) {
