@@ -79,17 +79,11 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
 
     @DynamicPropertySource
     static void mailProxy(DynamicPropertyRegistry registry) {
-        TestDovecot peers = TestDovecot.shared();
-        registry.add("postern.mail-proxy.enabled", () -> "true");
-        registry.add("spring.ssl.bundle.pem.mailproxy.keystore.certificate", () -> "file:" + CERTIFICATE.certificate);
-        registry.add("spring.ssl.bundle.pem.mailproxy.keystore.private-key", () -> "file:" + CERTIFICATE.privateKey);
-        registry.add("postern.mail-proxy.ssl-bundle", () -> "mailproxy");
+        CERTIFICATE.enableProxy(registry, TestDovecot.shared());
         registry.add("postern.mail-proxy.imaps-port", () -> "0");
         registry.add("postern.mail-proxy.imap-port", () -> "0");
         registry.add("postern.mail-proxy.smtps-port", () -> "0");
         registry.add("postern.mail-proxy.submission-port", () -> "0");
-        registry.add("spring.ssl.bundle.pem.mailupstream.truststore.certificate", () -> "file:" + peers.caFile());
-        registry.add("postern.mail-proxy.upstream-ssl-bundle", () -> "mailupstream");
         registry.add("postern.mail-proxy.max-sessions-per-mailbox", () -> "2");
         registry.add("postern.mail-proxy.max-pre-login-connections", () -> String.valueOf(MAX_PRE_LOGIN));
         // Every test logs in from 127.0.0.1, a dozen of them wrongly on purpose: at the default 10 the

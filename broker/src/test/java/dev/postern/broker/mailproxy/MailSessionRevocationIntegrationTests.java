@@ -50,15 +50,9 @@ class MailSessionRevocationIntegrationTests extends ApiIntegrationTest {
 
     @DynamicPropertySource
     static void mailProxy(DynamicPropertyRegistry registry) {
-        TestDovecot peers = TestDovecot.shared();
-        registry.add("postern.mail-proxy.enabled", () -> "true");
-        registry.add("spring.ssl.bundle.pem.mailproxy.keystore.certificate", () -> "file:" + CERTIFICATE.certificate);
-        registry.add("spring.ssl.bundle.pem.mailproxy.keystore.private-key", () -> "file:" + CERTIFICATE.privateKey);
-        registry.add("postern.mail-proxy.ssl-bundle", () -> "mailproxy");
+        CERTIFICATE.enableProxy(registry, TestDovecot.shared());
         registry.add("postern.mail-proxy.imaps-port", () -> "0");
         registry.add("postern.mail-proxy.smtps-port", () -> "0");
-        registry.add("spring.ssl.bundle.pem.mailupstream.truststore.certificate", () -> "file:" + peers.caFile());
-        registry.add("postern.mail-proxy.upstream-ssl-bundle", () -> "mailupstream");
     }
 
     @BeforeAll

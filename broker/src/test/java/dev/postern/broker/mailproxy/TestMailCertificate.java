@@ -24,6 +24,9 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+import dev.postern.broker.testing.TestDovecot;
 
 /**
  * A self-signed certificate for 127.0.0.1 and localhost, written as PEM for the proxy's SSL bundle,
@@ -84,6 +87,19 @@ final class TestMailCertificate {
     }
 
     /** A server TLS context that presents this certificate. */
+    /**
+     * The mail proxy switched on for a test's broker: TLS with this certificate, and the peers'
+     * CA trusted upstream (Dovecot's). Listeners and limits are the test's own.
+     */
+    void enableProxy(DynamicPropertyRegistry registry, TestDovecot peers) {
+        registry.add("postern.mail-proxy.enabled", () -> "true");
+        registry.add("spring.ssl.bundle.pem.mailproxy.keystore.certificate", () -> "file:" + certificate);
+        registry.add("spring.ssl.bundle.pem.mailproxy.keystore.private-key", () -> "file:" + privateKey);
+        registry.add("postern.mail-proxy.ssl-bundle", () -> "mailproxy");
+        registry.add("spring.ssl.bundle.pem.mailupstream.truststore.certificate", () -> "file:" + peers.caFile());
+        registry.add("postern.mail-proxy.upstream-ssl-bundle", () -> "mailupstream");
+    }
+
     SSLContext serverContext() {
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");
