@@ -24,9 +24,9 @@ public interface SecretStore {
     /**
      * The documents at {@code paths}, in that order, each as {@link #read} gives it (empty when
      * there is none); a document that {@link #read} refuses fails the whole call the same way. The
-     * default reads them all at once, one virtual thread each: callers pass a page or a batch, never
-     * a whole collection. A backend that can check or open many documents in one round trip
-     * overrides it ({@link VaultSecretStore}).
+     * default reads them on virtual threads, {@code ParallelReads.MAX_IN_FLIGHT} (32) at a time:
+     * callers pass a page or a batch, never a whole collection. A backend that can check or open
+     * many documents in one round trip overrides it ({@link VaultSecretStore}).
      */
     default List<Optional<StoredDocument>> readAll(List<SecretPath> paths) {
         return ParallelReads.of(paths, this::read);
