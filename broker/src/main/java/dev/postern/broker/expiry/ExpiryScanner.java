@@ -25,7 +25,6 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.scheduling.annotation.Scheduled;
 
 import dev.postern.broker.PublicUrl;
-import dev.postern.broker.apps.AppRegistration;
 import dev.postern.broker.apps.AppRepository;
 import dev.postern.broker.expiry.AlertStateRepository.AppAlerts;
 import dev.postern.broker.expiry.AlertStateRepository.FiredObject;
@@ -367,9 +366,5 @@ public class ExpiryScanner {
             states.put(appId, known.containsKey(appId) ? known.get(appId) : read.get(appId));
         }
         return states;
-    }
-
-    static String appNameOf(AppRegistration app) {
-        return app.name();
     }
 }
