@@ -4,9 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.TreeSet;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import jakarta.annotation.PreDestroy;
@@ -31,17 +27,13 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Service;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.postern.broker.store.SecretDocument;
-import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
-import dev.postern.broker.store.StoreCollection;
-import dev.postern.broker.store.StoreIds;
 import dev.postern.broker.store.StoreRefusedException;
 
 /**
  * The audit trail. Each event is written at once as one structured JSON line to the
- * {@code postern.audit} logger, and kept in the store in chunks ({@code audit/{chunk}}) flushed
- * every second, so issuing a token never waits for a Vault write. A crash loses at most the
+ * {@code postern.audit} logger, and kept in the store in chunks of one hour's events
+ * ({@link AuditChunks}: {@code audit/d{day}/h{hour}/{chunk}}) flushed every second, so issuing a token never waits for a Vault write. A crash loses at most the
  * last second of stored events; the log lines have them.
  * <p>
  * Routine repeats ({@link #recordRepeated}: a mail client fetching its cached token thousands of
@@ -67,7 +59,7 @@ public class AuditLog {
     /** The request id of the current request in the log context (set by the web layer). */
     private static final String REQUEST_ID = "request_id";
 
-    private static final int MAX_EVENTS_PER_CHUNK = 500;
+    private static final int MAX_EVENTS_PER_CHUNK = 100;
 
     /**
      * Events kept in memory for the store at most, while it cannot be written: about 25 MB at 500
@@ -156,7 +148,7 @@ public class AuditLog {
     }
 
     private void writeLine(AuditEvent event) {
-        auditLog.info(json.writeValueAsString(Map.of("log_type", "audit", "event", toMap(event))));
+        auditLog.info(json.writeValueAsString(Map.of("log_type", "audit", "event", AuditChunks.toMap(event))));
     }
 
     private String newEventId(Instant now) {
@@ -186,7 +178,7 @@ public class AuditLog {
         }
     }
 
-    /** Writes pending events to the store in chunks of at most {@link #MAX_EVENTS_PER_CHUNK}. */
+    /** Writes pending events to the store in chunks of at most {@link #MAX_EVENTS_PER_CHUNK}, each of one hour. */
     @Scheduled(fixedDelayString = "${postern.audit.flush-interval:1s}")
     public synchronized void flush() {
         recordRepeats();
@@ -199,6 +191,10 @@ public class AuditLog {
             List<AuditEvent> chunk = new ArrayList<>();
             AuditEvent event;
             while (chunk.size() < MAX_EVENTS_PER_CHUNK && (event = pending.pollFirst()) != null) {
+                if (!chunk.isEmpty() && AuditChunks.hourOf(event.at()) != AuditChunks.hourOf(chunk.getFirst().at())) {
+                    pending.addFirst(event); // a chunk holds one hour's events: this one starts the next chunk
+                    break;
+                }
                 pendingCount.decrementAndGet();
                 chunk.add(event);
             }
@@ -257,17 +253,7 @@ public class AuditLog {
     }
 
     private void writeChunk(List<AuditEvent> events) {
-        List<Map<String, Object>> stored = new ArrayList<>(events.size());
-        long newest = Long.MIN_VALUE;
-        long oldest = Long.MAX_VALUE;
-        for (AuditEvent event : events) {
-            stored.add(toMap(event));
-            newest = Math.max(newest, event.at().toEpochMilli());
-            oldest = Math.min(oldest, event.at().toEpochMilli());
-        }
-        // The name carries the newest and oldest event time, so a page reads only the chunks it overlaps.
-        String chunkId = "chunk_%013d_%013d_%s".formatted(Math.max(0, newest), Math.max(0, oldest), StoreIds.newId("c"));
-        store.write(SecretPath.of(StoreCollection.AUDIT, chunkId), SecretDocument.of(Map.of("events", stored)), SecretStore.NEW);
+        store.write(AuditChunks.newChunkPath(events), AuditChunks.documentOf(events), SecretStore.NEW);
     }
 
     /** An event the store refuses even alone: named in the log by id, action and object, never by its details. */
@@ -300,95 +286,15 @@ public class AuditLog {
     /** What an audit event id looks like: {@code evt_}, its time in milliseconds and a sequence. */
     public static final Pattern EVENT_ID = Pattern.compile("evt_(\\d{13})_(\\d{6})");
 
-    private static final Pattern CHUNK = Pattern.compile("chunk_(\\d{13})(?:_(\\d{13}))?_.*");
-
-    /** A stored chunk and the times its events lie between (the oldest is 0 for chunks written before it was named). */
-    private record Chunk(String id, long newest, long oldest) {
-    }
-
     /**
      * A page of events, newest first, that match {@code filter}, lie in {@code [from, to)} and are
-     * older than the event {@code before} ({@code null}: from the newest). Costs one LIST of the
-     * chunks and a read of each chunk whose time span overlaps the page (a chunk holds up to 500
-     * events); a filter that matches few events reads on until the page is full or the range ends.
+     * older than the event {@code before} ({@code null}: from the newest); what this replica has not
+     * flushed yet is flushed first. Reads only the buckets and chunks the page reaches
+     * ({@link AuditChunks}).
      */
     public List<AuditEvent> page(Predicate<AuditEvent> filter, @Nullable Instant from, @Nullable Instant to,
             @Nullable String before, int limit) {
         flush();
-        long upper = to == null ? Long.MAX_VALUE : to.toEpochMilli();
-        if (before != null) {
-            Matcher id = EVENT_ID.matcher(before);
-            if (id.matches()) {
-                upper = Math.min(upper, Long.parseLong(id.group(1)));
-            }
-        }
-        long lower = from == null ? Long.MIN_VALUE : from.toEpochMilli();
-        List<Chunk> chunks = new ArrayList<>();
-        for (String name : store.list(SecretPath.of(StoreCollection.AUDIT))) {
-            Matcher chunk = CHUNK.matcher(name);
-            if (chunk.matches()) {
-                chunks.add(new Chunk(name, Long.parseLong(chunk.group(1)),
-                        chunk.group(2) == null ? 0 : Long.parseLong(chunk.group(2))));
-            }
-        }
-        chunks.sort(Comparator.comparingLong(Chunk::newest).reversed().thenComparing(Chunk::id, Comparator.reverseOrder()));
-        TreeSet<AuditEvent> found = new TreeSet<>(Comparator.comparing(AuditEvent::id).reversed());
-        for (Chunk chunk : chunks) {
-            if (chunk.newest() < lower) {
-                break; // sorted by newest: no later chunk reaches into the range
-            }
-            if (found.size() >= limit && chunk.newest() < found.stream().skip(limit - 1).findFirst().orElseThrow().at().toEpochMilli()) {
-                break; // every event further down is older than the page's last one
-            }
-            if (chunk.oldest() > upper) {
-                continue; // all newer than the page
-            }
-            store.read(SecretPath.of(StoreCollection.AUDIT, chunk.id())).ifPresent(stored -> {
-                for (AuditEvent event : eventsOf(stored.document())) {
-                    if ((before == null || event.id().compareTo(before) < 0)
-                            && (from == null || !event.at().isBefore(from)) && (to == null || event.at().isBefore(to))
-                            && filter.test(event)) {
-                        found.add(event);
-                    }
-                }
-            });
-        }
-        return found.stream().limit(limit).toList();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<AuditEvent> eventsOf(SecretDocument document) {
-        List<AuditEvent> events = new ArrayList<>();
-        for (Object item : (List<Object>) document.data().getOrDefault("events", List.of())) {
-            events.add(fromMap((Map<String, Object>) item));
-        }
-        return events;
-    }
-
-    private static Map<String, Object> toMap(AuditEvent event) {
-        Map<String, Object> map = new LinkedHashMap<>();
-        map.put("id", event.id());
-        map.put("at", event.at().toString());
-        map.put("actor", event.actor());
-        map.put("action", event.action());
-        map.put("object_type", event.objectType());
-        if (event.objectId() != null) {
-            map.put("object_id", event.objectId());
-        }
-        map.put("outcome", event.outcome());
-        if (event.requestId() != null) {
-            map.put("request_id", event.requestId());
-        }
-        map.put("details", event.details());
-        return map;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static AuditEvent fromMap(Map<String, Object> map) {
-        Map<String, String> details = new HashMap<>();
-        ((Map<String, Object>) map.getOrDefault("details", Map.of())).forEach((k, v) -> details.put(k, String.valueOf(v)));
-        return new AuditEvent((String) map.get("id"), Instant.parse((String) map.get("at")), (String) map.get("actor"),
-                (String) map.get("action"), (String) map.get("object_type"), (String) map.get("object_id"),
-                (String) map.get("outcome"), (String) map.get("request_id"), details);
+        return AuditChunks.page(store, filter, from, to, before, limit);
     }
 }

@@ -56,9 +56,9 @@ public final class CountingSecretStore implements SecretStore {
     }
 
     @Override
-    public List<String> list(SecretPath folder) {
+    public Listing listing(SecretPath folder) {
         count("list", folder);
-        return backend.list(folder);
+        return backend.listing(folder);
     }
 
     @Override

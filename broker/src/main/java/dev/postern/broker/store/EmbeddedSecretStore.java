@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
@@ -165,16 +166,24 @@ public final class EmbeddedSecretStore implements SecretStore, AutoCloseable {
     }
 
     @Override
-    public List<String> list(SecretPath folder) {
+    public Listing listing(SecretPath folder) {
         String prefix = folder.relative() + "/";
-        List<String> ids = new ArrayList<>();
+        List<String> documents = new ArrayList<>();
+        Set<String> folders = new TreeSet<>();
         for (String key : entries.keySet()) {
-            if (key.startsWith(prefix) && key.indexOf('/', prefix.length()) < 0) {
-                ids.add(key.substring(prefix.length()));
+            if (key.startsWith(prefix)) {
+                int slash = key.indexOf('/', prefix.length());
+                if (slash < 0) {
+                    documents.add(key.substring(prefix.length()));
+                }
+                else {
+                    // A folder exists while a document lies somewhere below it, as in Vault.
+                    folders.add(key.substring(prefix.length(), slash));
+                }
             }
         }
-        ids.sort(null);
-        return ids;
+        documents.sort(null);
+        return new Listing(documents, List.copyOf(folders));
     }
 
     @Override

@@ -207,8 +207,8 @@ public final class KeyDirectory implements SecretStore {
 
     /** A LIST of the store, as before: background work (scans) wants the store's own answer. */
     @Override
-    public List<String> list(SecretPath folder) {
-        return backend.list(folder);
+    public Listing listing(SecretPath folder) {
+        return backend.listing(folder);
     }
 
     @Override

@@ -45,7 +45,24 @@ public interface SecretStore {
     void delete(SecretPath path);
 
     /** The ids of the documents directly inside the folder {@code folder}, sorted. */
-    List<String> list(SecretPath folder);
+    default List<String> list(SecretPath folder) {
+        return listing(folder).documents();
+    }
+
+    /** The documents and the folders directly inside {@code folder}, each sorted: one LIST of the store. */
+    Listing listing(SecretPath folder);
+
+    /**
+     * What a folder holds: the ids of its documents and of its sub-folders (without the trailing
+     * {@code /} a Vault LIST gives them), each sorted.
+     */
+    record Listing(List<String> documents, List<String> folders) {
+
+        public Listing {
+            documents = List.copyOf(documents);
+            folders = List.copyOf(folders);
+        }
+    }
 
     /**
      * Checks that the backend answers and may be used; details go to the health endpoint.

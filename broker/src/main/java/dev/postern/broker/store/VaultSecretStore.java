@@ -576,15 +576,20 @@ public final class VaultSecretStore implements SecretStore {
     }
 
     @Override
-    public List<String> list(SecretPath folder) {
-        List<String> ids = new ArrayList<>();
+    public Listing listing(SecretPath folder) {
+        List<String> documents = new ArrayList<>();
+        List<String> folders = new ArrayList<>();
         for (String name : listKeys(folder)) {
-            if (!name.endsWith("/")) {
-                ids.add(name);
+            if (name.endsWith("/")) {
+                folders.add(name.substring(0, name.length() - 1));
+            }
+            else {
+                documents.add(name);
             }
         }
-        ids.sort(null);
-        return ids;
+        documents.sort(null);
+        folders.sort(null);
+        return new Listing(documents, folders);
     }
 
     /** Documents and sub-folders (ending in {@code /}) directly inside {@code folder}. */

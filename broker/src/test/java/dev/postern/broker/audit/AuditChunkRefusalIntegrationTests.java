@@ -54,8 +54,8 @@ class AuditChunkRefusalIntegrationTests {
     @Test
     void aChunkOverRaftsEntryLimitIsStoredInHalvesAndAnEventOverItAloneIsDroppedAndCounted() {
         AuditLog audit = auditLog();
-        // 500 events of 2.5 KB: a 1.3 MB chunk, which Raft refuses; a half of it is stored.
-        String filler = "x".repeat(2_500);
+        // 500 events of 12 KB: chunks of 100 are 1.2 MB, which Raft refuses; their halves are stored.
+        String filler = "x".repeat(12_000);
         for (int i = 0; i < 499; i++) {
             if (i == 300) {
                 audit.record("system", "test.huge", "thing", "obj_huge", "success", Map.of("filler", "y".repeat(1_100_000)));

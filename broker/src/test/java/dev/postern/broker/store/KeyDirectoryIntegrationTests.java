@@ -76,9 +76,9 @@ class KeyDirectoryIntegrationTests {
         }
 
         @Override
-        public List<String> list(SecretPath folder) {
+        public Listing listing(SecretPath folder) {
             lists.incrementAndGet();
-            List<String> answer = backend.list(folder);
+            Listing answer = backend.listing(folder);
             if (listStarted != null) {
                 listStarted.countDown();
                 try {

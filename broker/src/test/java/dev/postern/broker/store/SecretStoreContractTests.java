@@ -142,6 +142,22 @@ abstract class SecretStoreContractTests {
     }
 
     @Test
+    void listingThenDocumentsAndFoldersDirectlyInsideEachSortedWithoutTheirSlash() {
+        store.write(SecretPath.of(StoreCollection.AUDIT, "d2", "h01", "chunk_a"), SecretDocument.of(Map.of()), SecretStore.NEW);
+        store.write(SecretPath.of(StoreCollection.AUDIT, "d1", "h23", "chunk_b"), SecretDocument.of(Map.of()), SecretStore.NEW);
+        store.write(SecretPath.of(StoreCollection.AUDIT, "d1", "h22", "chunk_c"), SecretDocument.of(Map.of()), SecretStore.NEW);
+        store.write(SecretPath.of(StoreCollection.AUDIT, "chunk_top"), SecretDocument.of(Map.of()), SecretStore.NEW);
+
+        SecretStore.Listing top = store.listing(SecretPath.of(StoreCollection.AUDIT));
+        assertThat(top.documents()).containsExactly("chunk_top");
+        assertThat(top.folders()).containsExactly("d1", "d2");
+        assertThat(store.listing(SecretPath.of(StoreCollection.AUDIT, "d1")).folders()).containsExactly("h22", "h23");
+        assertThat(store.listing(SecretPath.of(StoreCollection.AUDIT, "d1", "h23")))
+            .isEqualTo(new SecretStore.Listing(List.of("chunk_b"), List.of()));
+        assertThat(store.listing(SecretPath.of(StoreCollection.CLIENTS))).isEqualTo(new SecretStore.Listing(List.of(), List.of()));
+    }
+
+    @Test
     void writeWhenDocumentHoldsHundredsOfEntriesThenAllReadBack() {
         List<Map<String, Object>> events = new ArrayList<>();
         for (int i = 0; i < 500; i++) {

@@ -52,8 +52,8 @@ class StorePageTests {
         }
 
         @Override
-        public List<String> list(SecretPath folder) {
-            return keys;
+        public Listing listing(SecretPath folder) {
+            return new Listing(keys, List.of());
         }
 
         @Override

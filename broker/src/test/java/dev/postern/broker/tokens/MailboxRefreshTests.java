@@ -120,8 +120,8 @@ class MailboxRefreshTests {
         }
 
         @Override
-        public List<String> list(SecretPath folder) {
-            return embedded.list(folder);
+        public Listing listing(SecretPath folder) {
+            return embedded.listing(folder);
         }
 
         @Override

@@ -1,0 +1,228 @@
+package dev.postern.broker.audit;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.postern.broker.store.SecretDocument;
+import dev.postern.broker.store.SecretPath;
+import dev.postern.broker.store.SecretStore;
+import dev.postern.broker.store.StoreCollection;
+import dev.postern.broker.store.StoreIds;
+import dev.postern.broker.store.StoredDocument;
+
+/**
+ * Where the audit trail lies in the store, and how a page of it is read.
+ * <p>
+ * Chunks lie in hour buckets, {@code audit/d{yyyyMMdd}/h{HH}/chunk_{newest}_{oldest}_{id}} (UTC,
+ * times in epoch milliseconds), and a chunk never holds events of two hours. A page walks the trail
+ * newest first and LISTs only what it reaches: the days, then the hours and chunks of the days it
+ * reads into, then the chunks whose time span overlaps the page, so its cost follows the page and not
+ * the length of the trail (a busy broker writes up to 3,600 chunks an hour, 86,400 a day). Chunks
+ * written before the buckets, directly in {@code audit/}, are read in time order with the rest.
+ */
+final class AuditChunks {
+
+    private static final SecretPath ROOT = SecretPath.of(StoreCollection.AUDIT);
+
+    private static final long HOUR = 3_600_000;
+
+    private static final long DAY = 24 * HOUR;
+
+    private static final DateTimeFormatter DAY_NAME = DateTimeFormatter.ofPattern("'d'uuuuMMdd");
+
+    private static final Pattern DAY_FOLDER = Pattern.compile("d(\\d{8})");
+
+    private static final Pattern HOUR_FOLDER = Pattern.compile("h(\\d{2})");
+
+    private static final Pattern CHUNK = Pattern.compile("chunk_(\\d{13})(?:_(\\d{13}))?_.*");
+
+    /** Chunks read in one go (in parallel) while a page fills: at most this many more than it needs. */
+    private static final int READ_TOGETHER = 4;
+
+    private AuditChunks() {
+    }
+
+    /** The start of the hour {@code at} falls in, in epoch milliseconds. */
+    static long hourOf(Instant at) {
+        return Math.floorDiv(at.toEpochMilli(), HOUR) * HOUR;
+    }
+
+    /**
+     * The path for a new chunk of {@code events}, which all lie in one hour. The name carries the
+     * newest and oldest event time, so a page reads only the chunks it overlaps.
+     */
+    static SecretPath newChunkPath(List<AuditEvent> events) {
+        long newest = Long.MIN_VALUE;
+        long oldest = Long.MAX_VALUE;
+        for (AuditEvent event : events) {
+            newest = Math.max(newest, event.at().toEpochMilli());
+            oldest = Math.min(oldest, event.at().toEpochMilli());
+        }
+        var hour = Instant.ofEpochMilli(newest).atOffset(ZoneOffset.UTC);
+        return SecretPath.of(StoreCollection.AUDIT, DAY_NAME.format(hour), "h%02d".formatted(hour.getHour()),
+                "chunk_%013d_%013d_%s".formatted(Math.max(0, newest), Math.max(0, oldest), StoreIds.newId("c")));
+    }
+
+    /** A place in the trail a page may look into, with the times its events lie between. */
+    private record Part(SecretPath path, Kind kind, long newest, long oldest) {
+    }
+
+    private enum Kind {
+        DAY, HOUR, CHUNK
+    }
+
+    private static final Comparator<Part> NEWEST_FIRST = Comparator.comparingLong(Part::newest).reversed()
+        .thenComparing(part -> part.path().relative(), Comparator.reverseOrder());
+
+    /**
+     * A page of events, newest first, that match {@code filter}, lie in {@code [from, to)} and are
+     * older than the event {@code before} ({@code null}: from the newest); at most {@code limit}. A
+     * filter that matches few events reads on until the page is full or the range ends.
+     */
+    static List<AuditEvent> page(SecretStore store, Predicate<AuditEvent> filter, @Nullable Instant from,
+            @Nullable Instant to, @Nullable String before, int limit) {
+        long upper = to == null ? Long.MAX_VALUE : to.toEpochMilli();
+        if (before != null) {
+            Matcher id = AuditLog.EVENT_ID.matcher(before);
+            if (id.matches()) {
+                upper = Math.min(upper, Long.parseLong(id.group(1)));
+            }
+        }
+        long lower = from == null ? Long.MIN_VALUE : from.toEpochMilli();
+        PriorityQueue<Part> parts = new PriorityQueue<>(NEWEST_FIRST);
+        SecretStore.Listing root = store.listing(ROOT);
+        for (String day : root.folders()) {
+            Matcher name = DAY_FOLDER.matcher(day);
+            if (name.matches()) {
+                long start = LocalDate.parse(day, DAY_NAME).toEpochDay() * DAY;
+                parts.add(new Part(ROOT.child(day), Kind.DAY, start + DAY - 1, start));
+            }
+        }
+        addChunks(parts, ROOT, root.documents());
+        // Newest id first; never more than limit kept, so the last is the oldest event the page holds.
+        TreeSet<AuditEvent> found = new TreeSet<>(Comparator.comparing(AuditEvent::id).reversed());
+        Part part;
+        while ((part = parts.poll()) != null) {
+            if (part.newest() < lower) {
+                break; // in newest-first order: nothing further reaches into the range
+            }
+            if (found.size() >= limit && part.newest() < found.last().at().toEpochMilli()) {
+                break; // everything further is older than the page's last event
+            }
+            if (part.oldest() > upper) {
+                continue; // all newer than the page
+            }
+            switch (part.kind()) {
+                case DAY -> {
+                    for (String hour : store.listing(part.path()).folders()) {
+                        Matcher name = HOUR_FOLDER.matcher(hour);
+                        if (name.matches()) {
+                            long start = part.oldest() + Integer.parseInt(name.group(1)) * HOUR;
+                            parts.add(new Part(part.path().child(hour), Kind.HOUR, start + HOUR - 1, start));
+                        }
+                    }
+                }
+                case HOUR -> addChunks(parts, part.path(), store.list(part.path()));
+                case CHUNK -> {
+                    // The chunks next in line are read together: small chunks (a quiet broker flushes a few
+                    // events a second) would otherwise cost a round trip each.
+                    List<SecretPath> batch = new ArrayList<>(List.of(part.path()));
+                    while (batch.size() < READ_TOGETHER && parts.peek() != null && parts.peek().kind() == Kind.CHUNK
+                            && parts.peek().newest() >= lower) {
+                        Part next = parts.poll();
+                        if (next.oldest() <= upper) {
+                            batch.add(next.path());
+                        }
+                    }
+                    for (Optional<StoredDocument> stored : store.readAll(batch)) {
+                        stored.ifPresent(chunk -> {
+                            for (AuditEvent event : eventsOf(chunk.document())) {
+                                if ((before == null || event.id().compareTo(before) < 0)
+                                        && (from == null || !event.at().isBefore(from))
+                                        && (to == null || event.at().isBefore(to)) && filter.test(event)) {
+                                    found.add(event);
+                                    if (found.size() > limit) {
+                                        found.pollLast();
+                                    }
+                                }
+                            }
+                        });
+                    }
+                }
+            }
+        }
+        return List.copyOf(found);
+    }
+
+    private static void addChunks(PriorityQueue<Part> parts, SecretPath folder, List<String> names) {
+        for (String name : names) {
+            Matcher chunk = CHUNK.matcher(name);
+            if (chunk.matches()) {
+                // Chunks named before the oldest time was added to the name may hold anything older.
+                parts.add(new Part(folder.child(name), Kind.CHUNK, Long.parseLong(chunk.group(1)),
+                        chunk.group(2) == null ? 0 : Long.parseLong(chunk.group(2))));
+            }
+        }
+    }
+
+    /** The stored form of a chunk. */
+    static SecretDocument documentOf(List<AuditEvent> events) {
+        List<Map<String, Object>> stored = new ArrayList<>(events.size());
+        for (AuditEvent event : events) {
+            stored.add(toMap(event));
+        }
+        return SecretDocument.of(Map.of("events", stored));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<AuditEvent> eventsOf(SecretDocument document) {
+        List<AuditEvent> events = new ArrayList<>();
+        for (Object item : (List<Object>) document.data().getOrDefault("events", List.of())) {
+            events.add(fromMap((Map<String, Object>) item));
+        }
+        return events;
+    }
+
+    static Map<String, Object> toMap(AuditEvent event) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("id", event.id());
+        map.put("at", event.at().toString());
+        map.put("actor", event.actor());
+        map.put("action", event.action());
+        map.put("object_type", event.objectType());
+        if (event.objectId() != null) {
+            map.put("object_id", event.objectId());
+        }
+        map.put("outcome", event.outcome());
+        if (event.requestId() != null) {
+            map.put("request_id", event.requestId());
+        }
+        map.put("details", event.details());
+        return map;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static AuditEvent fromMap(Map<String, Object> map) {
+        Map<String, String> details = new HashMap<>();
+        ((Map<String, Object>) map.getOrDefault("details", Map.of())).forEach((k, v) -> details.put(k, String.valueOf(v)));
+        return new AuditEvent((String) map.get("id"), Instant.parse((String) map.get("at")), (String) map.get("actor"),
+                (String) map.get("action"), (String) map.get("object_type"), (String) map.get("object_id"),
+                (String) map.get("outcome"), (String) map.get("request_id"), details);
+    }
+}

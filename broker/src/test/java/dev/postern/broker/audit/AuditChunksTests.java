@@ -1,0 +1,191 @@
+package dev.postern.broker.audit;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.postern.broker.store.EmbeddedSecretStore;
+import dev.postern.broker.store.MasterKeys;
+import dev.postern.broker.store.SecretDocument;
+import dev.postern.broker.store.SecretPath;
+import dev.postern.broker.store.SecretStore;
+import dev.postern.broker.store.StoreCollection;
+import dev.postern.broker.store.StoredDocument;
+import dev.postern.broker.testing.MutableClock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The audit trail's layout in hour buckets on the embedded store: a chunk never holds two hours'
+ * events, a page LISTs and reads only the buckets and chunks it reaches, and chunks written before
+ * the buckets are paged in time order with the rest.
+ */
+class AuditChunksTests {
+
+    private static final SecretPath ROOT = SecretPath.of(StoreCollection.AUDIT);
+
+    @TempDir
+    Path folder;
+
+    private EmbeddedSecretStore embedded;
+
+    private final List<String> listed = new ArrayList<>();
+
+    private final List<String> read = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-04T10:59:59.500Z"));
+
+    private AuditLog audit;
+
+    @BeforeEach
+    void open() {
+        embedded = new EmbeddedSecretStore(folder.resolve("store.bin"), MasterKeys.fromKeyFile(folder.resolve("master.key")));
+        audit = new AuditLog(new Recorded(), clock, new SimpleMeterRegistry());
+    }
+
+    @AfterEach
+    void close() {
+        embedded.close();
+    }
+
+    private void record(String object) {
+        audit.success("admin", "test.event", "thing", object, Map.of());
+    }
+
+    @Test
+    void aChunkHoldsOneHoursEventsInThatHoursBucket() {
+        record("obj_1");
+        clock.advance(Duration.ofMillis(400)); // 10:59:59.900
+        record("obj_2");
+        clock.advance(Duration.ofMillis(200)); // 11:00:00.100
+        record("obj_3");
+
+        audit.flush();
+
+        assertThat(embedded.listing(ROOT).folders()).containsExactly("d20261204");
+        assertThat(embedded.listing(ROOT).documents()).isEmpty();
+        assertThat(embedded.listing(ROOT.child("d20261204")).folders()).containsExactly("h10", "h11");
+        assertThat(embedded.list(ROOT.child("d20261204").child("h10"))).singleElement().asString()
+            .startsWith("chunk_%013d_%013d_".formatted(Instant.parse("2026-12-04T10:59:59.900Z").toEpochMilli(),
+                    Instant.parse("2026-12-04T10:59:59.500Z").toEpochMilli()));
+        assertThat(embedded.list(ROOT.child("d20261204").child("h11"))).hasSize(1);
+        assertThat(objects(audit.page(event -> true, null, null, null, 10))).containsExactly("obj_3", "obj_2", "obj_1");
+    }
+
+    @Test
+    void aPageListsAndReadsOnlyTheBucketsItReaches() {
+        // Three days of events, an hour apart within each day.
+        for (String day : List.of("2026-12-01", "2026-12-02", "2026-12-03")) {
+            for (int hour = 8; hour < 12; hour++) {
+                clock.set(Instant.parse("%sT%02d:15:00Z".formatted(day, hour)));
+                record("obj_%s_%02d".formatted(day.substring(8), hour));
+                audit.flush();
+            }
+        }
+        listed.clear();
+        read.clear();
+
+        List<AuditEvent> newest = audit.page(event -> true, null, null, null, 2);
+
+        assertThat(objects(newest)).containsExactly("obj_03_11", "obj_03_10");
+        assertThat(listed).containsExactly("audit", "audit/d20261203", "audit/d20261203/h11", "audit/d20261203/h10");
+        assertThat(read).hasSize(2);
+
+        listed.clear();
+        read.clear();
+        List<AuditEvent> older = audit.page(event -> true, null, Instant.parse("2026-12-02T10:00:00Z"), null, 2);
+
+        assertThat(objects(older)).containsExactly("obj_02_09", "obj_02_08");
+        // The later day and hour lie after the range: neither is listed. The earlier day is not reached.
+        assertThat(listed).containsExactly("audit", "audit/d20261202", "audit/d20261202/h10", "audit/d20261202/h09",
+                "audit/d20261202/h08");
+        assertThat(read).hasSize(2);
+    }
+
+    @Test
+    void pagingWithTheCursorWalksEveryBucketOnceInOrder() {
+        List<String> recorded = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            clock.set(Instant.parse("2026-12-03T22:00:00Z").plus(Duration.ofMinutes(7L * i)));
+            record("obj_" + i);
+            recorded.add("obj_" + i);
+            if (i % 4 == 0) {
+                audit.flush();
+            }
+        }
+        List<String> paged = new ArrayList<>();
+        String before = null;
+        do {
+            List<AuditEvent> page = audit.page(event -> true, null, null, before, 4);
+            paged.addAll(objects(page));
+            before = page.size() == 4 ? page.getLast().id() : null;
+        }
+        while (before != null);
+
+        assertThat(paged).containsExactlyElementsOf(recorded.reversed());
+    }
+
+    @Test
+    void chunksWrittenBeforeTheBucketsArePagedInTimeOrderWithTheRest() {
+        clock.set(Instant.parse("2026-12-03T09:00:00Z"));
+        record("obj_bucketed_old");
+        clock.set(Instant.parse("2026-12-03T11:00:00Z"));
+        record("obj_bucketed_new");
+        audit.flush();
+        long legacyAt = Instant.parse("2026-12-03T10:00:00Z").toEpochMilli();
+        AuditEvent legacy = new AuditEvent("evt_%013d_%06d".formatted(legacyAt, 1), Instant.ofEpochMilli(legacyAt), "admin",
+                "test.event", "thing", "obj_legacy", "success", null, Map.of());
+        embedded.write(ROOT.child("chunk_%013d_c_legacy".formatted(legacyAt)), AuditChunks.documentOf(List.of(legacy)),
+                SecretStore.NEW);
+
+        assertThat(objects(audit.page(event -> true, null, null, null, 10)))
+            .containsExactly("obj_bucketed_new", "obj_legacy", "obj_bucketed_old");
+        assertThat(objects(audit.page(event -> event.objectId().startsWith("obj_b"), null, null, null, 10)))
+            .containsExactly("obj_bucketed_new", "obj_bucketed_old");
+    }
+
+    private static List<String> objects(List<AuditEvent> events) {
+        return events.stream().map(AuditEvent::objectId).toList();
+    }
+
+    /** The embedded store, noting each LIST and read of the audit trail. */
+    private final class Recorded implements SecretStore {
+
+        @Override
+        public Optional<StoredDocument> read(SecretPath path) {
+            read.add(path.relative());
+            return embedded.read(path);
+        }
+
+        @Override
+        public long write(SecretPath path, SecretDocument document, long expectedVersion) {
+            return embedded.write(path, document, expectedVersion);
+        }
+
+        @Override
+        public void delete(SecretPath path) {
+            embedded.delete(path);
+        }
+
+        @Override
+        public Listing listing(SecretPath folder) {
+            listed.add(folder.relative());
+            return embedded.listing(folder);
+        }
+
+        @Override
+        public java.util.Map<String, Object> checkHealth() {
+            return embedded.checkHealth();
+        }
+    }
+}
