@@ -82,6 +82,9 @@ public final class AuditActions {
     /** The mail proxy ended a relayed session because the credential or mailbox it logged in with was revoked. */
     public static final String MAIL_PROXY_SESSION_CLOSE = "mail_proxy.session_close";
 
+    /** A day of the audit trail was deleted from the store: all of it older than {@code postern.audit.retention}. */
+    public static final String AUDIT_RETENTION = "audit.retention";
+
     private AuditActions() {
     }
 }

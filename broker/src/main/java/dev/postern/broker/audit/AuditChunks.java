@@ -181,6 +181,46 @@ final class AuditChunks {
         }
     }
 
+    /** What a retention pass deleted in one day bucket ({@code d20261206}), or at the top level ({@code audit}). */
+    record Deleted(String folder, int chunks) {
+    }
+
+    /**
+     * Deletes the day buckets that end at or before {@code cutoff}, chunk by chunk (a store has no
+     * folder delete), and the chunks at the top level whose newest event is before it. A day that
+     * reaches past the cutoff stays whole, so the trail keeps at most a day more than asked.
+     */
+    static List<Deleted> deleteBefore(SecretStore store, Instant cutoff) {
+        List<Deleted> deleted = new ArrayList<>();
+        SecretStore.Listing root = store.listing(ROOT);
+        for (String day : root.folders()) {
+            if (DAY_FOLDER.matcher(day).matches()
+                    && (LocalDate.parse(day, DAY_NAME).toEpochDay() + 1) * DAY <= cutoff.toEpochMilli()) {
+                int chunks = 0;
+                SecretPath dayPath = ROOT.child(day);
+                for (String hour : store.listing(dayPath).folders()) {
+                    for (String chunk : store.list(dayPath.child(hour))) {
+                        store.delete(dayPath.child(hour).child(chunk));
+                        chunks++;
+                    }
+                }
+                deleted.add(new Deleted(day, chunks));
+            }
+        }
+        int topLevel = 0;
+        for (String name : root.documents()) {
+            Matcher chunk = CHUNK.matcher(name);
+            if (chunk.matches() && Long.parseLong(chunk.group(1)) < cutoff.toEpochMilli()) {
+                store.delete(ROOT.child(name));
+                topLevel++;
+            }
+        }
+        if (topLevel > 0) {
+            deleted.add(new Deleted(ROOT.relative(), topLevel));
+        }
+        return deleted;
+    }
+
     /** The stored form of a chunk. */
     static SecretDocument documentOf(List<AuditEvent> events) {
         List<Map<String, Object>> stored = new ArrayList<>(events.size());

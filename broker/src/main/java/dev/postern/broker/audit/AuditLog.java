@@ -179,7 +179,7 @@ public class AuditLog {
     }
 
     /** Writes pending events to the store in chunks of at most {@link #MAX_EVENTS_PER_CHUNK}, each of one hour. */
-    @Scheduled(fixedDelayString = "${postern.audit.flush-interval:1s}")
+    @Scheduled(fixedDelayString = "${postern.audit.flush-interval:1s}") // AuditProperties checks the value
     public synchronized void flush() {
         recordRepeats();
         long overBacklog = droppedForBacklog.getAndSet(0);

@@ -1,7 +1,5 @@
 package dev.postern.broker.expiry;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.util.List;
 
@@ -18,13 +16,10 @@ import dev.postern.broker.apps.AppRepository;
 import dev.postern.broker.outbound.OutboundHttp;
 import dev.postern.broker.outbound.OutboundMsalHttpClient;
 import dev.postern.broker.store.LeaseDocument;
-import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.providers.microsoft.GraphApplicationReader;
 import dev.postern.broker.providers.microsoft.GraphTokenSource;
 import dev.postern.broker.providers.microsoft.MicrosoftTokenProvider;
 import dev.postern.broker.store.SecretStore;
-import dev.postern.broker.store.StoreCollection;
-import dev.postern.broker.store.StoreIds;
 
 /** Wires the expiry scan, its sources, its notifiers, metrics and health. */
 @Configuration(proxyBeanMethods = false)
@@ -64,7 +59,7 @@ class ExpiryConfiguration {
     /** Decides which replica alerts in a scan interval. */
     @Bean
     LeaseDocument expiryScanLease(SecretStore store) {
-        return new LeaseDocument(store, SecretPath.of(StoreCollection.LEASES, "expiry-scan"), ownerName());
+        return LeaseDocument.named(store, "expiry-scan");
     }
 
     @Bean
@@ -105,17 +100,5 @@ class ExpiryConfiguration {
             throw new IllegalStateException("postern.expiry.mail.to is set but no SMTP server: set spring.mail.host");
         }
         return new MailNotifier(mailSender, properties.mail(), delivery);
-    }
-
-    /** The host name and a random suffix: readable in the lease, unique per process. */
-    private static String ownerName() {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        }
-        catch (UnknownHostException ex) {
-            host = "unknown-host";
-        }
-        return host + "/" + StoreIds.newId("scanner");
     }
 }

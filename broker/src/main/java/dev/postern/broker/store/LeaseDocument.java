@@ -1,5 +1,7 @@
 package dev.postern.broker.store;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -22,6 +24,23 @@ public final class LeaseDocument {
         this.store = store;
         this.path = path;
         this.owner = owner;
+    }
+
+    /** The lease {@code leases/{name}}, held in this process's name ({@link #processName}). */
+    public static LeaseDocument named(SecretStore store, String name) {
+        return new LeaseDocument(store, SecretPath.of(StoreCollection.LEASES, name), processName());
+    }
+
+    /** The host name and a random suffix: readable in the lease, unique per process. */
+    private static String processName() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        }
+        catch (UnknownHostException ex) {
+            host = "unknown-host";
+        }
+        return host + "/" + StoreIds.newId("replica");
     }
 
     /** This replica's name in the lease. */
