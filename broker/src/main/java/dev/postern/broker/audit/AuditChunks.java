@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -46,9 +47,9 @@ final class AuditChunks {
 
     private static final DateTimeFormatter DAY_NAME = DateTimeFormatter.ofPattern("'d'uuuuMMdd");
 
-    private static final Pattern DAY_FOLDER = Pattern.compile("d(\\d{8})");
+    private static final Pattern DAY_FOLDER = Pattern.compile("d\\d{8}");
 
-    private static final Pattern HOUR_FOLDER = Pattern.compile("h(\\d{2})");
+    private static final Pattern HOUR_FOLDER = Pattern.compile("h([01]\\d|2[0-3])");
 
     private static final Pattern CHUNK = Pattern.compile("chunk_(\\d{13})(?:_(\\d{13}))?_.*");
 
@@ -77,6 +78,21 @@ final class AuditChunks {
         var hour = Instant.ofEpochMilli(newest).atOffset(ZoneOffset.UTC);
         return SecretPath.of(StoreCollection.AUDIT, DAY_NAME.format(hour), "h%02d".formatted(hour.getHour()),
                 "chunk_%013d_%013d_%s".formatted(Math.max(0, newest), Math.max(0, oldest), StoreIds.newId("c")));
+    }
+
+    private static final long NOT_A_DAY = Long.MIN_VALUE;
+
+    /** The start of the day a day folder ({@code d20261206}) holds, or {@link #NOT_A_DAY} for any other name. */
+    private static long dayStart(String folder) {
+        if (!DAY_FOLDER.matcher(folder).matches()) {
+            return NOT_A_DAY;
+        }
+        try {
+            return LocalDate.parse(folder, DAY_NAME).toEpochDay() * DAY;
+        }
+        catch (DateTimeParseException ex) {
+            return NOT_A_DAY; // not written by the broker (d20261399): not part of the trail
+        }
     }
 
     /** A place in the trail a page may look into, with the times its events lie between. */
@@ -108,9 +124,8 @@ final class AuditChunks {
         PriorityQueue<Part> parts = new PriorityQueue<>(NEWEST_FIRST);
         SecretStore.Listing root = store.listing(ROOT);
         for (String day : root.folders()) {
-            Matcher name = DAY_FOLDER.matcher(day);
-            if (name.matches()) {
-                long start = LocalDate.parse(day, DAY_NAME).toEpochDay() * DAY;
+            long start = dayStart(day);
+            if (start != NOT_A_DAY) {
                 parts.add(new Part(ROOT.child(day), Kind.DAY, start + DAY - 1, start));
             }
         }
@@ -194,8 +209,8 @@ final class AuditChunks {
         List<Deleted> deleted = new ArrayList<>();
         SecretStore.Listing root = store.listing(ROOT);
         for (String day : root.folders()) {
-            if (DAY_FOLDER.matcher(day).matches()
-                    && (LocalDate.parse(day, DAY_NAME).toEpochDay() + 1) * DAY <= cutoff.toEpochMilli()) {
+            long start = dayStart(day);
+            if (start != NOT_A_DAY && start + DAY <= cutoff.toEpochMilli()) {
                 int chunks = 0;
                 SecretPath dayPath = ROOT.child(day);
                 for (String hour : store.listing(dayPath).folders()) {

@@ -154,6 +154,22 @@ class AuditChunksTests {
             .containsExactly("obj_bucketed_new", "obj_bucketed_old");
     }
 
+    @Test
+    void foldersAndDocumentsTheBrokerDidNotNameAreNoPartOfTheTrail() {
+        clock.set(Instant.parse("2026-12-03T09:00:00Z"));
+        record("obj_real");
+        audit.flush();
+        AuditEvent planted = new AuditEvent("evt_%013d_%06d".formatted(0, 1), Instant.EPOCH, "admin", "test.event", "thing",
+                "obj_planted", "success", null, Map.of());
+        for (SecretPath odd : List.of(ROOT.child("d20261399").child("h01").child("chunk_0000000000001_0000000000000_c_x"),
+                ROOT.child("d20261203").child("h24").child("chunk_0000000000001_0000000000000_c_x"),
+                ROOT.child("d20261203").child("h09").child("notes"), ROOT.child("other").child("h09").child("chunk_x"))) {
+            embedded.write(odd, AuditChunks.documentOf(List.of(planted)), SecretStore.NEW);
+        }
+
+        assertThat(objects(audit.page(event -> true, null, null, null, 10))).containsExactly("obj_real");
+    }
+
     private static List<String> objects(List<AuditEvent> events) {
         return events.stream().map(AuditEvent::objectId).toList();
     }
