@@ -33,8 +33,9 @@ import dev.postern.broker.store.StoreRefusedException;
 /**
  * The audit trail. Each event is written at once as one structured JSON line to the
  * {@code postern.audit} logger, and kept in the store in chunks of one hour's events
- * ({@link AuditChunks}: {@code audit/d{day}/h{hour}/{chunk}}) flushed every second, so issuing a token never waits for a Vault write. A crash loses at most the
- * last second of stored events; the log lines have them.
+ * ({@link AuditChunks}: {@code audit/d{day}/h{hour}/{chunk}}) flushed every second, so issuing a
+ * token never waits for a Vault write. A crash loses at most the last second of stored events; the
+ * log lines have them. Days older than the retention are deleted by {@link AuditRetention}.
  * <p>
  * Routine repeats ({@link #recordRepeated}: a mail client fetching its cached token thousands of
  * times a second) are counted instead, and written at each flush as one event per actor, action,
