@@ -1,8 +1,10 @@
 package dev.postern.broker.accounts;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 
@@ -44,6 +46,12 @@ class AccountIndex {
 
     private final ConcurrentSkipListMap<String, Entry> byId = new ConcurrentSkipListMap<>();
 
+    /**
+     * The ids of each mailbox address (lower case) among the accounts here. An account's address
+     * never changes (a connect of another address is another account), so ids are only added.
+     */
+    private final ConcurrentHashMap<String, List<String>> idsByMailbox = new ConcurrentHashMap<>();
+
     private volatile boolean complete;
 
     /** Records {@code account} as read or written at {@code version}, unless a later version is known. */
@@ -51,7 +59,27 @@ class AccountIndex {
         // One instance of each app id, as for cached accounts (AccountRepository): thousands of accounts share an app.
         String appId = account.appId().intern();
         Entry entry = new Entry(account.mailbox(), appId, account.status(), version);
+        if (!byId.containsKey(account.id())) {
+            // An id seen twice at once is added once: the list is replaced inside compute.
+            idsByMailbox.compute(account.mailbox(), (address, ids) -> ids == null ? List.of(account.id())
+                    : ids.contains(account.id()) ? ids : plus(ids, account.id()));
+        }
         byId.merge(account.id(), entry, (known, read) -> read.version() >= known.version() ? read : known);
+    }
+
+    private static List<String> plus(List<String> ids, String id) {
+        String[] more = ids.toArray(new String[ids.size() + 1]);
+        more[ids.size()] = id;
+        return List.of(more);
+    }
+
+    /**
+     * The ids of the accounts of {@code address} (lower case) this replica has seen: a guess of what
+     * the mailbox index holds, never a replacement for it (another replica's connect shows here only
+     * once this replica reads that account).
+     */
+    List<String> idsOf(String address) {
+        return idsByMailbox.getOrDefault(address, List.of());
     }
 
     /** After a read of every account: from now on a filtered page can rely on this index. */

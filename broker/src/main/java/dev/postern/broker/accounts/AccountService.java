@@ -2,6 +2,7 @@ package dev.postern.broker.accounts;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -9,6 +10,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -57,6 +61,9 @@ public class AccountService {
      * The account ids of each mailbox address, as the mailbox index gave them; kept as long as the
      * accounts' metadata, so another replica's connect shows here within that time.
      */
+    /** Reads started ahead of the mailbox index's answer, each on a virtual thread of its own. */
+    private static final Executor READ_AHEAD = task -> Thread.ofVirtual().name("account-read-ahead").start(task);
+
     private final Cache<String, List<String>> idsByMailbox = Caffeine.newBuilder()
         .expireAfterWrite(AccountCache.FRESH)
         .maximumSize(100_000)
@@ -223,9 +230,23 @@ public class AccountService {
     /** The usable mailbox {@code mailbox} among those {@code allowed} accepts, newest connection first. */
     public Optional<Account> findByMailbox(String mailbox, java.util.function.Predicate<Account> allowed) {
         String wanted = mailbox.strip().toLowerCase(Locale.ROOT);
-        return idsByMailbox.get(wanted, this::readIdsByMailbox)
-            .stream()
-            .map(this::currentIfPresent)
+        List<String> ids = idsByMailbox.getIfPresent(wanted);
+        Map<String, CompletableFuture<Optional<Account>>> readAhead = Map.of();
+        if (ids == null) {
+            // The accounts this replica already knows for the address are read while the mailbox index
+            // is, not after it: a first ask costs one round trip, not two. The index still decides.
+            readAhead = new LinkedHashMap<>();
+            for (String known : accountIndex.idsOf(wanted)) {
+                readAhead.put(known, CompletableFuture.supplyAsync(() -> currentIfPresent(known), READ_AHEAD));
+            }
+            ids = idsByMailbox.get(wanted, this::readIdsByMailbox);
+        }
+        List<Optional<Account>> found = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            CompletableFuture<Optional<Account>> early = readAhead.get(id);
+            found.add(early == null ? currentIfPresent(id) : joined(early));
+        }
+        return found.stream()
             .flatMap(Optional::stream)
             .filter(account -> account.mailbox().equals(wanted))
             .filter(account -> account.status() != Account.Status.REVOKED)
@@ -241,6 +262,19 @@ public class AccountService {
     /** The account ids the mailbox index names for {@code address}: one index read. */
     private List<String> readIdsByMailbox(String address) {
         return index.find(address).accounts().keySet().stream().sorted().toList();
+    }
+
+    /** The result of a read started ahead, with the exception it failed with as is. */
+    private static Optional<Account> joined(CompletableFuture<Optional<Account>> read) {
+        try {
+            return read.join();
+        }
+        catch (CompletionException ex) {
+            if (ex.getCause() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            throw ex;
+        }
     }
 
     /** {@link #current}, empty for an index entry whose account is not (or no longer) there. */
