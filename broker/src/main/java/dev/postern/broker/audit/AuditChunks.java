@@ -51,10 +51,11 @@ final class AuditChunks {
 
     private static final Pattern HOUR_FOLDER = Pattern.compile("h([01]\\d|2[0-3])");
 
-    private static final Pattern CHUNK = Pattern.compile("chunk_(\\d{13})(?:_(\\d{13}))?_.*");
+    /** {@code chunk_{newest}_{oldest}_n{events}_{id}}; older chunks lack the count, the oldest ones the oldest time too. */
+    private static final Pattern CHUNK = Pattern.compile("chunk_(\\d{13})(?:_(\\d{13}))?(?:_n(\\d{1,6}))?_.*");
 
-    /** Chunks read in one go (in parallel) while a page fills: at most this many more than it needs. */
-    private static final int READ_TOGETHER = 4;
+    /** The most chunks read in one go (in parallel): those that, by their event counts, fill the page. */
+    private static final int READ_TOGETHER = 16;
 
     private AuditChunks() {
     }
@@ -77,7 +78,8 @@ final class AuditChunks {
         }
         var hour = Instant.ofEpochMilli(newest).atOffset(ZoneOffset.UTC);
         return SecretPath.of(StoreCollection.AUDIT, DAY_NAME.format(hour), "h%02d".formatted(hour.getHour()),
-                "chunk_%013d_%013d_%s".formatted(Math.max(0, newest), Math.max(0, oldest), StoreIds.newId("c")));
+                "chunk_%013d_%013d_n%d_%s".formatted(Math.max(0, newest), Math.max(0, oldest), events.size(),
+                        StoreIds.newId("c")));
     }
 
     private static final long NOT_A_DAY = Long.MIN_VALUE;
@@ -96,7 +98,7 @@ final class AuditChunks {
     }
 
     /** A place in the trail a page may look into, with the times its events lie between. */
-    private record Part(SecretPath path, Kind kind, long newest, long oldest) {
+    private record Part(SecretPath path, Kind kind, long newest, long oldest, int events) {
     }
 
     private enum Kind {
@@ -126,12 +128,13 @@ final class AuditChunks {
         for (String day : root.folders()) {
             long start = dayStart(day);
             if (start != NOT_A_DAY) {
-                parts.add(new Part(ROOT.child(day), Kind.DAY, start + DAY - 1, start));
+                parts.add(new Part(ROOT.child(day), Kind.DAY, start + DAY - 1, start, 0));
             }
         }
         addChunks(parts, ROOT, root.documents());
         // Newest id first; never more than limit kept, so the last is the oldest event the page holds.
         TreeSet<AuditEvent> found = new TreeSet<>(Comparator.comparing(AuditEvent::id).reversed());
+        long[] tally = new long[2]; // events read, and of those the ones the page's filters kept
         Part part;
         while ((part = parts.poll()) != null) {
             if (part.newest() < lower) {
@@ -149,28 +152,34 @@ final class AuditChunks {
                         Matcher name = HOUR_FOLDER.matcher(hour);
                         if (name.matches()) {
                             long start = part.oldest() + Integer.parseInt(name.group(1)) * HOUR;
-                            parts.add(new Part(part.path().child(hour), Kind.HOUR, start + HOUR - 1, start));
+                            parts.add(new Part(part.path().child(hour), Kind.HOUR, start + HOUR - 1, start, 0));
                         }
                     }
                 }
                 case HOUR -> addChunks(parts, part.path(), store.list(part.path()));
                 case CHUNK -> {
-                    // The chunks next in line are read together: small chunks (a quiet broker flushes a few
-                    // events a second) would otherwise cost a round trip each.
+                    // The chunks next in line that the page needs, by the event counts in their names and the
+                    // share of events read so far that the filters kept, are read together: small chunks (a
+                    // quiet broker flushes a few events a second) would otherwise cost a round trip each.
+                    double kept = tally[0] == 0 ? 1 : Math.max(tally[1], 1) / (double) tally[0];
                     List<SecretPath> batch = new ArrayList<>(List.of(part.path()));
-                    while (batch.size() < READ_TOGETHER && parts.peek() != null && parts.peek().kind() == Kind.CHUNK
-                            && parts.peek().newest() >= lower) {
+                    double expected = found.size() + part.events() * kept;
+                    while (expected < limit && batch.size() < READ_TOGETHER && parts.peek() != null
+                            && parts.peek().kind() == Kind.CHUNK && parts.peek().newest() >= lower) {
                         Part next = parts.poll();
                         if (next.oldest() <= upper) {
                             batch.add(next.path());
+                            expected += next.events() * kept;
                         }
                     }
                     for (Optional<StoredDocument> stored : store.readAll(batch)) {
                         stored.ifPresent(chunk -> {
                             for (AuditEvent event : eventsOf(chunk.document())) {
+                                tally[0]++;
                                 if ((before == null || event.id().compareTo(before) < 0)
                                         && (from == null || !event.at().isBefore(from))
                                         && (to == null || event.at().isBefore(to)) && filter.test(event)) {
+                                    tally[1]++;
                                     found.add(event);
                                     if (found.size() > limit) {
                                         found.pollLast();
@@ -189,9 +198,11 @@ final class AuditChunks {
         for (String name : names) {
             Matcher chunk = CHUNK.matcher(name);
             if (chunk.matches()) {
-                // Chunks named before the oldest time was added to the name may hold anything older.
+                // Chunks named before the oldest time was added to the name may hold anything older; one
+                // named before the count may hold a page's worth.
                 parts.add(new Part(folder.child(name), Kind.CHUNK, Long.parseLong(chunk.group(1)),
-                        chunk.group(2) == null ? 0 : Long.parseLong(chunk.group(2))));
+                        chunk.group(2) == null ? 0 : Long.parseLong(chunk.group(2)),
+                        chunk.group(3) == null ? Integer.MAX_VALUE / 2 : Integer.parseInt(chunk.group(3))));
             }
         }
     }

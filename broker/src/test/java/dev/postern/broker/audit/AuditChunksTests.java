@@ -43,6 +43,9 @@ class AuditChunksTests {
 
     private final List<String> read = java.util.Collections.synchronizedList(new ArrayList<>());
 
+    /** The size of each batch of chunks read together. */
+    private final List<Integer> batches = new ArrayList<>();
+
     private final MutableClock clock = new MutableClock(Instant.parse("2026-12-04T10:59:59.500Z"));
 
     private AuditLog audit;
@@ -76,7 +79,7 @@ class AuditChunksTests {
         assertThat(embedded.listing(ROOT).documents()).isEmpty();
         assertThat(embedded.listing(ROOT.child("d20261204")).folders()).containsExactly("h10", "h11");
         assertThat(embedded.list(ROOT.child("d20261204").child("h10"))).singleElement().asString()
-            .startsWith("chunk_%013d_%013d_".formatted(Instant.parse("2026-12-04T10:59:59.900Z").toEpochMilli(),
+            .startsWith("chunk_%013d_%013d_n2_".formatted(Instant.parse("2026-12-04T10:59:59.900Z").toEpochMilli(),
                     Instant.parse("2026-12-04T10:59:59.500Z").toEpochMilli()));
         assertThat(embedded.list(ROOT.child("d20261204").child("h11"))).hasSize(1);
         assertThat(objects(audit.page(event -> true, null, null, null, 10))).containsExactly("obj_3", "obj_2", "obj_1");
@@ -110,6 +113,25 @@ class AuditChunksTests {
         assertThat(listed).containsExactly("audit", "audit/d20261202", "audit/d20261202/h10", "audit/d20261202/h09",
                 "audit/d20261202/h08");
         assertThat(read).hasSize(2);
+    }
+
+    @Test
+    void theChunksAPageNeedsByTheirCountsAreReadTogether() {
+        for (int chunk = 0; chunk < 10; chunk++) {
+            clock.set(Instant.parse("2026-12-03T09:00:00Z").plusSeconds(chunk));
+            for (int i = 0; i < 3; i++) {
+                record("obj_%d_%d".formatted(chunk, i));
+            }
+            audit.flush();
+        }
+        read.clear();
+
+        assertThat(audit.page(event -> true, null, null, null, 20)).hasSize(20);
+        assertThat(batches).as("7 chunks of 3 events, in one round").containsExactly(7);
+
+        batches.clear();
+        assertThat(audit.page(event -> event.objectId().endsWith("_0"), null, null, null, 5)).hasSize(5);
+        assertThat(batches).as("a filter keeps fewer than counted: rounds until the page is full").containsExactly(2, 3);
     }
 
     @Test
@@ -181,6 +203,12 @@ class AuditChunksTests {
         public Optional<StoredDocument> read(SecretPath path) {
             read.add(path.relative());
             return embedded.read(path);
+        }
+
+        @Override
+        public List<Optional<StoredDocument>> readAll(List<SecretPath> paths) {
+            batches.add(paths.size());
+            return SecretStore.super.readAll(paths);
         }
 
         @Override
