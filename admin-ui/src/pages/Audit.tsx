@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { type AuditEvent, type Page } from "../api";
 import { Empty, Loading, ProblemView } from "../components/common";
-import { Pager, usePagedList } from "../components/paging";
+import { PAGE_SIZE, Pager, usePagedList } from "../components/paging";
 import { dateTime } from "../format";
 
 interface Filters {
@@ -74,7 +74,13 @@ export function AuditPage() {
       </form>
       <ProblemView error={list.error} />
       {!items && list.loading && <Loading what="the audit log" />}
-      {items && items.length === 0 && <Empty>No audit entry matches.</Empty>}
+      {items && items.length === 0 && !list.next && <Empty>No audit entry matches.</Empty>}
+      {items && items.length < PAGE_SIZE && list.next && (
+        // The broker reads a bounded part of the log per page: a rare filter gets short pages that go on.
+        <p className="muted" role="status">
+          {items.length === 0 ? "No match" : "No more matches"} in the part of the log searched so far. Next searches further back.
+        </p>
+      )}
       {items && items.length > 0 && (
         <div className="table-wrap">
           <table aria-busy={list.loading}>

@@ -222,6 +222,19 @@ describe("AuditPage", () => {
     expect(url.searchParams.has("to")).toBe(false);
     expect(url.searchParams.has("cursor")).toBe(false);
   });
+
+  it("says a short page goes on when the broker stopped searching early", async () => {
+    const event = (id: string) => ({ id, at: inDays(0), actor: "cli_admin", action: "app.create", object_type: "app", object_id: "app_1", outcome: "success", details: {} });
+    fakeBroker({
+      "GET /v1/audit": (_body, url) => (url.includes("cursor=evt_9") ? [200, { items: [event("evt_1")] }] : [200, { items: [], next_cursor: "evt_9" }]),
+    });
+    render(<AuditPage />);
+    expect(await screen.findByText("No match in the part of the log searched so far. Next searches further back.")).toBeTruthy();
+    expect(screen.queryByText("No audit entry matches.")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Next" }));
+    expect(await screen.findByText("app.create")).toBeTruthy();
+    expect(screen.queryByRole("status")).toBeNull();
+  });
 });
 
 describe("NewAppPage", () => {

@@ -110,88 +110,156 @@ final class AuditChunks {
 
     /**
      * A page of events, newest first, that match {@code filter}, lie in {@code [from, to)} and are
-     * older than the event {@code before} ({@code null}: from the newest); at most {@code limit}. A
-     * filter that matches few events reads on until the page is full or the range ends.
+     * older than the event {@code before} ({@code null}: from the newest); at most {@code limit}.
+     * A filter that matches few events reads on until the page is full, the range ends, or the page
+     * has made {@code budget} store calls (LISTs and chunk reads): then it ends early with where the
+     * next page resumes ({@link AuditPage#resumeBefore}), so no page costs more than its budget
+     * whatever the length of the trail.
      */
-    static List<AuditEvent> page(SecretStore store, Predicate<AuditEvent> filter, @Nullable Instant from,
-            @Nullable Instant to, @Nullable String before, int limit) {
-        long upper = to == null ? Long.MAX_VALUE : to.toEpochMilli();
-        if (before != null) {
-            Matcher id = AuditLog.EVENT_ID.matcher(before);
-            if (id.matches()) {
-                upper = Math.min(upper, Long.parseLong(id.group(1)));
-            }
-        }
-        long lower = from == null ? Long.MIN_VALUE : from.toEpochMilli();
-        PriorityQueue<Part> parts = new PriorityQueue<>(NEWEST_FIRST);
-        SecretStore.Listing root = store.listing(ROOT);
-        for (String day : root.folders()) {
-            long start = dayStart(day);
-            if (start != NOT_A_DAY) {
-                parts.add(new Part(ROOT.child(day), Kind.DAY, start + DAY - 1, start, 0));
-            }
-        }
-        addChunks(parts, ROOT, root.documents());
-        // Newest id first; never more than limit kept, so the last is the oldest event the page holds.
-        TreeSet<AuditEvent> found = new TreeSet<>(Comparator.comparing(AuditEvent::id).reversed());
-        long[] tally = new long[2]; // events read, and of those the ones the page's filters kept
-        Part part;
-        while ((part = parts.poll()) != null) {
-            if (part.newest() < lower) {
-                break; // in newest-first order: nothing further reaches into the range
-            }
-            if (found.size() >= limit && part.newest() < found.last().at().toEpochMilli()) {
-                break; // everything further is older than the page's last event
-            }
-            if (part.oldest() > upper) {
-                continue; // all newer than the page
-            }
-            switch (part.kind()) {
-                case DAY -> {
-                    for (String hour : store.listing(part.path()).folders()) {
-                        Matcher name = HOUR_FOLDER.matcher(hour);
-                        if (name.matches()) {
-                            long start = part.oldest() + Integer.parseInt(name.group(1)) * HOUR;
-                            parts.add(new Part(part.path().child(hour), Kind.HOUR, start + HOUR - 1, start, 0));
-                        }
-                    }
+    static AuditPage page(SecretStore store, Predicate<AuditEvent> filter, @Nullable Instant from, @Nullable Instant to,
+            @Nullable String before, int limit, int budget) {
+        return new Walk(store, filter, from, to, before, limit, budget).run();
+    }
+
+    /** One page's walk through the trail, newest first. */
+    private static final class Walk {
+
+        private final SecretStore store;
+
+        private final Predicate<AuditEvent> matches;
+
+        private final long upper;
+
+        private final long lower;
+
+        private final int limit;
+
+        private final int budget;
+
+        private final PriorityQueue<Part> parts = new PriorityQueue<>(NEWEST_FIRST);
+
+        /** Newest id first; never more than limit kept, so the last is the oldest event the page holds. */
+        private final TreeSet<AuditEvent> found = new TreeSet<>(Comparator.comparing(AuditEvent::id).reversed());
+
+        private long eventsRead;
+
+        private long eventsKept;
+
+        private int storeCalls;
+
+        /** Whether a part older than the cursor was looked into: each page gets at least that far. */
+        private boolean progressed;
+
+        Walk(SecretStore store, Predicate<AuditEvent> filter, @Nullable Instant from, @Nullable Instant to,
+                @Nullable String before, int limit, int budget) {
+            this.store = store;
+            this.matches = event -> (before == null || event.id().compareTo(before) < 0)
+                    && (from == null || !event.at().isBefore(from)) && (to == null || event.at().isBefore(to))
+                    && filter.test(event);
+            long upperBound = to == null ? Long.MAX_VALUE : to.toEpochMilli();
+            if (before != null) {
+                Matcher id = AuditLog.EVENT_ID.matcher(before);
+                if (id.matches()) {
+                    upperBound = Math.min(upperBound, Long.parseLong(id.group(1)));
                 }
-                case HOUR -> addChunks(parts, part.path(), store.list(part.path()));
-                case CHUNK -> {
-                    // The chunks next in line that the page needs, by the event counts in their names and the
-                    // share of events read so far that the filters kept, are read together: small chunks (a
-                    // quiet broker flushes a few events a second) would otherwise cost a round trip each.
-                    double kept = tally[0] == 0 ? 1 : Math.max(tally[1], 1) / (double) tally[0];
-                    List<SecretPath> batch = new ArrayList<>(List.of(part.path()));
-                    double expected = found.size() + part.events() * kept;
-                    while (expected < limit && batch.size() < READ_TOGETHER && parts.peek() != null
-                            && parts.peek().kind() == Kind.CHUNK && parts.peek().newest() >= lower) {
-                        Part next = parts.poll();
-                        if (next.oldest() <= upper) {
-                            batch.add(next.path());
-                            expected += next.events() * kept;
-                        }
-                    }
-                    for (Optional<StoredDocument> stored : store.readAll(batch)) {
-                        stored.ifPresent(chunk -> {
-                            for (AuditEvent event : eventsOf(chunk.document())) {
-                                tally[0]++;
-                                if ((before == null || event.id().compareTo(before) < 0)
-                                        && (from == null || !event.at().isBefore(from))
-                                        && (to == null || event.at().isBefore(to)) && filter.test(event)) {
-                                    tally[1]++;
-                                    found.add(event);
-                                    if (found.size() > limit) {
-                                        found.pollLast();
-                                    }
-                                }
+            }
+            this.upper = upperBound;
+            this.lower = from == null ? Long.MIN_VALUE : from.toEpochMilli();
+            this.limit = limit;
+            this.budget = budget;
+        }
+
+        AuditPage run() {
+            SecretStore.Listing root = listing(ROOT);
+            for (String day : root.folders()) {
+                long start = dayStart(day);
+                if (start != NOT_A_DAY) {
+                    parts.add(new Part(ROOT.child(day), Kind.DAY, start + DAY - 1, start, 0));
+                }
+            }
+            addChunks(parts, ROOT, root.documents());
+            Part part;
+            while ((part = parts.poll()) != null) {
+                if (part.newest() < lower) {
+                    break; // in newest-first order: nothing further reaches into the range
+                }
+                if (found.size() >= limit && part.newest() < found.last().at().toEpochMilli()) {
+                    break; // everything further is older than the page's last event
+                }
+                if (part.oldest() > upper) {
+                    continue; // all newer than the page
+                }
+                if (storeCalls >= budget && progressed) {
+                    return endEarly(part);
+                }
+                progressed |= part.newest() < upper;
+                switch (part.kind()) {
+                    case DAY -> {
+                        for (String hour : listing(part.path()).folders()) {
+                            Matcher name = HOUR_FOLDER.matcher(hour);
+                            if (name.matches()) {
+                                long start = part.oldest() + Integer.parseInt(name.group(1)) * HOUR;
+                                parts.add(new Part(part.path().child(hour), Kind.HOUR, start + HOUR - 1, start, 0));
                             }
-                        });
+                        }
                     }
+                    case HOUR -> addChunks(parts, part.path(), listing(part.path()).documents());
+                    case CHUNK -> readTogether(part);
                 }
             }
+            return new AuditPage(List.copyOf(found), null);
         }
-        return List.copyOf(found);
+
+        /**
+         * The page as far as it got, before {@code next}: everything unread holds events up to
+         * {@code next}'s newest time, so the page keeps only what is later and the next page resumes
+         * there; events already read that are that old come again in the next page (a chunk's span can
+         * reach past the chunks after it), none twice and none lost.
+         */
+        private AuditPage endEarly(Part next) {
+            String resume = "evt_%013d_000000".formatted(Math.max(0, next.newest() + 1));
+            List<AuditEvent> later = found.stream().filter(event -> event.id().compareTo(resume) >= 0).toList();
+            return new AuditPage(later, resume);
+        }
+
+        private SecretStore.Listing listing(SecretPath folder) {
+            storeCalls++;
+            return store.listing(folder);
+        }
+
+        /**
+         * Reads {@code first} and the chunks next in line that the page needs, by the event counts in
+         * their names and the share of events read so far that the filters kept, in one go: small
+         * chunks (a quiet broker flushes a few events a second) would otherwise cost a round trip each.
+         */
+        private void readTogether(Part first) {
+            double kept = eventsRead == 0 ? 1 : Math.max(eventsKept, 1) / (double) eventsRead;
+            List<Part> batch = new ArrayList<>(List.of(first));
+            double expected = found.size() + first.events() * kept;
+            while (expected < limit && batch.size() < READ_TOGETHER && parts.peek() != null
+                    && parts.peek().kind() == Kind.CHUNK && parts.peek().newest() >= lower) {
+                Part next = parts.poll();
+                if (next.oldest() <= upper) {
+                    batch.add(next);
+                    expected += next.events() * kept;
+                }
+            }
+            storeCalls += batch.size();
+            for (Optional<StoredDocument> read : store.readAll(batch.stream().map(Part::path).toList())) {
+                read.ifPresent(chunk -> {
+                    for (AuditEvent event : eventsOf(chunk.document())) {
+                        eventsRead++;
+                        if (matches.test(event)) {
+                            eventsKept++;
+                            found.add(event);
+                            if (found.size() > limit) {
+                                found.pollLast();
+                            }
+                        }
+                    }
+                });
+            }
+        }
     }
 
     private static void addChunks(PriorityQueue<Part> parts, SecretPath folder, List<String> names) {

@@ -47,11 +47,16 @@ class AuditController {
                 && (actor == null || event.actor().equals(actor))
                 && (objectId == null || objectId.equals(event.objectId()))
                 && (outcome == null || event.outcome().equals(outcome));
-        List<AuditEvent> items = auditLog.page(filter, start, end, before, size + 1);
+        AuditPage page = auditLog.page(filter, start, end, before, size + 1);
+        List<AuditEvent> items = page.events();
         String next = null;
         if (items.size() > size) {
             items = items.subList(0, size);
             next = Paging.cursor("audit", items.getLast().id());
+        }
+        else if (page.resumeBefore() != null) {
+            // The page used its store budget before it was full: fewer items, and the cursor goes on from there.
+            next = Paging.cursor("audit", page.resumeBefore());
         }
         return new Paging.Page<>(items, next);
     }

@@ -288,14 +288,20 @@ public class AuditLog {
     public static final Pattern EVENT_ID = Pattern.compile("evt_(\\d{13})_(\\d{6})");
 
     /**
+     * The most store calls (LISTs and chunk reads) one page makes: a filter that matches few events
+     * ends its page early with where the next one resumes, rather than read the whole trail.
+     */
+    static final int STORE_CALLS_PER_PAGE = 200;
+
+    /**
      * A page of events, newest first, that match {@code filter}, lie in {@code [from, to)} and are
      * older than the event {@code before} ({@code null}: from the newest); what this replica has not
-     * flushed yet is flushed first. Reads only the buckets and chunks the page reaches
-     * ({@link AuditChunks}).
+     * flushed yet is flushed first. Reads only the buckets and chunks the page reaches, at most
+     * {@link #STORE_CALLS_PER_PAGE} store calls ({@link AuditChunks}).
      */
-    public List<AuditEvent> page(Predicate<AuditEvent> filter, @Nullable Instant from, @Nullable Instant to,
+    public AuditPage page(Predicate<AuditEvent> filter, @Nullable Instant from, @Nullable Instant to,
             @Nullable String before, int limit) {
         flush();
-        return AuditChunks.page(store, filter, from, to, before, limit);
+        return AuditChunks.page(store, filter, from, to, before, limit, STORE_CALLS_PER_PAGE);
     }
 }

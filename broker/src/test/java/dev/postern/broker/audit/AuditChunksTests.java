@@ -82,7 +82,7 @@ class AuditChunksTests {
             .startsWith("chunk_%013d_%013d_n2_".formatted(Instant.parse("2026-12-04T10:59:59.900Z").toEpochMilli(),
                     Instant.parse("2026-12-04T10:59:59.500Z").toEpochMilli()));
         assertThat(embedded.list(ROOT.child("d20261204").child("h11"))).hasSize(1);
-        assertThat(objects(audit.page(event -> true, null, null, null, 10))).containsExactly("obj_3", "obj_2", "obj_1");
+        assertThat(objects(audit.page(event -> true, null, null, null, 10).events())).containsExactly("obj_3", "obj_2", "obj_1");
     }
 
     @Test
@@ -98,7 +98,7 @@ class AuditChunksTests {
         listed.clear();
         read.clear();
 
-        List<AuditEvent> newest = audit.page(event -> true, null, null, null, 2);
+        List<AuditEvent> newest = audit.page(event -> true, null, null, null, 2).events();
 
         assertThat(objects(newest)).containsExactly("obj_03_11", "obj_03_10");
         assertThat(listed).containsExactly("audit", "audit/d20261203", "audit/d20261203/h11", "audit/d20261203/h10");
@@ -106,7 +106,7 @@ class AuditChunksTests {
 
         listed.clear();
         read.clear();
-        List<AuditEvent> older = audit.page(event -> true, null, Instant.parse("2026-12-02T10:00:00Z"), null, 2);
+        List<AuditEvent> older = audit.page(event -> true, null, Instant.parse("2026-12-02T10:00:00Z"), null, 2).events();
 
         assertThat(objects(older)).containsExactly("obj_02_09", "obj_02_08");
         // The later day and hour lie after the range: neither is listed. The earlier day is not reached.
@@ -126,12 +126,50 @@ class AuditChunksTests {
         }
         read.clear();
 
-        assertThat(audit.page(event -> true, null, null, null, 20)).hasSize(20);
+        assertThat(audit.page(event -> true, null, null, null, 20).events()).hasSize(20);
         assertThat(batches).as("7 chunks of 3 events, in one round").containsExactly(7);
 
         batches.clear();
-        assertThat(audit.page(event -> event.objectId().endsWith("_0"), null, null, null, 5)).hasSize(5);
+        assertThat(audit.page(event -> event.objectId().endsWith("_0"), null, null, null, 5).events()).hasSize(5);
         assertThat(batches).as("a filter keeps fewer than counted: rounds until the page is full").containsExactly(2, 3);
+    }
+
+    @Test
+    void aPageEndsAtItsBudgetOfStoreCallsAndTheNextGoesOnWithoutAGapOrARepeat() {
+        Instant hour = Instant.parse("2026-12-03T09:00:00Z");
+        List<AuditEvent> matching = new ArrayList<>();
+        // 250 chunks of one event each, a second apart; every 50th event matches the filter.
+        for (int i = 0; i < 250; i++) {
+            clock.set(hour.plusSeconds(i));
+            record(i % 50 == 0 ? "obj_match_" + i : "obj_other_" + i);
+            audit.flush();
+        }
+        // A chunk whose span reaches over all the others (a flush after an outage), with one match at its old end.
+        AuditEvent old = new AuditEvent("evt_%013d_%06d".formatted(hour.toEpochMilli() - 1, 7), hour.minusMillis(1), "admin",
+                "test.event", "thing", "obj_match_wide", "success", null, Map.of());
+        AuditEvent recent = new AuditEvent("evt_%013d_%06d".formatted(hour.plusSeconds(300).toEpochMilli(), 7),
+                hour.plusSeconds(300), "admin", "test.event", "thing", "obj_other_wide", "success", null, Map.of());
+        embedded.write(AuditChunks.newChunkPath(List.of(old, recent)), AuditChunks.documentOf(List.of(old, recent)),
+                SecretStore.NEW);
+
+        List<String> found = new ArrayList<>();
+        List<Integer> calls = new ArrayList<>();
+        String before = null;
+        AuditPage page;
+        do {
+            read.clear();
+            listed.clear();
+            page = audit.page(event -> event.objectId().startsWith("obj_match"), null, null, before, 10);
+            calls.add(read.size() + listed.size());
+            found.addAll(objects(page.events()));
+            before = page.resumeBefore();
+        }
+        while (before != null);
+
+        assertThat(found).containsExactly("obj_match_200", "obj_match_150", "obj_match_100", "obj_match_50", "obj_match_0",
+                "obj_match_wide");
+        assertThat(calls).as("store calls per page").hasSizeGreaterThan(1)
+            .allSatisfy(made -> assertThat(made).isLessThanOrEqualTo(AuditLog.STORE_CALLS_PER_PAGE + 16));
     }
 
     @Test
@@ -148,7 +186,7 @@ class AuditChunksTests {
         List<String> paged = new ArrayList<>();
         String before = null;
         do {
-            List<AuditEvent> page = audit.page(event -> true, null, null, before, 4);
+            List<AuditEvent> page = audit.page(event -> true, null, null, before, 4).events();
             paged.addAll(objects(page));
             before = page.size() == 4 ? page.getLast().id() : null;
         }
@@ -170,9 +208,9 @@ class AuditChunksTests {
         embedded.write(ROOT.child("chunk_%013d_c_legacy".formatted(legacyAt)), AuditChunks.documentOf(List.of(legacy)),
                 SecretStore.NEW);
 
-        assertThat(objects(audit.page(event -> true, null, null, null, 10)))
+        assertThat(objects(audit.page(event -> true, null, null, null, 10).events()))
             .containsExactly("obj_bucketed_new", "obj_legacy", "obj_bucketed_old");
-        assertThat(objects(audit.page(event -> event.objectId().startsWith("obj_b"), null, null, null, 10)))
+        assertThat(objects(audit.page(event -> event.objectId().startsWith("obj_b"), null, null, null, 10).events()))
             .containsExactly("obj_bucketed_new", "obj_bucketed_old");
     }
 
@@ -189,7 +227,7 @@ class AuditChunksTests {
             embedded.write(odd, AuditChunks.documentOf(List.of(planted)), SecretStore.NEW);
         }
 
-        assertThat(objects(audit.page(event -> true, null, null, null, 10))).containsExactly("obj_real");
+        assertThat(objects(audit.page(event -> true, null, null, null, 10).events())).containsExactly("obj_real");
     }
 
     private static List<String> objects(List<AuditEvent> events) {

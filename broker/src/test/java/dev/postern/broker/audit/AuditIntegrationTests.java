@@ -78,6 +78,29 @@ class AuditIntegrationTests extends ApiIntegrationTest {
     }
 
     @Test
+    void aFilteredPageEndsAtItsStoreBudgetWithACursorAndFollowingItFindsEverything() {
+        String object = "obj_budget" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        long at = System.currentTimeMillis() - java.time.Duration.ofHours(3).toMillis();
+        java.util.function.BiFunction<Long, String, AuditEvent> event = (millis, objectId) -> new AuditEvent(
+                "evt_%013d_%06d".formatted(millis, 1), java.time.Instant.ofEpochMilli(millis), "budget", "budget.test", "thing",
+                objectId, "success", null, java.util.Map.of());
+        // The match, then more chunks after it than one page may read, none of them matching.
+        List<AuditEvent> match = List.of(event.apply(at, object));
+        store.write(AuditChunks.newChunkPath(match), AuditChunks.documentOf(match), SecretStore.NEW);
+        for (int i = 1; i <= AuditLog.STORE_CALLS_PER_PAGE + 10; i++) {
+            List<AuditEvent> filler = List.of(event.apply(at + i * 10L, "obj_filler"));
+            store.write(AuditChunks.newChunkPath(filler), AuditChunks.documentOf(filler), SecretStore.NEW);
+        }
+
+        Answer first = get("/v1/audit?object_id=" + object + "&limit=10", ADMIN_KEY);
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(first.json().path("items")).as("the budget ran out before the match").isEmpty();
+        assertThat(first.json().path("next_cursor").asString(null)).isNotBlank();
+        assertThat(listAll("/v1/audit?object_id=" + object, ADMIN_KEY)).singleElement()
+            .satisfies(found -> assertThat(found.path("action").asString()).isEqualTo("budget.test"));
+    }
+
+    @Test
     void theTrailCannotBeChangedThroughTheApi() {
         assertThat(call("DELETE", "/v1/audit", ADMIN_KEY, null).status()).isEqualTo(405);
         assertThat(call("PUT", "/v1/audit", ADMIN_KEY, "{}").status()).isEqualTo(405);

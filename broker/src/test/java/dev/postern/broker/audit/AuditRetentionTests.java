@@ -64,7 +64,7 @@ class AuditRetentionTests {
     }
 
     private List<String> objects() {
-        return audit.page(event -> event.action().equals("test.event"), null, null, null, 100).stream()
+        return audit.page(event -> event.action().equals("test.event"), null, null, null, 100).events().stream()
             .map(AuditEvent::objectId).toList();
     }
 
@@ -78,7 +78,7 @@ class AuditRetentionTests {
         assertThat(store.listing(ROOT).folders()).containsExactly("d20261202", "d20261203");
         assertThat(store.listing(ROOT).documents()).isEmpty();
         assertThat(objects()).containsExactly("obj_03_09", "obj_02_13", "obj_02_00");
-        assertThat(audit.page(event -> event.action().equals(AuditActions.AUDIT_RETENTION), null, null, null, 10))
+        assertThat(audit.page(event -> event.action().equals(AuditActions.AUDIT_RETENTION), null, null, null, 10).events())
             .extracting(AuditEvent::objectId, event -> event.details().get("chunks"))
             .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("d20261201", "2"),
                     org.assertj.core.groups.Tuple.tuple("audit", "1"));
