@@ -30,12 +30,14 @@ import dev.postern.broker.store.StoredDocument;
 /**
  * Where the audit trail lies in the store, and how a page of it is read.
  * <p>
- * Chunks lie in hour buckets, {@code audit/d{yyyyMMdd}/h{HH}/chunk_{newest}_{oldest}_{id}} (UTC,
- * times in epoch milliseconds), and a chunk never holds events of two hours. A page walks the trail
- * newest first and LISTs only what it reaches: the days, then the hours and chunks of the days it
- * reads into, then the chunks whose time span overlaps the page, so its cost follows the page and not
- * the length of the trail (a busy broker writes up to 3,600 chunks an hour, 86,400 a day). Chunks
- * written before the buckets, directly in {@code audit/}, are read in time order with the rest.
+ * Chunks lie in hour buckets, {@code audit/d{yyyyMMdd}/h{HH}/chunk_{newest}_{oldest}_n{events}_{id}}
+ * (UTC, times in epoch milliseconds), and a chunk never holds events of two hours. A page walks the
+ * trail newest first and LISTs only what it reaches: the days, then the hours and chunks of the days
+ * it reads into, then reads the chunks whose time span overlaps the page, as many at once as their
+ * counts say the page needs. Its cost follows the page, not the length of the trail (a busy broker
+ * writes several chunks a second), and is capped: a rare filter ends its page at a budget of store
+ * calls with where the next one resumes. Chunks written before the buckets, directly in
+ * {@code audit/}, are read in time order with the rest.
  */
 final class AuditChunks {
 
@@ -67,7 +69,8 @@ final class AuditChunks {
 
     /**
      * The path for a new chunk of {@code events}, which all lie in one hour. The name carries the
-     * newest and oldest event time, so a page reads only the chunks it overlaps.
+     * newest and oldest event time, so a page reads only the chunks it overlaps, and the number of
+     * events, so it reads at once those it needs.
      */
     static SecretPath newChunkPath(List<AuditEvent> events) {
         long newest = Long.MIN_VALUE;
