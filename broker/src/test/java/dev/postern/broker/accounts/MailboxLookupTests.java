@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -25,11 +24,10 @@ import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.providers.TokenGrant;
 import dev.postern.broker.store.EmbeddedSecretStore;
 import dev.postern.broker.store.MasterKeys;
-import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
-import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
 import dev.postern.broker.store.StoredDocument;
+import dev.postern.broker.testing.ForwardingStore;
 import dev.postern.broker.testing.MutableClock;
 
 /**
@@ -108,7 +106,11 @@ class MailboxLookupTests {
     }
 
     /** The embedded store, holding a read of the mailbox index back while {@link #gated}. */
-    private final class Gated implements SecretStore {
+    private final class Gated extends ForwardingStore {
+
+        Gated() {
+            super(embedded);
+        }
 
         @Override
         public Optional<StoredDocument> read(SecretPath path) {
@@ -125,27 +127,7 @@ class MailboxLookupTests {
                     Thread.currentThread().interrupt();
                 }
             }
-            return embedded.read(path);
-        }
-
-        @Override
-        public long write(SecretPath path, SecretDocument document, long expectedVersion) {
-            return embedded.write(path, document, expectedVersion);
-        }
-
-        @Override
-        public void delete(SecretPath path) {
-            embedded.delete(path);
-        }
-
-        @Override
-        public Listing listing(SecretPath folder) {
-            return embedded.listing(folder);
-        }
-
-        @Override
-        public Map<String, Object> checkHealth() {
-            return embedded.checkHealth();
+            return backend.read(path);
         }
     }
 }

@@ -16,11 +16,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.postern.broker.store.EmbeddedSecretStore;
 import dev.postern.broker.store.MasterKeys;
-import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
 import dev.postern.broker.store.StoredDocument;
+import dev.postern.broker.testing.ForwardingStore;
 import dev.postern.broker.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -234,40 +234,29 @@ class AuditChunksTests {
         return events.stream().map(AuditEvent::objectId).toList();
     }
 
-    /** The embedded store, noting each LIST and read of the audit trail. */
-    private final class Recorded implements SecretStore {
+    /** The embedded store, noting each LIST, read and batch of reads of the audit trail. */
+    private final class Recorded extends ForwardingStore {
+
+        Recorded() {
+            super(embedded);
+        }
 
         @Override
         public Optional<StoredDocument> read(SecretPath path) {
             read.add(path.relative());
-            return embedded.read(path);
+            return backend.read(path);
         }
 
         @Override
         public List<Optional<StoredDocument>> readAll(List<SecretPath> paths) {
             batches.add(paths.size());
-            return SecretStore.super.readAll(paths);
-        }
-
-        @Override
-        public long write(SecretPath path, SecretDocument document, long expectedVersion) {
-            return embedded.write(path, document, expectedVersion);
-        }
-
-        @Override
-        public void delete(SecretPath path) {
-            embedded.delete(path);
+            return super.readAll(paths);
         }
 
         @Override
         public Listing listing(SecretPath folder) {
             listed.add(folder.relative());
-            return embedded.listing(folder);
-        }
-
-        @Override
-        public java.util.Map<String, Object> checkHealth() {
-            return embedded.checkHealth();
+            return backend.listing(folder);
         }
     }
 }

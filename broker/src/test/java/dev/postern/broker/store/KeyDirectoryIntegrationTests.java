@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.postern.broker.testing.ForwardingStore;
 import dev.postern.broker.testing.TestVault;
 import dev.postern.broker.testing.VaultExtension;
 
@@ -39,9 +40,7 @@ class KeyDirectoryIntegrationTests {
     }
 
     /** The backend with its LISTs counted, and a LIST that can be held mid-way. */
-    private final class Listed implements SecretStore {
-
-        final VaultSecretStore backend;
+    private final class Listed extends ForwardingStore {
 
         final AtomicInteger lists = new AtomicInteger();
 
@@ -50,29 +49,9 @@ class KeyDirectoryIntegrationTests {
         volatile CountDownLatch listMayAnswer;
 
         Listed() {
-            backend = new VaultSecretStore(VaultStores.template(vault.address(), vault.rootToken()), "secret", prefix,
-                    "transit", "postern");
-            backend.prepare();
-        }
-
-        @Override
-        public Optional<StoredDocument> read(SecretPath path) {
-            return backend.read(path);
-        }
-
-        @Override
-        public List<Optional<StoredDocument>> readAll(List<SecretPath> paths) {
-            return backend.readAll(paths);
-        }
-
-        @Override
-        public long write(SecretPath path, SecretDocument document, long expectedVersion) {
-            return backend.write(path, document, expectedVersion);
-        }
-
-        @Override
-        public void delete(SecretPath path) {
-            backend.delete(path);
+            super(new VaultSecretStore(VaultStores.template(vault.address(), vault.rootToken()), "secret", prefix,
+                    "transit", "postern"));
+            ((VaultSecretStore) backend).prepare();
         }
 
         @Override
@@ -89,11 +68,6 @@ class KeyDirectoryIntegrationTests {
                 }
             }
             return answer;
-        }
-
-        @Override
-        public Map<String, Object> checkHealth() {
-            return backend.checkHealth();
         }
     }
 
@@ -116,7 +90,7 @@ class KeyDirectoryIntegrationTests {
     void pagesTakeTheirKeysFromMemoryAndSeeOwnChangesAtOnceAndOthersAfterTheRefresh() {
         Listed store = new Listed();
         for (String id : List.of("acc_b", "acc_d", "acc_f")) {
-            create(store.backend, id);
+            create(store.backend(), id);
         }
         KeyDirectory directory = new KeyDirectory(store);
         KeyDirectory otherReplica = new KeyDirectory(new Listed());
@@ -156,8 +130,8 @@ class KeyDirectoryIntegrationTests {
     @Test
     void aChangeMadeWhileTheRefreshListsIsNotLost() throws Exception {
         Listed store = new Listed();
-        create(store.backend, "acc_old");
-        create(store.backend, "acc_gone");
+        create(store.backend(), "acc_old");
+        create(store.backend(), "acc_gone");
         KeyDirectory directory = new KeyDirectory(store);
         assertThat(keys(directory, null)).containsExactly("acc_gone", "acc_old");
 
@@ -180,7 +154,7 @@ class KeyDirectoryIntegrationTests {
     @Test
     void aPageAskedForDuringTheFirstLoadWaitsForItAndDoesNotListAgain() throws Exception {
         Listed store = new Listed();
-        create(store.backend, "acc_one");
+        create(store.backend(), "acc_one");
         KeyDirectory directory = new KeyDirectory(store);
         store.listStarted = new CountDownLatch(1);
         store.listMayAnswer = new CountDownLatch(1);

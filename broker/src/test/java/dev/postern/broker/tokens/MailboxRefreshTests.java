@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -48,7 +47,7 @@ import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreUnavailableException;
-import dev.postern.broker.store.StoredDocument;
+import dev.postern.broker.testing.ForwardingStore;
 import dev.postern.broker.testing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -98,35 +97,19 @@ class MailboxRefreshTests {
     private final AtomicBoolean loseNextAnswer = new AtomicBoolean();
 
     /** This replica's store: the embedded one, whose answers a test may lose. */
-    private final class LosingStore implements SecretStore {
+    private final class LosingStore extends ForwardingStore {
 
-        @Override
-        public Optional<StoredDocument> read(SecretPath path) {
-            return embedded.read(path);
+        LosingStore() {
+            super(embedded);
         }
 
         @Override
         public long write(SecretPath path, SecretDocument document, long expectedVersion) {
-            long version = embedded.write(path, document, expectedVersion);
+            long version = backend.write(path, document, expectedVersion);
             if (loseNextAnswer.compareAndSet(true, false)) {
                 throw new StoreUnavailableException("the answer to the write was lost");
             }
             return version;
-        }
-
-        @Override
-        public void delete(SecretPath path) {
-            embedded.delete(path);
-        }
-
-        @Override
-        public Listing listing(SecretPath folder) {
-            return embedded.listing(folder);
-        }
-
-        @Override
-        public Map<String, Object> checkHealth() {
-            return embedded.checkHealth();
         }
     }
 
