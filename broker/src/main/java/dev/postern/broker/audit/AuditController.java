@@ -1,7 +1,7 @@
 package dev.postern.broker.audit;
 
+import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -15,6 +15,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import dev.postern.broker.ApiException;
 import dev.postern.broker.web.Paging;
+import dev.postern.broker.web.Rfc3339;
 
 /** The audit trail over HTTP: read only, newest first, paged and filtered. */
 @RestController
@@ -66,9 +67,9 @@ class AuditController {
             return null;
         }
         try {
-            return Instant.parse(value);
+            return Rfc3339.parse(value);
         }
-        catch (DateTimeParseException ex) {
+        catch (DateTimeException ex) {
             throw ApiException.invalidField(field, "must be an RFC 3339 time in UTC, such as 2026-01-31T12:00:00Z");
         }
     }

@@ -217,16 +217,47 @@ public class ConnectService {
         if (browserBinding != null ? !constantTimeEquals(attempt.browserBinding(), browserBinding) : !cookieOptional) {
             throw new ConnectException("This sign-in was started in another browser. Open your connect link in this one.");
         }
-        // Consume the attempt before using the code: the same state can never be used twice.
+        // Consume the attempt before using the code: the same state can never be used twice. The link is
+        // marked used in the same write, so that nobody opens it again while the code is exchanged; a
+        // sign-in that connects nothing gives it back (reopen).
         ConnectLink link = stored.link();
         String actor = "connect-link:" + link.ref();
         long version;
         try {
-            version = links.save(link, null, stored.version());
+            version = links.save(withUse(link, now, null), null, stored.version());
         }
         catch (VersionConflictException ex) {
             throw new ConnectException("This sign-in was already completed.");
         }
+        Account account;
+        try {
+            account = connect(link, actor, attempt, code, error);
+        }
+        catch (RuntimeException ex) {
+            reopen(link, version);
+            throw ex;
+        }
+        links.save(withUse(link, now, account.id()), null, version);
+        return account;
+    }
+
+    private static ConnectLink withUse(ConnectLink link, @Nullable Instant usedAt, @Nullable String accountId) {
+        return new ConnectLink(link.id(), link.appId(), link.loginHint(), link.createdBy(), link.createdAt(),
+                link.expiresAt(), usedAt, accountId, link.attemptStartedAt());
+    }
+
+    /** Gives a link back after a sign-in that connected nothing; best effort, the owner is told why anyway. */
+    private void reopen(ConnectLink link, long version) {
+        try {
+            links.save(withUse(link, null, null), null, version);
+        }
+        catch (RuntimeException ex) {
+            log.warn("Connect link {} stays used after a sign-in that connected nothing: {}", link.ref(), ex.toString());
+        }
+    }
+
+    private Account connect(ConnectLink link, String actor, Attempt attempt, @Nullable String code,
+            @Nullable String error) {
         if (error != null) {
             // Whoever holds the link writes this parameter (as long as a form may be, once per state, and
             // a state per opening of the link): only a code of the fixed catalogue is audited and shown.
@@ -268,17 +299,12 @@ public class ConnectService {
             throw new ConnectException("You signed in as " + mailbox + ", but this link is for " + link.loginHint()
                     + ". Sign in with that mailbox.");
         }
-        Account account;
         try {
-            account = accounts.connect(actor, app.app().id(), app.app().provider(), mailbox, grant);
+            return accounts.connect(actor, app.app().id(), app.app().provider(), mailbox, grant);
         }
         catch (IdentityMismatchException ex) {
             throw new ConnectException(ex.getMessage());
         }
-        ConnectLink used = new ConnectLink(link.id(), link.appId(), link.loginHint(), link.createdBy(), link.createdAt(),
-                link.expiresAt(), now, account.id(), link.attemptStartedAt());
-        links.save(used, null, version);
-        return account;
     }
 
     private ConnectException refused(String actor, ConnectLink link, String reason, String message) {

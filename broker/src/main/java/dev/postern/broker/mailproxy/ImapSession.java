@@ -241,7 +241,7 @@ final class ImapSession {
                 // The upstream's own OK, often with its CAPABILITY after login, under the client's tag.
                 client.writeLine(tag + " " + accepted);
                 server.upstreams().prepareNext(endpoint);
-                server.relay(lease, client, upstream);
+                server.relay(socket, lease, client, upstream);
                 return true;
             }
             catch (MailLogins.LoginFailure ex) {

@@ -10,6 +10,8 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLContext;
@@ -54,6 +56,15 @@ final class MailProxyServer implements SmartLifecycle {
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
 
     private final MailSessions sessions;
+
+    /**
+     * Closes a connection that has not logged in by {@code pre-auth-timeout}: the socket's read
+     * timeout alone is per read, and a client sending a byte now and then would never reach it.
+     */
+    private final ScheduledThreadPoolExecutor loginDeadlines = loginDeadlines();
+
+    /** The pending deadline of each connection that has not logged in yet. */
+    private final Map<Socket, ScheduledFuture<?>> deadlines = new ConcurrentHashMap<>();
 
     private final Counter toUpstream;
 
@@ -181,7 +192,18 @@ final class MailProxyServer implements SmartLifecycle {
         }
     }
 
+    private static ScheduledThreadPoolExecutor loginDeadlines() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("mail-proxy-login-deadline").factory());
+        executor.setRemoveOnCancelPolicy(true);
+        executor.setKeepAliveTime(1, TimeUnit.MINUTES);
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
+    }
+
     private void serve(Listener listener, Socket socket) {
+        deadlines.put(socket, loginDeadlines.schedule(() -> closeAtLoginDeadline(socket),
+                properties.preAuthTimeout().toMillis(), TimeUnit.MILLISECONDS));
         try {
             socket.setSoTimeout((int) Math.min(properties.preAuthTimeout().toMillis(), Integer.MAX_VALUE));
             socket.setTcpNoDelay(true);
@@ -203,6 +225,10 @@ final class MailProxyServer implements SmartLifecycle {
             log.warn("Mail proxy session from {} failed", socket.getInetAddress().getHostAddress(), ex);
         }
         finally {
+            ScheduledFuture<?> deadline = deadlines.remove(socket);
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
             try {
                 socket.close();
             }
@@ -253,8 +279,30 @@ final class MailProxyServer implements SmartLifecycle {
         return tls || (properties.plaintextLoginOnLoopback() && socket.getInetAddress().isLoopbackAddress());
     }
 
-    /** Relays a logged-in session until it ends, or until {@code lease} is revoked. */
-    void relay(MailSessions.Lease lease, MailLine client, MailLine upstream) throws InterruptedException {
+    private void closeAtLoginDeadline(Socket socket) {
+        if (deadlines.remove(socket) != null) {
+            log.debug("Mail proxy connection from {} did not log in within {}: closed",
+                    socket.getInetAddress().getHostAddress(), properties.preAuthTimeout());
+            try {
+                socket.close();
+            }
+            catch (IOException ex) {
+                // closed either way
+            }
+        }
+    }
+
+    /**
+     * Relays a logged-in session until it ends, or until {@code lease} is revoked. {@code connection}
+     * is the accepted socket: from here on the login deadline no longer applies to it.
+     */
+    void relay(Socket connection, MailSessions.Lease lease, MailLine client, MailLine upstream)
+            throws InterruptedException {
+        // When the deadline passed during the upstream login, the connection is closed and the relay ends at once.
+        ScheduledFuture<?> deadline = deadlines.remove(connection);
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
         Relay relay = new Relay(properties.idleTimeout(), toUpstream, toClient);
         lease.relayedBy(relay);
         relay.run(client, upstream);

@@ -245,7 +245,7 @@ final class SmtpSession {
                 server.logins().succeeded(login);
                 client.writeLine("235 2.7.0 Authentication successful");
                 server.upstreams().prepareNext(endpoint);
-                server.relay(lease, client, upstream);
+                server.relay(socket, lease, client, upstream);
                 return true;
             }
             catch (MailLogins.LoginFailure ex) {

@@ -70,6 +70,54 @@ class ConnectLinkCapabilityIntegrationTests extends ApiIntegrationTest {
     }
 
     @Test
+    void aLinkOpenedAgainWhileItsSignInCompletesIsUsedAndConnectsOneMailboxOnly() throws Exception {
+        String app = registerIdpApp("Link race");
+        String owner = "race-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        String other = "race-other-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";
+        URI link = URI.create(post("/v1/apps/" + app + "/connect-links", ADMIN_KEY, "{}").text("url"));
+        java.util.concurrent.CountDownLatch exchanging = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        // The owner's code exchange is held at the provider until the second opening of the link is done.
+        idp.nextTokenFor(owner, java.util.List.of(TestIdentityProvider.MAIL_SCOPE), java.time.Duration.ofHours(1), () -> {
+            exchanging.countDown();
+            try {
+                release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        java.util.concurrent.CompletableFuture<OwnerBrowser.Page> ownerSignIn = java.util.concurrent.CompletableFuture
+            .supplyAsync(() -> new OwnerBrowser(idp).open(link));
+        assertThat(exchanging.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the owner's code exchange began").isTrue();
+
+        OwnerBrowser second = new OwnerBrowser(idp);
+        OwnerBrowser.Page opened;
+        try {
+            opened = second.get(link);
+        }
+        finally {
+            release.countDown();
+        }
+        OwnerBrowser.Page ownerPage = ownerSignIn.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        // The second browser tries to connect another mailbox with the same link (a token is queued at the
+        // provider only when the link still opens: one left unused would go to another test's request).
+        OwnerBrowser.Page secondSignIn = second.get(link);
+        if (secondSignIn.status() / 100 == 3) {
+            idp.nextTokenFor(other, java.util.List.of(TestIdentityProvider.MAIL_SCOPE), java.time.Duration.ofHours(1));
+            secondSignIn = second.open(link);
+        }
+        assertThat(listAll("/v1/accounts?app_id=" + app, ADMIN_KEY)).extracting(a -> a.path("mailbox").asString())
+            .as("mailboxes the one-time link connected; the second sign-in answered " + secondSignIn.body())
+            .containsExactly(owner);
+        assertThat(ownerPage.body()).as("the owner's sign-in").contains("Connected as " + owner);
+        assertThat(opened.status()).as("the link opened again during the exchange: " + opened.body()).isEqualTo(400);
+        assertThat(opened.body()).contains("already used");
+        // Used is used: opening it now is refused too.
+        assertThat(new OwnerBrowser(idp).get(link).body()).contains("already used");
+    }
+
+    @Test
     void aMonitorSeesThatAMailboxNeedsItsOwnerButOnlyAnAdminGetsTheReconnectUrl() {
         String app = registerIdpApp("Reconnect visibility");
         String mailbox = "reauth-" + UUID.randomUUID().toString().substring(0, 8) + "@example.test";

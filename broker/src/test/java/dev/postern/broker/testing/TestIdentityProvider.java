@@ -269,6 +269,50 @@ public final class TestIdentityProvider implements AutoCloseable {
         server.enqueueCallback(mailboxCallback(issuerId, mailbox, scopes, ttl));
     }
 
+    /**
+     * {@link #nextTokenFor(String, List, Duration)}, and {@code whileIssuing} runs (once) inside the
+     * provider's token endpoint while it answers that request: a code exchange held open.
+     */
+    public void nextTokenFor(String mailbox, List<String> scopes, Duration ttl, Runnable whileIssuing) {
+        DefaultOAuth2TokenCallback claims = mailboxCallback(ISSUER_ID, mailbox, scopes, ttl);
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        server.enqueueCallback(new no.nav.security.mock.oauth2.token.OAuth2TokenCallback() {
+
+            @Override
+            public String issuerId() {
+                return claims.issuerId();
+            }
+
+            @Override
+            public String subject(com.nimbusds.oauth2.sdk.TokenRequest request) {
+                if (ran.compareAndSet(false, true)) {
+                    whileIssuing.run();
+                }
+                return claims.subject(request);
+            }
+
+            @Override
+            public String typeHeader(com.nimbusds.oauth2.sdk.TokenRequest request) {
+                return claims.typeHeader(request);
+            }
+
+            @Override
+            public List<String> audience(com.nimbusds.oauth2.sdk.TokenRequest request) {
+                return claims.audience(request);
+            }
+
+            @Override
+            public Map<String, Object> addClaims(com.nimbusds.oauth2.sdk.TokenRequest request) {
+                return claims.addClaims(request);
+            }
+
+            @Override
+            public long tokenExpiry() {
+                return claims.tokenExpiry();
+            }
+        });
+    }
+
     private static DefaultOAuth2TokenCallback mailboxCallback(String issuerId, String mailbox, List<String> scopes,
             Duration ttl) {
         Map<String, Object> claims = new LinkedHashMap<>();

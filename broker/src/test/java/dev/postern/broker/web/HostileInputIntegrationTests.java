@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.Flow;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -252,6 +253,36 @@ class HostileInputIntegrationTests extends ApiIntegrationTest {
         }
     }
 
+    @Test
+    void timesBeyondRfc3339sFourDigitYearsAre400ProblemsAndChangeNothing() {
+        // Instant.parse reads years of up to nine digits; toEpochMilli then overflowed: a 500.
+        for (String query : List.of("from=%2B300000000-01-01T00:00:00Z", "to=-300000000-01-01T00:00:00Z",
+                "from=%2B10000-01-01T00:00:00Z")) {
+            HttpResponse<String> answer = raw("GET", "/v1/audit?" + query, ADMIN_KEY, null, null);
+            assertProblem(query, answer, 400);
+            assertThat(answer.body()).as(query).contains(query.substring(0, query.indexOf('=')));
+        }
+        // The same years in bodies were stored, and every later reader of the date had to cope with them.
+        String name = "far-" + UUID.randomUUID();
+        HttpResponse<String> client = raw("POST", "/v1/clients", ADMIN_KEY, "application/json",
+                "{\"name\":\"" + name + "\",\"role\":\"monitor\",\"expires_at\":\"+300000000-01-01T00:00:00Z\"}");
+        assertProblem("client expires_at", client, 400);
+        assertThat(client.body()).contains("expires_at");
+        HttpResponse<String> number = raw("POST", "/v1/clients", ADMIN_KEY, "application/json",
+                "{\"name\":\"" + name + "\",\"role\":\"monitor\",\"expires_at\":1e400}");
+        assertProblem("client expires_at as a number", number, 400);
+        assertThat(number.body()).contains("expires_at");
+        assertThat(get("/v1/clients?limit=500", ADMIN_KEY).body()).doesNotContain(name);
+        String app = createMicrosoftApp("far-future");
+        HttpResponse<String> credential = raw("POST", "/v1/apps/" + app + "/credentials", ADMIN_KEY, "application/json",
+                "{\"type\":\"client_secret\",\"value\":\"far-future-secret\",\"expires_at\":\"+300000000-01-01T00:00:00Z\"}");
+        assertProblem("credential expires_at", credential, 400);
+        assertThat(credential.body()).contains("expires_at");
+        assertThat(get("/v1/apps/" + app, ADMIN_KEY).body()).doesNotContain("cred_");
+        // A four-digit year still works, with an offset too.
+        assertThat(raw("GET", "/v1/audit?from=2026-01-01T00:00:00%2B02:00&to=9999-12-31T23:59:59Z", ADMIN_KEY, null, null)
+            .statusCode()).isEqualTo(200);
+    }
 
     private static HttpResponse<String> send(HttpRequest request) {
         try {
