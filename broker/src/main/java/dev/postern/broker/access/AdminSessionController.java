@@ -100,6 +100,13 @@ class AdminSessionController {
                     "Sign in with the key in the body only: a request with an Authorization header gets no session.");
         }
         String key = body.apiKey().strip();
+        if (failures.addressOverLimit(request.getRemoteAddr()) && !clients.authenticatedRecently(key)) {
+            // A guesser sending a new key each time: refused before the key costs a store read.
+            throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, ProblemTypes.TOO_MANY_FAILED_AUTHENTICATIONS,
+                    "Too many failed authentications",
+                    "Too many failed authentications from this address; keys not used here lately are refused for a minute.",
+                    Map.of(), Map.of(HttpHeaders.RETRY_AFTER, String.valueOf(FailedAuthentications.WINDOW.toSeconds())));
+        }
         Authentication signedIn;
         try {
             signedIn = keys.authenticate(ApiKeyAuthentication.unchecked(key));

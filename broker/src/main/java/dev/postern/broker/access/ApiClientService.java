@@ -47,6 +47,15 @@ public class ApiClientService {
     /** How old a recognition may be and still admit a key while the store is unavailable. */
     static final java.time.Duration STALE_IF_STORE_DOWN = java.time.Duration.ofMinutes(15);
 
+    /**
+     * Hashes of the keys that authenticated on this replica within a day: an address over its
+     * failure limit still gets these checked ({@link FailedAuthentications}). Only the hash is kept.
+     */
+    private final Cache<String, Boolean> authenticatedWithinADay = Caffeine.newBuilder()
+        .expireAfterWrite(java.time.Duration.ofDays(1))
+        .maximumSize(100_000)
+        .build();
+
     // Admin sessions name their client by id, not by key: the same TTL and the same revocation rule.
     private final Cache<String, ApiClient> byId;
 
@@ -150,10 +159,16 @@ public class ApiClientService {
             // Back for one cache period: one request per key and period waits for the store, not every one.
             recognised.put(hash, client);
         }
-        if (client == null) {
+        if (client == null || !client.isUsableAt(clock.instant())) {
             return Optional.empty();
         }
-        return client.isUsableAt(clock.instant()) ? Optional.of(ApiPrincipal.of(client)) : Optional.empty();
+        authenticatedWithinADay.put(hash, Boolean.TRUE);
+        return Optional.of(ApiPrincipal.of(client));
+    }
+
+    /** Whether {@code key} authenticated on this replica within a day (it may be revoked since). */
+    boolean authenticatedRecently(String key) {
+        return authenticatedWithinADay.getIfPresent(ApiKeys.hash(key.strip())) != null;
     }
 
     /** The caller {@code clientId} as it stands now, when it exists, unrevoked and unexpired. */

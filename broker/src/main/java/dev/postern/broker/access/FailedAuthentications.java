@@ -8,10 +8,17 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import org.springframework.stereotype.Component;
 
 /**
- * Failed authentications per source address and key prefix and minute, shared by API-key calls and
- * the admin sign-in. A key is always checked first, so a valid key is never refused because of
- * someone else's guesses: the count only turns a further failure from 401 into 429 with
- * {@code Retry-After}, which tells a misconfigured client to stop and slows a guesser down.
+ * Failed authentications per minute, shared by API-key calls and the admin sign-in, counted two ways:
+ * <ul>
+ * <li>per source address and key prefix: a key is always checked first, so a valid key is never
+ * refused because of someone else's guesses; the count only turns a further failure from 401 into
+ * 429 with {@code Retry-After}, which tells a misconfigured client to stop and slows a guesser down;
+ * <li>per source address, whatever the keys: a guesser that sends a new key (a new prefix) each time
+ * escapes the first count, and each unknown key costs a store read. Over
+ * {@code max-failed-authentications-per-address}, that address's keys are refused unchecked for the
+ * rest of the minute, except keys that authenticated on this replica within a day
+ * ({@link ApiClientService#authenticatedRecently}): a client in use is not locked out.
+ * </ul>
  */
 @Component
 class FailedAuthentications {
@@ -21,6 +28,13 @@ class FailedAuthentications {
 
     private final int maxFailures;
 
+    private final int maxFailuresPerAddress;
+
+    private final Cache<String, AtomicInteger> failuresByAddress = Caffeine.newBuilder()
+        .expireAfterWrite(WINDOW)
+        .maximumSize(100_000)
+        .build();
+
     private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder()
         .expireAfterWrite(WINDOW)
         .maximumSize(100_000)
@@ -28,6 +42,7 @@ class FailedAuthentications {
 
     FailedAuthentications(AccessProperties properties) {
         this.maxFailures = properties.maxFailedAuthentications();
+        this.maxFailuresPerAddress = properties.maxFailedAuthenticationsPerAddress();
     }
 
     /**
@@ -35,7 +50,14 @@ class FailedAuthentications {
      * Only the key's public prefix is kept, never the key.
      */
     boolean recordAndCheckLimit(String source, String key) {
+        failuresByAddress.get(source, address -> new AtomicInteger()).incrementAndGet();
         String pair = source + " " + ApiKeys.publicPrefix(key);
         return failures.get(pair, p -> new AtomicInteger()).incrementAndGet() > maxFailures;
+    }
+
+    /** Whether {@code source} has failed {@code max-failed-authentications-per-address} times this minute. */
+    boolean addressOverLimit(String source) {
+        AtomicInteger failed = failuresByAddress.getIfPresent(source);
+        return failed != null && failed.get() >= maxFailuresPerAddress;
     }
 }

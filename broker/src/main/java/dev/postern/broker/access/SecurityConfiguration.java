@@ -24,6 +24,7 @@ import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configuration.EnableWebSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.Authentication;
+import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AuthenticationFailureHandler;
 import org.springframework.security.web.authentication.AuthenticationFilter;
@@ -74,10 +75,18 @@ class SecurityConfiguration {
     private static final String CLIENT = Role.CLIENT.name();
 
     @Bean
-    SecurityFilterChain posternFilterChain(HttpSecurity http, ApiKeyAuthenticationProvider keys,
+    SecurityFilterChain posternFilterChain(HttpSecurity http, ApiKeyAuthenticationProvider keys, ApiClientService clients,
             AdminSessionSecurityContextRepository sessions, FailedAuthentications failures, SecurityProblems problems,
             AuditLog audit, PublicUrl publicUrl) throws Exception {
-        AuthenticationFilter apiKeys = new AuthenticationFilter(new ProviderManager(keys), SecurityConfiguration::bearerKey);
+        AuthenticationFilter apiKeys = new AuthenticationFilter(new ProviderManager(keys), request -> {
+            ApiKeyAuthentication presented = bearerKey(request);
+            if (presented != null && failures.addressOverLimit(request.getRemoteAddr())
+                    && !clients.authenticatedRecently(String.valueOf(presented.getCredentials()))) {
+                // A guesser sending a new key each time: refused before the key costs a store read.
+                throw new AddressOverLimitException();
+            }
+            return presented;
+        });
         apiKeys.setSuccessHandler(continueTheChain());
         apiKeys.setFailureHandler(failedKey(failures, problems));
 
@@ -213,6 +222,10 @@ class SecurityConfiguration {
                 problems.commence(request, response, failure);
                 return;
             }
+            if (failure instanceof AddressOverLimitException) {
+                tooManyFromThisAddress(problems, request, response);
+                return;
+            }
             ApiKeyAuthentication presented = bearerKey(request);
             String key = presented == null ? "" : String.valueOf(presented.getCredentials());
             boolean limited = failures.recordAndCheckLimit(request.getRemoteAddr(), key);
@@ -228,6 +241,22 @@ class SecurityConfiguration {
                     "The API key is unknown, revoked or expired.",
                     Map.of(HttpHeaders.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
         };
+    }
+
+    /** An address over its failure limit sent a key that has not authenticated here lately: refused unchecked. */
+    static final class AddressOverLimitException extends AuthenticationException {
+
+        AddressOverLimitException() {
+            super("Too many failed authentications from this address");
+        }
+    }
+
+    private static void tooManyFromThisAddress(SecurityProblems problems, HttpServletRequest request,
+            HttpServletResponse response) throws IOException {
+        problems.write(request, response, HttpStatus.TOO_MANY_REQUESTS, ProblemTypes.TOO_MANY_FAILED_AUTHENTICATIONS,
+                "Too many failed authentications",
+                "Too many failed authentications from this address; keys not used here lately are refused for a minute.",
+                Map.of(HttpHeaders.RETRY_AFTER, String.valueOf(FailedAuthentications.WINDOW.toSeconds())));
     }
 
     private static void auditSignOut(AuditLog audit, @Nullable Authentication signedIn) {

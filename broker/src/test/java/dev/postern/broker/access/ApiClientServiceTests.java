@@ -44,7 +44,7 @@ class ApiClientServiceTests {
             return Optional.of(new ApiClientRepository.StoredClient(client, ApiKeys.hash(key), 1));
         });
         ApiClientService service = new ApiClientService(repository, mock(AuditLog.class), clock,
-                new AccessProperties(null, Path.of("unused"), Duration.ofSeconds(30), 3), event -> {
+                new AccessProperties(null, Path.of("unused"), Duration.ofSeconds(30), 3, 100), event -> {
         });
 
         ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
