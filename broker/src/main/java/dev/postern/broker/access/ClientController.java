@@ -28,6 +28,7 @@ import dev.postern.broker.Role;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.StorePage;
 import dev.postern.broker.web.Paging;
+import dev.postern.broker.web.PlainText;
 
 /** API clients: {@code /v1/clients}. The key is in the create response and nowhere else, ever. */
 @RestController
@@ -42,7 +43,7 @@ class ClientController {
         this.clients = clients;
     }
 
-    record CreateClientRequest(@NotBlank @Size(max = 100) String name, @NotNull Role role,
+    record CreateClientRequest(@NotBlank @Size(max = 100) @Pattern(regexp = PlainText.NO_CONTROL_CHARACTERS, message = PlainText.NO_CONTROL_CHARACTERS_MESSAGE) String name, @NotNull Role role,
             @Nullable List<@NotNull @Pattern(regexp = ID) String> allowedApps,
             @Nullable List<@NotNull @Pattern(regexp = ID) String> allowedAccounts, @Nullable Instant expiresAt) {
     }

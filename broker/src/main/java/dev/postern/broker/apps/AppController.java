@@ -9,6 +9,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
 import io.swagger.v3.oas.annotations.Parameter;
@@ -30,6 +31,7 @@ import dev.postern.broker.providers.ProviderKind;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.StorePage;
 import dev.postern.broker.web.Paging;
+import dev.postern.broker.web.PlainText;
 
 /** App registrations: {@code /v1/apps}. Secrets are never part of an answer. */
 @RestController
@@ -42,7 +44,7 @@ class AppController {
         this.apps = apps;
     }
 
-    record AppRequest(@Nullable @Size(max = 100) String name, @Nullable ProviderKind provider,
+    record AppRequest(@Nullable @Size(max = 100) @Pattern(regexp = PlainText.NO_CONTROL_CHARACTERS, message = PlainText.NO_CONTROL_CHARACTERS_MESSAGE) String name, @Nullable ProviderKind provider,
             @Nullable @Size(max = 255) String tenant, @Nullable @Size(max = 255) String clientId,
             @Nullable @Size(max = 50) List<@NotBlank @Size(max = 255) String> scopes, @Nullable URI authorizeEndpoint,
             @Nullable URI tokenEndpoint, @Nullable URI userinfoEndpoint,

@@ -7,6 +7,7 @@ import java.util.Locale;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
 import org.jspecify.annotations.Nullable;
@@ -20,6 +21,7 @@ import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.postern.broker.access.Actors;
+import dev.postern.broker.web.PlainText;
 
 /** Credentials of an app and their rotation: {@code /v1/apps/{app_id}/credentials}. */
 @RestController
@@ -39,7 +41,7 @@ class CredentialController {
 
     record CreateCredentialRequest(@NotNull RequestedType type, @Nullable @Size(max = 1024) String value,
             @Nullable Instant expiresAt, @Nullable Integer validityDays,
-            CertificateGenerator.@Nullable KeyAlgorithm keyAlgorithm, @Nullable @Size(max = 200) String description) {
+            CertificateGenerator.@Nullable KeyAlgorithm keyAlgorithm, @Nullable @Size(max = 200) @Pattern(regexp = PlainText.NO_CONTROL_CHARACTERS, message = PlainText.NO_CONTROL_CHARACTERS_MESSAGE) String description) {
 
         @Override
         public String toString() {
@@ -47,7 +49,7 @@ class CredentialController {
         }
     }
 
-    record PromoteRequest(@Nullable Boolean force, @Nullable @Size(max = 500) String reason) {
+    record PromoteRequest(@Nullable Boolean force, @Nullable @Size(max = 500) @Pattern(regexp = PlainText.NO_CONTROL_CHARACTERS, message = PlainText.NO_CONTROL_CHARACTERS_MESSAGE) String reason) {
     }
 
     /** A credential as the API shows it: never its secret or private key. */

@@ -5,6 +5,7 @@ import java.util.List;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
 import org.jspecify.annotations.Nullable;
@@ -19,6 +20,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.postern.broker.access.Actors;
+import dev.postern.broker.web.PlainText;
 
 /** App passwords of a mailbox, for the mail proxy: {@code /v1/accounts/{account_id}/app-passwords} (admin). */
 @RestController
@@ -31,7 +33,7 @@ class AppPasswordController {
         this.appPasswords = appPasswords;
     }
 
-    record CreateRequest(@Nullable @Size(max = 100) String name, @Nullable Instant expiresAt) {
+    record CreateRequest(@Nullable @Size(max = 100) @Pattern(regexp = PlainText.NO_CONTROL_CHARACTERS, message = PlainText.NO_CONTROL_CHARACTERS_MESSAGE) String name, @Nullable Instant expiresAt) {
     }
 
     /** An app password as listed: never its secret. */

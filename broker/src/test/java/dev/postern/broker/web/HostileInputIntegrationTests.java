@@ -284,6 +284,32 @@ class HostileInputIntegrationTests extends ApiIntegrationTest {
             .statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void controlCharactersInNamesAndReasonsAre400ProblemsAndChangeNothing() {
+        // An app's name goes into alert e-mail subjects: a line break there would start a header of its own.
+        String name = "ctl-" + UUID.randomUUID();
+        for (String hostile : List.of(name + "\r\nBcc: attacker@example.test", name + "\u0000", name + "\u001b[31m")) {
+            String json = JSON.writeValueAsString(hostile);
+            HttpResponse<String> app = raw("POST", "/v1/apps", ADMIN_KEY, "application/json",
+                    "{\"name\":" + json + ",\"provider\":\"google\",\"client_id\":\"c\"}");
+            assertProblem("app name", app, 400);
+            assertThat(app.body()).contains("name").contains("control characters");
+            HttpResponse<String> client = raw("POST", "/v1/clients", ADMIN_KEY, "application/json",
+                    "{\"name\":" + json + ",\"role\":\"monitor\"}");
+            assertProblem("client name", client, 400);
+        }
+        String app = createMicrosoftApp("ctl-rename");
+        HttpResponse<String> rename = raw("PATCH", "/v1/apps/" + app, ADMIN_KEY, "application/json",
+                "{\"name\":\"x\\r\\nBcc: attacker@example.test\"}");
+        assertProblem("app rename", rename, 400);
+        assertThat(get("/v1/apps/" + app, ADMIN_KEY).body()).doesNotContain("attacker");
+        assertThat(get("/v1/apps?limit=500", ADMIN_KEY).body()).doesNotContain(name);
+        assertThat(get("/v1/clients?limit=500", ADMIN_KEY).body()).doesNotContain(name);
+        // Text without control characters, accents and all, is still a name.
+        assertThat(raw("POST", "/v1/clients", ADMIN_KEY, "application/json",
+                "{\"name\":\"Zoë's mail client\",\"role\":\"monitor\"}").statusCode()).isEqualTo(201);
+    }
+
     private static HttpResponse<String> send(HttpRequest request) {
         try {
             return RAW.send(request, HttpResponse.BodyHandlers.ofString());
