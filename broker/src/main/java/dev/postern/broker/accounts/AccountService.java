@@ -57,13 +57,13 @@ public class AccountService {
 
     private final AccountIndex accountIndex;
 
+    /** Reads started ahead of the mailbox index's answer, each on a virtual thread of its own. */
+    private static final Executor READ_AHEAD = task -> Thread.ofVirtual().name("account-read-ahead").start(task);
+
     /**
      * The account ids of each mailbox address, as the mailbox index gave them; kept as long as the
      * accounts' metadata, so another replica's connect shows here within that time.
      */
-    /** Reads started ahead of the mailbox index's answer, each on a virtual thread of its own. */
-    private static final Executor READ_AHEAD = task -> Thread.ofVirtual().name("account-read-ahead").start(task);
-
     private final Cache<String, List<String>> idsByMailbox = Caffeine.newBuilder()
         .expireAfterWrite(AccountCache.FRESH)
         .maximumSize(100_000)

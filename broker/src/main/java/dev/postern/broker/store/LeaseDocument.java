@@ -26,13 +26,13 @@ public final class LeaseDocument {
         this.owner = owner;
     }
 
-    /** The lease {@code leases/{name}}, held in this process's name ({@link #processName}). */
+    /** The lease {@code leases/{name}}, held under a name of its own ({@link #holderName}). */
     public static LeaseDocument named(SecretStore store, String name) {
-        return new LeaseDocument(store, SecretPath.of(StoreCollection.LEASES, name), processName());
+        return new LeaseDocument(store, SecretPath.of(StoreCollection.LEASES, name), holderName());
     }
 
-    /** The host name and a random suffix: readable in the lease, unique per process. */
-    private static String processName() {
+    /** The host name and a random suffix: readable in the lease, unique per holder. */
+    private static String holderName() {
         String host;
         try {
             host = InetAddress.getLocalHost().getHostName();
