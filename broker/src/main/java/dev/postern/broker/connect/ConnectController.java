@@ -30,6 +30,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.util.HtmlUtils;
 
 import dev.postern.broker.access.Actors;
+import dev.postern.broker.access.FailedAuthentications;
 import dev.postern.broker.accounts.Account;
 
 /** Connect links ({@code /v1/apps/{app_id}/connect-links}) and the owner's browser flow. */
@@ -41,7 +42,10 @@ class ConnectController {
 
     private final ConnectService connect;
 
-    ConnectController(ConnectService connect) {
+    private final FailedAuthentications failures;
+
+    ConnectController(ConnectService connect, FailedAuthentications failures) {
+        this.failures = failures;
         this.connect = connect;
     }
 
@@ -71,6 +75,9 @@ class ConnectController {
     /** {@code linkId} is the link secret: the name stays as published in the OpenAPI document. */
     @GetMapping("/connect/{linkId}")
     ResponseEntity<String> start(@PathVariable("linkId") String linkSecret, HttpServletRequest request) {
+        if (failures.addressOverLimit(request.getRemoteAddr())) {
+            return tooManyFromThisAddress();
+        }
         try {
             ConnectService.Start start = connect.start(linkSecret);
             // Behind a TLS ingress the request itself looks like plain http: the public URL decides.
@@ -90,7 +97,7 @@ class ConnectController {
                 .build();
         }
         catch (ConnectException ex) {
-            return page(HttpStatus.BAD_REQUEST, "Cannot connect this mailbox", ex.getMessage());
+            return refused(request, ex, "Cannot connect this mailbox");
         }
     }
 
@@ -99,6 +106,9 @@ class ConnectController {
             @RequestParam(required = false) String code, @RequestParam(required = false) String error,
             @RequestParam(name = "error_description", required = false) String errorDescription,
             HttpServletRequest request) {
+        if (failures.addressOverLimit(request.getRemoteAddr())) {
+            return tooManyFromThisAddress();
+        }
         String binding = bindingCookie(request);
         try {
             Account account = connect.complete(state, code, error, errorDescription, binding,
@@ -108,8 +118,29 @@ class ConnectController {
                             + "you can close this page.");
         }
         catch (ConnectException ex) {
-            return page(HttpStatus.BAD_REQUEST, "Mailbox not connected", ex.getMessage());
+            return refused(request, ex, "Mailbox not connected");
         }
+    }
+
+    /** The owner's page for a refusal; a link or state that names nothing counts against its address. */
+    private ResponseEntity<String> refused(HttpServletRequest request, ConnectException ex, String title) {
+        if (ex instanceof UnknownLinkException) {
+            failures.recordUnknownCapability(request.getRemoteAddr());
+        }
+        return page(HttpStatus.BAD_REQUEST, title, ex.getMessage());
+    }
+
+    /**
+     * Past the failures an address may have in a minute (links and states that name nothing, wrong API
+     * keys): refused before the link is looked up, so guessing costs no store read.
+     */
+    private static ResponseEntity<String> tooManyFromThisAddress() {
+        ResponseEntity<String> page = page(HttpStatus.TOO_MANY_REQUESTS, "Too many attempts",
+                "Too many unknown links or failed sign-ins came from your network in the last minute. "
+                        + "Wait a minute, then open your connect link again.");
+        return ResponseEntity.status(page.getStatusCode()).headers(page.getHeaders())
+            .header(HttpHeaders.RETRY_AFTER, String.valueOf(FailedAuthentications.WINDOW.toSeconds()))
+            .body(page.getBody());
     }
 
     /**

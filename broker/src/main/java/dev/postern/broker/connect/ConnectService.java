@@ -160,7 +160,7 @@ public class ConnectService {
     /** Starts the sign-in of the link whose URL carries {@code secret}. */
     public Start start(String secret) {
         StoredLink stored = links.findBySecret(secret)
-            .orElseThrow(() -> new ConnectException("This connect link does not exist."));
+            .orElseThrow(() -> new UnknownLinkException("This connect link does not exist."));
         checkUsable(stored.link());
         AppRepository.StoredApp app = apps.find(stored.link().appId())
             .orElseThrow(() -> new ConnectException("The app of this link no longer exists."));
@@ -202,7 +202,7 @@ public class ConnectService {
         }
         String documentId = state.substring(0, state.indexOf('.'));
         StoredLink stored = links.find(documentId)
-            .orElseThrow(() -> new ConnectException("The state does not belong to any connect link."));
+            .orElseThrow(() -> new UnknownLinkException("The state does not belong to any connect link."));
         Attempt attempt = stored.attempt();
         if (attempt == null || !constantTimeEquals(attempt.state(), state)) {
             throw new ConnectException("The state does not match this link's sign-in (it was replayed, or the link "
