@@ -117,11 +117,14 @@ final class AuditChunks {
      * A filter that matches few events reads on until the page is full, the range ends, or the page
      * has made {@code budget} store calls (LISTs and chunk reads): then it ends early with where the
      * next page resumes ({@link AuditPage#resumeBefore}), so no page costs more than its budget
-     * whatever the length of the trail.
+     * whatever the length of the trail. {@code unwritten} are events not in the store yet, taken
+     * into the page as if they were.
      */
-    static AuditPage page(SecretStore store, Predicate<AuditEvent> filter, @Nullable Instant from, @Nullable Instant to,
-            @Nullable String before, int limit, int budget) {
-        return new Walk(store, filter, from, to, before, limit, budget).run();
+    static AuditPage page(SecretStore store, List<AuditEvent> unwritten, Predicate<AuditEvent> filter,
+            @Nullable Instant from, @Nullable Instant to, @Nullable String before, int limit, int budget) {
+        Walk walk = new Walk(store, filter, from, to, before, limit, budget);
+        unwritten.forEach(walk::offer);
+        return walk.run();
     }
 
     /** One page's walk through the trail, newest first. */
@@ -225,6 +228,16 @@ final class AuditChunks {
             return new AuditPage(later, resume);
         }
 
+        /** Takes {@code event} into the page when it matches, keeping the newest {@code limit}. */
+        void offer(AuditEvent event) {
+            if (matches.test(event)) {
+                found.add(event);
+                if (found.size() > limit) {
+                    found.pollLast();
+                }
+            }
+        }
+
         private SecretStore.Listing listing(SecretPath folder) {
             storeCalls++;
             return store.listing(folder);
@@ -254,11 +267,8 @@ final class AuditChunks {
                         eventsRead++;
                         if (matches.test(event)) {
                             eventsKept++;
-                            found.add(event);
-                            if (found.size() > limit) {
-                                found.pollLast();
-                            }
                         }
+                        offer(event);
                     }
                 });
             }

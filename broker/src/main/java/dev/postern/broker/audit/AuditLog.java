@@ -295,13 +295,19 @@ public class AuditLog {
 
     /**
      * A page of events, newest first, that match {@code filter}, lie in {@code [from, to)} and are
-     * older than the event {@code before} ({@code null}: from the newest); what this replica has not
-     * flushed yet is flushed first. Reads only the buckets and chunks the page reaches, at most
-     * {@link #STORE_CALLS_PER_PAGE} store calls ({@link AuditChunks}).
+     * older than the event {@code before} ({@code null}: from the newest). Reads only the buckets and
+     * chunks the page reaches, at most {@link #STORE_CALLS_PER_PAGE} store calls ({@link AuditChunks}),
+     * and writes nothing: what this replica recorded and has not flushed yet is taken from memory.
      */
     public AuditPage page(Predicate<AuditEvent> filter, @Nullable Instant from, @Nullable Instant to,
             @Nullable String before, int limit) {
-        flush();
-        return AuditChunks.page(store, filter, from, to, before, limit, STORE_CALLS_PER_PAGE);
+        List<AuditEvent> unwritten;
+        synchronized (this) {
+            // Under flush's lock: no flush is half done, so each event is in the store or in memory, and
+            // one flushed after this copy is both, which the page keeps once.
+            recordRepeats();
+            unwritten = List.copyOf(pending);
+        }
+        return AuditChunks.page(store, unwritten, filter, from, to, before, limit, STORE_CALLS_PER_PAGE);
     }
 }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.postern.broker.store.EmbeddedSecretStore;
 import dev.postern.broker.store.MasterKeys;
+import dev.postern.broker.store.SecretDocument;
 import dev.postern.broker.store.SecretPath;
 import dev.postern.broker.store.SecretStore;
 import dev.postern.broker.store.StoreCollection;
@@ -42,6 +43,9 @@ class AuditChunksTests {
     private final List<String> listed = new ArrayList<>();
 
     private final List<String> read = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    /** Chunks written. */
+    private final java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The size of each batch of chunks read together. */
     private final List<Integer> batches = new ArrayList<>();
@@ -83,6 +87,24 @@ class AuditChunksTests {
                     Instant.parse("2026-12-04T10:59:59.500Z").toEpochMilli()));
         assertThat(embedded.list(ROOT.child("d20261204").child("h11"))).hasSize(1);
         assertThat(objects(audit.page(event -> true, null, null, null, 10).events())).containsExactly("obj_3", "obj_2", "obj_1");
+    }
+
+    @Test
+    void aPageShowsWhatThisReplicaHasNotFlushedYetAndWritesNothing() {
+        record("obj_written");
+        audit.flush();
+        clock.advance(Duration.ofSeconds(1));
+        record("obj_in_memory");
+        audit.recordRepeated("admin", "test.repeat", "thing", "obj_counted", "success", Map.of());
+        int written = writes.get();
+
+        assertThat(objects(audit.page(event -> true, null, null, null, 10).events()))
+            .containsExactlyInAnyOrder("obj_counted", "obj_in_memory", "obj_written");
+        assertThat(writes.get()).as("chunks written by the page").isEqualTo(written);
+
+        audit.flush();
+        assertThat(objects(audit.page(event -> true, null, null, null, 10).events())).as("once each after the flush")
+            .containsExactlyInAnyOrder("obj_counted", "obj_in_memory", "obj_written");
     }
 
     @Test
@@ -251,6 +273,12 @@ class AuditChunksTests {
         public List<Optional<StoredDocument>> readAll(List<SecretPath> paths) {
             batches.add(paths.size());
             return super.readAll(paths);
+        }
+
+        @Override
+        public long write(SecretPath path, SecretDocument document, long expectedVersion) {
+            writes.incrementAndGet();
+            return backend.write(path, document, expectedVersion);
         }
 
         @Override

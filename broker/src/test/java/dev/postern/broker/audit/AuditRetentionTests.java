@@ -100,6 +100,7 @@ class AuditRetentionTests {
         clock.set(Instant.parse("2026-12-11T00:00:00Z"));
         assertThat(second.deleteExpired()).as("the lease ran out").containsExactly(new AuditChunks.Deleted("d20261203", 1));
         assertThat(objects()).isEmpty();
+        audit.flush();
         assertThat(store.listing(ROOT).folders()).doesNotContain("d20261203").contains("d20261210");
     }
 
