@@ -36,6 +36,9 @@ import org.springframework.http.client.ClientHttpResponse;
  * buffered, which is what this class does (as {@code outbound.GuardedRequestFactory} does for
  * identity providers).
  * <p>
+ * Redirects are followed (a Raft standby answers 307 with the active node's address; the JDK
+ * repeats a POST with its body on a 307, and goes from http to http or https to https only).
+ * <p>
  * With a buffered body the JDK sends a POST again, once, when a kept-alive connection turns out
  * closed before the answer: every KV write names the version it expects (CAS), so a write that had
  * landed comes back as a version conflict, which its callers already resolve; Transit calls and the
@@ -94,7 +97,11 @@ final class VaultRequestFactory implements ClientHttpRequestFactory {
             }
             connection.setConnectTimeout((int) connectTimeout.toMillis());
             connection.setReadTimeout((int) readTimeout.toMillis());
-            connection.setInstanceFollowRedirects(false);
+            // A standby of a Raft cluster answers 307 with the active node's address: followed with the
+            // same method, body and headers, as spring-vault's own JDK client follows every redirect.
+            // Not following it turned a write during a leader change into an answer without a body
+            // (found by RaftLeaderLossIntegrationTests).
+            connection.setInstanceFollowRedirects(true);
             connection.setUseCaches(false);
             connection.setRequestMethod(method.name());
             headers.forEach((name, values) -> {

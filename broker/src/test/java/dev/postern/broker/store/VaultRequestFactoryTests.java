@@ -59,6 +59,14 @@ class VaultRequestFactoryTests {
                 out.write(answer);
             }
         });
+        // A Raft standby sends clients to the active node.
+        server.createContext("/v1/standby/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().add("Location", url("/v1/secret/data/" + exchange.getRequestURI().getPath()
+                .substring("/v1/standby/".length())));
+            exchange.sendResponseHeaders(307, -1);
+            exchange.close();
+        });
         server.start();
     }
 
@@ -122,6 +130,23 @@ class VaultRequestFactoryTests {
             assertThat(seen).containsEntry("Content-length", List.of(String.valueOf(body.length())));
             assertThat(seen).doesNotContainKeys("Transfer-encoding", "Upgrade", "Http2-settings");
         });
+    }
+
+    @Test
+    void followsAStandbysRedirectWithTheSameMethodBodyAndToken() {
+        RestTemplate rest = new RestTemplate(List.of(new StringHttpMessageConverter()));
+        rest.setRequestFactory(factory(Duration.ofSeconds(5)));
+        HttpHeaders headers = new HttpHeaders();
+        headers.add("X-Vault-Token", "test-token");
+        String body = "{\"options\":{\"cas\":3},\"data\":{}}";
+
+        String answer = rest.exchange(url("/v1/standby/moved"), HttpMethod.POST, new HttpEntity<>(body, headers),
+                String.class).getBody();
+
+        assertThat(answer).isEqualTo("{\"data\":{\"version\":2}}");
+        assertThat(bodiesSeen).containsEntry("/v1/secret/data/moved", body);
+        assertThat(headersSeen).singleElement()
+            .satisfies(seen -> assertThat(seen).containsEntry("X-vault-token", List.of("test-token")));
     }
 
     @Test
