@@ -1,6 +1,7 @@
 package dev.postern.broker.store;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
@@ -11,9 +12,7 @@ import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
-import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.client.ClientHttpRequestFactory;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.util.StringUtils;
 import org.springframework.vault.authentication.AppRoleAuthentication;
@@ -25,12 +24,9 @@ import org.springframework.vault.authentication.KubernetesServiceAccountTokenFil
 import org.springframework.vault.authentication.LifecycleAwareSessionManager;
 import org.springframework.vault.authentication.SessionManager;
 import org.springframework.vault.authentication.TokenAuthentication;
-import org.springframework.vault.client.ClientHttpRequestFactoryFactory;
 import org.springframework.vault.client.VaultClients;
 import org.springframework.vault.client.VaultEndpoint;
 import org.springframework.vault.core.VaultTemplate;
-import org.springframework.vault.support.ClientOptions;
-import org.springframework.vault.support.SslConfiguration;
 import org.springframework.web.client.RestTemplate;
 
 /** Chooses the store backend from {@code postern.store.type}. */
@@ -69,21 +65,21 @@ class StoreConfiguration {
     @ConditionalOnProperty(name = "postern.store.type", havingValue = "vault")
     static class VaultStoreConfiguration {
 
+        /**
+         * The HTTP client of every Vault call but KV reads (KV writes, lists, Transit, the token's
+         * renewal): the JDK's {@code HttpURLConnection} with the body buffered, on the calling
+         * (virtual) thread (see {@link VaultRequestFactory}: a KV write took 0.7 ms through it against
+         * 2.1-2.8 ms through Spring's JDK {@code HttpClient} factory, which this replaced). It gives
+         * up after the read timeout: a Vault that accepts connections but never answers (stopped,
+         * overloaded) once hung every request for ever (VaultOutageIntegrationTests).
+         */
         @Bean
         ClientHttpRequestFactory vaultRequestFactory(StoreProperties properties) {
             StoreProperties.Vault vault = properties.vault();
-            SslConfiguration ssl = vault.caCertificate() == null ? SslConfiguration.unconfigured()
-                    : SslConfiguration.forTrustStore(SslConfiguration.KeyStoreConfiguration
-                        .of(new FileSystemResource(vault.caCertificate()), null, SslConfiguration.PEM_KEYSTORE_TYPE));
-            ClientHttpRequestFactory factory = ClientHttpRequestFactoryFactory.create(
-                    new ClientOptions(vault.connectTimeout(), vault.readTimeout()), ssl);
-            // spring-vault's JDK client variant (the one in the jar) applies the connect timeout
-            // only: a Vault that accepts connections but never answers (stopped, overloaded) hung
-            // every request for ever. Found by VaultOutageIntegrationTests.
-            if (factory instanceof JdkClientHttpRequestFactory jdk) {
-                jdk.setReadTimeout(vault.readTimeout());
-            }
-            return factory;
+            keepEnoughConnections();
+            SslBundle tls = tls(vault);
+            return new VaultRequestFactory(tls == null ? null : tls.createSslContext().getSocketFactory(),
+                    vault.connectTimeout(), vault.readTimeout());
         }
 
         /**
@@ -91,23 +87,34 @@ class StoreConfiguration {
          * the reading (virtual) thread. A read through it cost the broker 0.17 ms of CPU against
          * 0.23 ms through the JDK {@code HttpClient} (hand-offs to its selector thread, three
          * exceptions per call when Spring cancels the read timeout), and the expiry scan is 110,000
-         * reads (docs/performance.md). Writes stay on the {@code HttpClient}: through
-         * {@code HttpURLConnection} a write took 1.7 ms against 0.6-0.9 ms.
+         * reads (docs/performance.md).
          */
         static ClientHttpRequestFactory blockingReads(StoreProperties.Vault vault) {
-            // HttpURLConnection keeps 5 idle connections per server unless told otherwise: a scan's
-            // reads at once would open and close connections by the thousand (TIME_WAIT). The JDK
-            // reads this when its keep-alive cache first fills up.
+            keepEnoughConnections();
+            HttpClientSettings settings = HttpClientSettings.defaults()
+                .withTimeouts(vault.connectTimeout(), vault.readTimeout());
+            SslBundle tls = tls(vault);
+            if (tls != null) {
+                settings = settings.withSslBundle(tls);
+            }
+            return ClientHttpRequestFactoryBuilder.simple().build(settings);
+        }
+
+        /**
+         * HttpURLConnection keeps 5 idle connections per server unless told otherwise: a scan's reads
+         * at once would open and close connections by the thousand (TIME_WAIT). The JDK reads this
+         * when its keep-alive cache first fills up.
+         */
+        private static void keepEnoughConnections() {
             if (System.getProperty("http.maxConnections") == null) {
                 System.setProperty("http.maxConnections", String.valueOf(2 * ParallelReads.MAX_IN_FLIGHT));
             }
-            HttpClientSettings settings = HttpClientSettings.defaults()
-                .withTimeouts(vault.connectTimeout(), vault.readTimeout());
-            if (vault.caCertificate() != null) {
-                settings = settings.withSslBundle(SslBundle.of(new PemSslStoreBundle(null,
-                        PemSslStoreDetails.forCertificates(vault.caCertificate().toUri().toString()))));
-            }
-            return ClientHttpRequestFactoryBuilder.simple().build(settings);
+        }
+
+        /** The CA that Vault's certificate is checked against, or null for the JVM's. */
+        private static @Nullable SslBundle tls(StoreProperties.Vault vault) {
+            return vault.caCertificate() == null ? null : SslBundle.of(new PemSslStoreBundle(null,
+                    PemSslStoreDetails.forCertificates(vault.caCertificate().toUri().toString())));
         }
 
         /** Renews the Vault token; being the context's only TaskScheduler, it also runs @Scheduled work. */
