@@ -1,14 +1,10 @@
 package dev.postern.broker.store;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.net.URI;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLSocketFactory;
@@ -16,12 +12,12 @@ import javax.net.ssl.SSLSocketFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.HttpStatusCode;
 import org.springframework.http.client.AbstractBufferingClientHttpRequest;
 import org.springframework.http.client.ClientHttpRequest;
 import org.springframework.http.client.ClientHttpRequestFactory;
 import org.springframework.http.client.ClientHttpResponse;
+
+import dev.postern.broker.outbound.BufferedExchange;
 
 /**
  * The store's requests to Vault other than KV reads (KV writes, lists, Transit, the token's
@@ -102,87 +98,7 @@ final class VaultRequestFactory implements ClientHttpRequestFactory {
             // Not following it turned a write during a leader change into an answer without a body
             // (found by RaftLeaderLossIntegrationTests).
             connection.setInstanceFollowRedirects(true);
-            connection.setUseCaches(false);
-            connection.setRequestMethod(method.name());
-            headers.forEach((name, values) -> {
-                if (!HttpHeaders.CONTENT_LENGTH.equalsIgnoreCase(name)) {
-                    values.forEach(value -> connection.addRequestProperty(name, value));
-                }
-            });
-            if (body.length > 0 || method == HttpMethod.POST || method == HttpMethod.PUT) {
-                // No streaming mode: the JDK buffers the body and sends it with its Content-Length.
-                connection.setDoOutput(true);
-                try (OutputStream out = connection.getOutputStream()) {
-                    out.write(body);
-                }
-            }
-            else {
-                connection.connect();
-            }
-            return new Response(connection);
-        }
-    }
-
-    private static final class Response implements ClientHttpResponse {
-
-        private final HttpURLConnection connection;
-
-        private @Nullable HttpHeaders headers;
-
-        private @Nullable InputStream body;
-
-        Response(HttpURLConnection connection) {
-            this.connection = connection;
-        }
-
-        @Override
-        public HttpStatusCode getStatusCode() throws IOException {
-            return HttpStatusCode.valueOf(connection.getResponseCode());
-        }
-
-        @Override
-        public String getStatusText() throws IOException {
-            String message = connection.getResponseMessage();
-            if (message != null) {
-                return message;
-            }
-            HttpStatus status = HttpStatus.resolve(connection.getResponseCode());
-            return status == null ? "" : status.getReasonPhrase();
-        }
-
-        @Override
-        public HttpHeaders getHeaders() {
-            if (headers == null) {
-                HttpHeaders read = new HttpHeaders();
-                for (Map.Entry<String, List<String>> header : connection.getHeaderFields().entrySet()) {
-                    if (header.getKey() != null) {
-                        read.addAll(header.getKey(), header.getValue());
-                    }
-                }
-                headers = read;
-            }
-            return headers;
-        }
-
-        @Override
-        public InputStream getBody() throws IOException {
-            if (body == null) {
-                InputStream error = connection.getErrorStream();
-                body = error != null ? error
-                        : connection.getResponseCode() >= 400 ? InputStream.nullInputStream() : connection.getInputStream();
-            }
-            return body;
-        }
-
-        /** Reads what is left of the answer so that the connection is kept for the next call. */
-        @Override
-        public void close() {
-            try (InputStream rest = getBody()) {
-                rest.transferTo(OutputStream.nullOutputStream());
-            }
-            catch (IOException ex) {
-                connection.disconnect();
-            }
+            return BufferedExchange.send(connection, method, headers, body);
         }
     }
 }
