@@ -8,8 +8,12 @@ package dev.postern.broker.web;
  */
 public final class PlainText {
 
-    /** For {@code @Pattern}: any text without a control character (Unicode category Cc). */
-    public static final String NO_CONTROL_CHARACTERS = "\\P{Cc}*";
+    /**
+     * For {@code @Pattern}: any text without a control character (Unicode category Cc: U+0000-U+001F
+     * and U+007F-U+009F). Spelled as a range, not {@code \P{Cc}}, because the OpenAPI document
+     * publishes it and clients (ECMAScript, Python) do not all read Unicode property escapes.
+     */
+    public static final String NO_CONTROL_CHARACTERS = "[^\\u0000-\\u001F\\u007F-\\u009F]*";
 
     /** The message of that {@code @Pattern}. */
     public static final String NO_CONTROL_CHARACTERS_MESSAGE = "must not contain control characters (line breaks, tabs, …)";

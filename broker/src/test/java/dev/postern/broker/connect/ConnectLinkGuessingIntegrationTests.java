@@ -7,14 +7,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.UUID;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import dev.postern.broker.store.CountingSecretStore;
 import dev.postern.broker.testing.ApiIntegrationTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,15 +31,6 @@ class ConnectLinkGuessingIntegrationTests extends ApiIntegrationTest {
         registry.add("postern.access.max-failed-authentications-per-address", () -> String.valueOf(PER_ADDRESS));
     }
 
-    @Autowired
-    MeterRegistry meters;
-
-    private double linkReads() {
-        Counter reads = meters.find(CountingSecretStore.METRIC).tags("operation", "get", "collection", "connect-links")
-            .counter();
-        return reads == null ? 0 : reads.count();
-    }
-
     private HttpResponse<String> open(String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -60,12 +47,12 @@ class ConnectLinkGuessingIntegrationTests extends ApiIntegrationTest {
             assertThat(open("/oauth2/callback?state=" + random() + ".x&code=c").statusCode()).isEqualTo(400);
         }
 
-        double readsBefore = linkReads();
+        double readsBefore = storeRequests("get", "connect-links");
         HttpResponse<String> link = open("/connect/" + random());
         assertThat(link.statusCode()).isEqualTo(429);
         assertThat(link.headers().firstValue("Retry-After")).hasValue("60");
         assertThat(link.body()).contains("Too many attempts");
         assertThat(open("/oauth2/callback?state=" + random() + ".x&code=c").statusCode()).isEqualTo(429);
-        assertThat(linkReads() - readsBefore).as("store reads for the refused guesses").isZero();
+        assertThat(storeRequests("get", "connect-links") - readsBefore).as("store reads for the refused guesses").isZero();
     }
 }

@@ -80,10 +80,6 @@ class MailProxyIntegrationTests extends ApiIntegrationTest {
     @DynamicPropertySource
     static void mailProxy(DynamicPropertyRegistry registry) {
         CERTIFICATE.enableProxy(registry, TestDovecot.shared());
-        registry.add("postern.mail-proxy.imaps-port", () -> "0");
-        registry.add("postern.mail-proxy.imap-port", () -> "0");
-        registry.add("postern.mail-proxy.smtps-port", () -> "0");
-        registry.add("postern.mail-proxy.submission-port", () -> "0");
         registry.add("postern.mail-proxy.max-sessions-per-mailbox", () -> "2");
         registry.add("postern.mail-proxy.max-pre-login-connections", () -> String.valueOf(MAX_PRE_LOGIN));
         // Every test logs in from 127.0.0.1, a dozen of them wrongly on purpose: at the default 10 the

@@ -43,10 +43,6 @@ class MailProxyLoginDeadlineIntegrationTests extends ApiIntegrationTest {
     @DynamicPropertySource
     static void mailProxy(DynamicPropertyRegistry registry) {
         CERTIFICATE.enableProxy(registry, TestDovecot.shared());
-        registry.add("postern.mail-proxy.imaps-port", () -> "0");
-        registry.add("postern.mail-proxy.imap-port", () -> "0");
-        registry.add("postern.mail-proxy.smtps-port", () -> "0");
-        registry.add("postern.mail-proxy.submission-port", () -> "0");
         registry.add("postern.mail-proxy.pre-auth-timeout", () -> PRE_AUTH_TIMEOUT.toSeconds() + "s");
     }
 

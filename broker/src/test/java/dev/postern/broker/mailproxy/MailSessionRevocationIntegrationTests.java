@@ -51,8 +51,6 @@ class MailSessionRevocationIntegrationTests extends ApiIntegrationTest {
     @DynamicPropertySource
     static void mailProxy(DynamicPropertyRegistry registry) {
         CERTIFICATE.enableProxy(registry, TestDovecot.shared());
-        registry.add("postern.mail-proxy.imaps-port", () -> "0");
-        registry.add("postern.mail-proxy.smtps-port", () -> "0");
     }
 
     @BeforeAll

@@ -86,10 +86,9 @@ final class TestMailCertificate {
         return out.toString();
     }
 
-    /** A server TLS context that presents this certificate. */
     /**
-     * The mail proxy switched on for a test's broker: TLS with this certificate, and the peers'
-     * CA trusted upstream (Dovecot's). Listeners and limits are the test's own.
+     * The mail proxy switched on for a test's broker: TLS with this certificate, the peers' CA
+     * trusted upstream (Dovecot's), all four listeners on free ports. Limits are the test's own.
      */
     void enableProxy(DynamicPropertyRegistry registry, TestDovecot peers) {
         registry.add("postern.mail-proxy.enabled", () -> "true");
@@ -98,8 +97,13 @@ final class TestMailCertificate {
         registry.add("postern.mail-proxy.ssl-bundle", () -> "mailproxy");
         registry.add("spring.ssl.bundle.pem.mailupstream.truststore.certificate", () -> "file:" + peers.caFile());
         registry.add("postern.mail-proxy.upstream-ssl-bundle", () -> "mailupstream");
+        // Free ports of the system's choosing: test classes run their own brokers side by side.
+        for (String listener : new String[] { "imaps", "imap", "smtps", "submission" }) {
+            registry.add("postern.mail-proxy." + listener + "-port", () -> "0");
+        }
     }
 
+    /** A server TLS context that presents this certificate. */
     SSLContext serverContext() {
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");

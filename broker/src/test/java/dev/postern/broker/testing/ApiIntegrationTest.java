@@ -5,6 +5,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -13,6 +16,7 @@ import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.postern.broker.store.CountingSecretStore;
 import dev.postern.broker.testing.BrokerClient.Answer;
 
 /**
@@ -45,6 +49,17 @@ public abstract class ApiIntegrationTest {
 
     @LocalServerPort
     protected int port;
+
+    @Autowired
+    private MeterRegistry meters;
+
+    /** How many store requests of {@code operation} on {@code collection} the broker made so far. */
+    protected double storeRequests(String operation, String collection) {
+        Counter counter = meters.find(CountingSecretStore.METRIC)
+            .tags("operation", operation, "collection", collection)
+            .counter();
+        return counter == null ? 0 : counter.count();
+    }
 
     private BrokerClient api;
 
