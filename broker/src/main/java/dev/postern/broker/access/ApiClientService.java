@@ -148,6 +148,10 @@ public class ApiClientService {
                     return null;
                 }
                 lastRecognised.put(keyHash, stored.get().client());
+                if (stored.get().client().isUsableAt(clock.instant())) {
+                    // Here, once per key and cache period, not on every request the cache answers.
+                    authenticatedWithinADay.put(keyHash, Boolean.TRUE);
+                }
                 return stored.get().client();
             });
         }
@@ -159,11 +163,8 @@ public class ApiClientService {
             // Back for one cache period: one request per key and period waits for the store, not every one.
             recognised.put(hash, client);
         }
-        if (client == null || !client.isUsableAt(clock.instant())) {
-            return Optional.empty();
-        }
-        authenticatedWithinADay.put(hash, Boolean.TRUE);
-        return Optional.of(ApiPrincipal.of(client));
+        return client != null && client.isUsableAt(clock.instant()) ? Optional.of(ApiPrincipal.of(client))
+                : Optional.empty();
     }
 
     /** Whether {@code key} authenticated on this replica within a day (it may be revoked since). */
