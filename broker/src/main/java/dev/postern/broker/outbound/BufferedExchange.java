@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +13,8 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.client.AbstractBufferingClientHttpRequest;
+import org.springframework.http.client.ClientHttpRequest;
 import org.springframework.http.client.ClientHttpResponse;
 
 /**
@@ -32,6 +35,34 @@ public final class BufferedExchange implements ClientHttpResponse {
 
     private BufferedExchange(HttpURLConnection connection) {
         this.connection = connection;
+    }
+
+    /** Opens the connection of a request, set up (timeouts, TLS, redirects) but not connected. */
+    @FunctionalInterface
+    public interface Opener {
+
+        HttpURLConnection open(URI uri) throws IOException;
+    }
+
+    /** A request whose body is buffered, then sent on the connection {@code opener} gives. */
+    public static ClientHttpRequest request(URI uri, HttpMethod method, Opener opener) {
+        return new AbstractBufferingClientHttpRequest() {
+
+            @Override
+            public HttpMethod getMethod() {
+                return method;
+            }
+
+            @Override
+            public URI getURI() {
+                return uri;
+            }
+
+            @Override
+            protected ClientHttpResponse executeInternal(HttpHeaders headers, byte[] body) throws IOException {
+                return send(opener.open(uri), method, headers, body);
+            }
+        };
     }
 
     /**

@@ -10,12 +10,9 @@ import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLSocketFactory;
 
 import org.jspecify.annotations.Nullable;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.client.AbstractBufferingClientHttpRequest;
 import org.springframework.http.client.ClientHttpRequest;
 import org.springframework.http.client.ClientHttpRequestFactory;
-import org.springframework.http.client.ClientHttpResponse;
 
 import dev.postern.broker.outbound.BufferedExchange;
 
@@ -61,44 +58,21 @@ final class VaultRequestFactory implements ClientHttpRequestFactory {
 
     @Override
     public ClientHttpRequest createRequest(URI uri, HttpMethod method) {
-        return new Request(uri, method);
+        return BufferedExchange.request(uri, method, this::open);
     }
 
-    private final class Request extends AbstractBufferingClientHttpRequest {
-
-        private final URI uri;
-
-        private final HttpMethod method;
-
-        Request(URI uri, HttpMethod method) {
-            this.uri = uri;
-            this.method = method;
+    private HttpURLConnection open(URI uri) throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection(Proxy.NO_PROXY);
+        if (tls != null && connection instanceof HttpsURLConnection https) {
+            https.setSSLSocketFactory(tls);
         }
-
-        @Override
-        public HttpMethod getMethod() {
-            return method;
-        }
-
-        @Override
-        public URI getURI() {
-            return uri;
-        }
-
-        @Override
-        protected ClientHttpResponse executeInternal(HttpHeaders headers, byte[] body) throws IOException {
-            HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection(Proxy.NO_PROXY);
-            if (tls != null && connection instanceof HttpsURLConnection https) {
-                https.setSSLSocketFactory(tls);
-            }
-            connection.setConnectTimeout((int) connectTimeout.toMillis());
-            connection.setReadTimeout((int) readTimeout.toMillis());
-            // A standby of a Raft cluster answers 307 with the active node's address: followed with the
-            // same method, body and headers, as spring-vault's own JDK client follows every redirect.
-            // Not following it turned a write during a leader change into an answer without a body
-            // (found by RaftLeaderLossIntegrationTests).
-            connection.setInstanceFollowRedirects(true);
-            return BufferedExchange.send(connection, method, headers, body);
-        }
+        connection.setConnectTimeout((int) connectTimeout.toMillis());
+        connection.setReadTimeout((int) readTimeout.toMillis());
+        // A standby of a Raft cluster answers 307 with the active node's address: followed with the
+        // same method, body and headers, as spring-vault's own JDK client follows every redirect.
+        // Not following it turned a write during a leader change into an answer without a body
+        // (found by RaftLeaderLossIntegrationTests).
+        connection.setInstanceFollowRedirects(true);
+        return connection;
     }
 }
